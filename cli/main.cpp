@@ -1,0 +1,104 @@
+// delivsim: run a scenario, explain one message, or validate a scenario file.
+// Bad input exits with code 2 and a one-line error on stderr.
+#include <delivsim/delivsim.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <unistd.h>
+
+namespace {
+
+delivsim::Scenario load_or_default(const std::string& path) {
+    return path.empty() ? delivsim::default_scenario() : delivsim::load_scenario(path);
+}
+
+// A one-line progress bar on stderr, only when stderr is a terminal.
+void progress_bar(std::uint64_t done, std::uint64_t total) {
+    const int width = 40;
+    const double f = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
+    const int filled = static_cast<int>(f * width);
+    std::fprintf(stderr, "\r[%s%s] %5.1f%% %llu/%llu", std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), 100 * f, static_cast<unsigned long long>(done),
+                 static_cast<unsigned long long>(total));
+    std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"delivsim: why legitimate mail never reaches the inbox, by Monte Carlo simulation"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", delivsim::version);
+
+    std::string scenario_path, json_out;
+    std::uint64_t messages = 1000000, seed = 1, index = 0;
+    unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+    bool as_json = false, quiet = false;
+
+    auto* run = app.add_subcommand("run", "simulate messages through a scenario (default: the embedded R1)");
+    run->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
+    run->add_option("-n,--messages", messages, "number of messages")->capture_default_str();
+    run->add_option("-s,--seed", seed, "random seed")->capture_default_str();
+    run->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
+    run->add_option("--json", json_out, "also write the full results as JSON to this file ('-' for stdout)");
+    run->add_flag("-q,--quiet", quiet, "no progress bar");
+
+    auto* expl = app.add_subcommand("explain", "show one message's exact path, as in the full run with that seed");
+    expl->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
+    expl->add_option("-s,--seed", seed, "random seed of the run")->capture_default_str();
+    expl->add_option("-i,--message", index, "message index")->required();
+    expl->add_flag("--json", as_json, "print JSON instead of text");
+
+    auto* val = app.add_subcommand("validate", "check a scenario file and report the first error");
+    val->add_option("scenario", scenario_path, "scenario JSON file")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        const int code = app.exit(e);
+        return code == 0 ? 0 : 2;
+    }
+
+    try {
+        if (*val) {
+            const auto s = delivsim::load_scenario(scenario_path);
+            std::cout << scenario_path << ": valid (" << s.classes.size() << " sender classes, " << s.profiles.size()
+                      << " recipient profiles, " << s.attempt_times.size() << " delivery attempts)\n";
+            return 0;
+        }
+        const auto s = load_or_default(scenario_path);
+        if (*expl) {
+            const auto e = delivsim::explain(s, seed, index);
+            std::cout << (as_json ? e.to_json(s).dump(2) + "\n" : e.to_text(s));
+            return 0;
+        }
+        delivsim::RunOptions o;
+        o.messages = messages;
+        o.seed = seed;
+        o.threads = threads;
+        const bool tty = !quiet && isatty(fileno(stderr));
+        if (tty) o.progress = [&](std::uint64_t done) { progress_bar(done, messages); };
+        const auto tally = delivsim::run(s, o);
+        if (tty) std::fprintf(stderr, "\n");
+        if (json_out != "-") std::cout << delivsim::report_table(tally, s.name, seed);
+        if (!json_out.empty()) {
+            const std::string text = delivsim::report_json(tally, s.name, seed).dump(2) + "\n";
+            if (json_out == "-") {
+                std::cout << text;
+            } else {
+                std::ofstream f(json_out);
+                if (!(f << text)) throw std::runtime_error(json_out + ": cannot be written");
+            }
+        }
+        return 0;
+    } catch (const std::invalid_argument& e) {  // ScenarioError and bad options
+        std::cerr << "delivsim: error: " << e.what() << "\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "delivsim: error: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,49 @@
+#pragma once
+// What a message carries through the delivery path: the facts drawn once per message from
+// its sender class and recipient profile. Policies read these; they never draw them.
+#include <cstdint>
+#include <string_view>
+#include <array>
+
+namespace delivsim {
+
+enum class AddressError : std::uint8_t { none, nxdomain, unknown_user, typosquat };
+inline constexpr std::array<std::string_view, 4> address_error_names{"none", "nxdomain", "unknown_user", "typosquat"};
+
+// The DMARC evaluation result at the receiver, with the published policy that applies when
+// it fails (RFC 7489 section 6.3).
+enum class DmarcResult : std::uint8_t { pass, none, fail_reject, fail_quarantine };
+inline constexpr std::size_t dmarc_result_count = 4;
+inline constexpr std::array<std::string_view, dmarc_result_count> dmarc_result_names{
+    "pass", "none", "fail_reject", "fail_quarantine"};
+
+struct Message {
+    std::uint64_t index = 0;
+    std::uint32_t sender_class = 0;
+    std::uint32_t profile = 0;
+    bool legit = true;
+    AddressError address_error = AddressError::none;
+    bool ip_listed = false;
+    bool has_attachment = false;
+    DmarcResult dmarc = DmarcResult::pass;
+    std::uint64_t size_bytes = 0;
+    double content_score = 0;
+};
+
+// State that one message's delivery carries from attempt to attempt (the receiving side's
+// memory of this message). Shared facts live here so that policies need not know each other.
+struct Session {
+    enum class Quota : std::uint8_t { unchecked, full, has_space };
+    Quota quota = Quota::unchecked;
+    bool greylist_seen = false;
+    double greylist_first_s = 0;
+};
+
+// One delivery attempt that reached a host.
+struct Attempt {
+    std::uint32_t index = 0;  // position in the retry schedule
+    double time_s = 0;
+    std::int32_t host = -1;   // MX host that took the session (profile's mx index)
+};
+
+}  // namespace delivsim

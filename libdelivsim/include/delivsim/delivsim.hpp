@@ -1,0 +1,8 @@
+#pragma once
+// Everything: the scenario model and loader, the engine, results and explain.
+#include <delivsim/engine/explain.hpp>
+#include <delivsim/engine/run.hpp>
+#include <delivsim/results/report.hpp>
+#include <delivsim/scenario/default_scenario.hpp>
+#include <delivsim/scenario/load.hpp>
+#include <delivsim/version.hpp>

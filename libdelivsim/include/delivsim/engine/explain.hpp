@@ -1,0 +1,143 @@
+#pragma once
+// `explain`: one message's exact path, replayed through the same deliver() as the full run
+// with a recording trace. Every draw is keyed by (seed, message index, stream, draw), so the
+// replay is the message as it happened in any run with that seed.
+#include <delivsim/engine/deliver.hpp>
+#include <delivsim/scenario/scenario.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace delivsim {
+
+struct ExplainTrace {
+    static constexpr bool enabled = true;
+    struct Tried {
+        int host;
+        bool up;
+    };
+    struct AttemptRecord {
+        Attempt attempt;
+        std::vector<Tried> tried;
+        Verdict verdict;
+    };
+    Message msg;
+    std::vector<AttemptRecord> attempts;
+    std::vector<Tried> pending;
+
+    void message(const Message& m) { msg = m; }
+    void host_tried(const Attempt&, int host, bool up) { pending.push_back({host, up}); }
+    void attempt(const Attempt& a, const Verdict& v) {
+        attempts.push_back({a, std::move(pending), v});
+        pending.clear();
+    }
+};
+
+struct Explanation {
+    std::uint64_t seed = 0;
+    Message message;
+    Fate fate;
+    std::vector<ExplainTrace::AttemptRecord> attempts;
+    json to_json(const Scenario& s) const;
+    std::string to_text(const Scenario& s) const;
+};
+
+inline Explanation explain(const Scenario& s, std::uint64_t seed, std::uint64_t index) {
+    ExplainTrace trace;
+    Explanation e;
+    e.seed = seed;
+    e.fate = deliver(s, seed, index, trace);
+    e.message = trace.msg;
+    e.attempts = std::move(trace.attempts);
+    return e;
+}
+
+namespace detail {
+inline const ContentFilter* content_filter_of(const PolicyChain& chain) {
+    for (const auto& p : chain.policies)
+        if (auto* cf = std::get_if<ContentFilter>(&p)) return cf;
+    return nullptr;
+}
+inline json status_json(Status st) {
+    return {{"reply", info(st).reply}, {"enhanced", info(st).enhanced}, {"text", info(st).text}};
+}
+}  // namespace detail
+
+inline json Explanation::to_json(const Scenario& s) const {
+    const auto& m = message;
+    const auto& prof = s.profiles[m.profile];
+    json j;
+    j["seed"] = seed;
+    j["message"] = m.index;
+    j["sender_class"] = s.classes[m.sender_class].name;
+    j["profile"] = prof.name;
+    j["legit"] = m.legit;
+    j["address_error"] = address_error_names[static_cast<std::size_t>(m.address_error)];
+    j["ip_listed"] = m.ip_listed;
+    j["size_bytes"] = m.size_bytes;
+    j["has_attachment"] = m.has_attachment;
+    j["dmarc"] = dmarc_result_names[static_cast<std::size_t>(m.dmarc)];
+    j["content_score"] = m.content_score;
+    const ContentFilter* cf = detail::content_filter_of(prof.policies);
+    j["content_score_at_receiver"] = cf ? json(cf->score(m)) : json(nullptr);
+    json attempts = json::array();
+    for (const auto& a : this->attempts) {
+        json ja;
+        ja["attempt"] = a.attempt.index;
+        ja["time_s"] = a.attempt.time_s;
+        json tried = json::array();
+        for (const auto& t : a.tried) tried.push_back({{"host", prof.routing.hosts()[t.host].host}, {"up", t.up}});
+        ja["hosts_tried"] = tried;
+        ja["host"] = a.attempt.host >= 0 ? json(prof.routing.hosts()[a.attempt.host].host) : json(nullptr);
+        const Verdict& v = a.verdict;
+        if (v.action == Action::proceed || v.action == Action::file) {
+            ja["reply"] = detail::status_json(Status::none);
+            ja["filed"] = name(v.action == Action::file ? v.folder : Outcome::inbox);
+        } else {
+            ja["reply"] = detail::status_json(v.status);
+        }
+        ja["stage"] = name(v.action == Action::proceed ? Stage::delivery : v.stage);
+        attempts.push_back(ja);
+    }
+    j["attempts"] = attempts;
+    j["outcome"] = name(fate.outcome);
+    j["status"] = fate.outcome == Outcome::bounced ? detail::status_json(fate.status) : json(nullptr);
+    j["responsible"] = name(fate.responsible);
+    j["stage"] = name(fate.stage);
+    j["sender_told"] = sender_told(fate.outcome);
+    j["time_s"] = fate.time_s;
+    return j;
+}
+
+inline std::string Explanation::to_text(const Scenario& s) const {
+    const json j = to_json(s);
+    std::ostringstream o;
+    o << "message " << j["message"] << " (seed " << seed << "): class " << j["sender_class"].get<std::string>()
+      << " -> profile " << j["profile"].get<std::string>() << "\n";
+    o << "  address error: " << j["address_error"].get<std::string>() << ", IP listed: " << j["ip_listed"]
+      << ", size " << j["size_bytes"] << " bytes, attachment: " << j["has_attachment"] << "\n";
+    o << "  DMARC: " << j["dmarc"].get<std::string>() << ", content score " << j["content_score"];
+    if (!j["content_score_at_receiver"].is_null()) o << " (at receiver " << j["content_score_at_receiver"] << ")";
+    o << "\n";
+    if (j["attempts"].empty()) o << "  no SMTP session (decided before any attempt)\n";
+    for (const auto& a : j["attempts"]) {
+        o << "  attempt " << a["attempt"] << " at t=" << a["time_s"] << " s: ";
+        if (a["hosts_tried"].empty()) o << "destination dead, ";
+        for (const auto& t : a["hosts_tried"])
+            o << t["host"].get<std::string>() << (t["up"].get<bool>() ? " up" : " down") << ", ";
+        const auto& r = a["reply"];
+        if (r["reply"].get<int>() > 0) o << r["reply"] << " ";
+        o << r["enhanced"].get<std::string>() << " " << r["text"].get<std::string>();
+        if (a.contains("filed")) o << ", filed: " << a["filed"].get<std::string>();
+        o << " [" << a["stage"].get<std::string>() << "]\n";
+    }
+    o << "  outcome: " << j["outcome"].get<std::string>();
+    if (!j["status"].is_null()) o << " " << j["status"]["enhanced"].get<std::string>();
+    o << " at t=" << j["time_s"] << " s, decided by " << j["stage"].get<std::string>() << ", responsible: "
+      << j["responsible"].get<std::string>() << ", sender told: " << (j["sender_told"].get<bool>() ? "yes" : "no")
+      << "\n";
+    return o.str();
+}
+
+}  // namespace delivsim

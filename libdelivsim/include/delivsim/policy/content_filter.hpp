@@ -1,0 +1,66 @@
+#pragma once
+// Content scoring with SpamAssassin/rspamd-style multi-action thresholds: the message's
+// score (drawn from its sender class) plus the receiver's adjustments for its DMARC result
+// is compared with the actions' thresholds, highest first.
+#include <delivsim/policy/policy.hpp>
+
+#include <algorithm>
+
+namespace delivsim {
+
+struct ContentFilter {
+    static constexpr std::string_view type_name = "content_filter";
+    static constexpr Phase phase = Phase::data;
+    enum class Action : std::uint8_t { reject, quarantine, spam_folder };
+    static constexpr std::array<std::string_view, 3> action_names{"reject", "quarantine", "spam_folder"};
+
+    struct Threshold {
+        double min_score;
+        Action action;
+    };
+    std::array<double, dmarc_result_count> dmarc_adjustment{};  // added to the score
+    std::vector<Threshold> thresholds;                          // descending min_score
+
+    double score(const Message& m) const noexcept {
+        return m.content_score + dmarc_adjustment[static_cast<std::size_t>(m.dmarc)];
+    }
+
+    Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
+        const double s = score(m);
+        for (const Threshold& t : thresholds) {
+            if (s < t.min_score) continue;
+            constexpr auto who = Responsible::sender_content;
+            switch (t.action) {
+                case Action::reject: return Verdict::reject(Status::content_rejected, who, Stage::content_filter);
+                case Action::quarantine: return Verdict::file(Outcome::quarantined, who, Stage::content_filter);
+                case Action::spam_folder: return Verdict::file(Outcome::spam_folder, who, Stage::content_filter);
+            }
+        }
+        return Verdict::proceed();
+    }
+
+    static ContentFilter parse(const Field& f, const ParseContext&) {
+        f.allow_keys({"type", "dmarc_adjustment", "actions"});
+        ContentFilter c;
+        if (f.has("dmarc_adjustment")) {
+            const Field adj = f["dmarc_adjustment"];
+            adj.allow_keys({"pass", "none", "fail_reject", "fail_quarantine"});
+            for (std::size_t i = 0; i < dmarc_result_count; ++i)
+                if (adj.has(dmarc_result_names[i])) c.dmarc_adjustment[i] = adj[dmarc_result_names[i]].number();
+        }
+        const auto actions = f["actions"].items();
+        if (actions.empty()) f["actions"].fail("is empty: a content filter needs at least one action");
+        for (const Field& a : actions) {
+            a.allow_keys({"min_score", "action"});
+            const Threshold t{a["min_score"].number(), static_cast<Action>(a["action"].choice(action_names))};
+            for (const Threshold& other : c.thresholds)
+                if (other.min_score == t.min_score) a["min_score"].fail("two actions share the threshold " + a["min_score"].shown());
+            c.thresholds.push_back(t);
+        }
+        std::sort(c.thresholds.begin(), c.thresholds.end(),
+                  [](const Threshold& x, const Threshold& y) { return x.min_score > y.min_score; });
+        return c;
+    }
+};
+
+}  // namespace delivsim

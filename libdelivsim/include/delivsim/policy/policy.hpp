@@ -1,0 +1,31 @@
+#pragma once
+// The uniform interface of a receiver or recipient policy. A policy reads the message's
+// facts and the session's memory, may draw from its own stream, and answers a Verdict.
+// Policies never call each other: shared facts live on Message or Session.
+#include <delivsim/core/message.hpp>
+#include <delivsim/core/rng.hpp>
+#include <delivsim/policy/verdict.hpp>
+#include <delivsim/scenario/field.hpp>
+
+#include <concepts>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace delivsim {
+
+// What a policy may need to resolve names while it is parsed.
+struct ParseContext {
+    std::vector<std::string> class_names;
+};
+
+template <class P>
+concept Policy = requires(const P& p, const Message& m, Session& s, MessageRng& rng, const Attempt& a,
+                          const Field& f, const ParseContext& ctx) {
+    { P::type_name } -> std::convertible_to<std::string_view>;
+    { P::phase } -> std::convertible_to<Phase>;
+    { p.evaluate(m, s, rng, a) } -> std::same_as<Verdict>;
+    { P::parse(f, ctx) } -> std::same_as<P>;
+};
+
+}  // namespace delivsim

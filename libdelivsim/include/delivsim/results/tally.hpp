@@ -1,0 +1,111 @@
+#pragma once
+// Streaming aggregates of a run, in constant memory whatever the message count. Everything
+// is an integer count, so merging chunks is exact and order-free: a run split over threads,
+// processes or machines gives bit-identical totals.
+#include <delivsim/core/message.hpp>
+#include <delivsim/core/outcome.hpp>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace delivsim {
+
+class Tally {
+public:
+    Tally() = default;
+    Tally(std::vector<std::string> classes, std::vector<std::string> profiles, std::vector<double> attempt_times)
+        : classes_(std::move(classes)), profiles_(std::move(profiles)), attempt_times_(std::move(attempt_times)),
+          cells_(classes_.size() * profiles_.size()),
+          outcome_(cells_ * outcome_count), status_(cells_ * status_count),
+          responsible_(cells_ * responsible_count), stage_(cells_ * stage_count),
+          decided_at_(cells_ * outcome_count * attempt_times_.size()) {}
+
+    void record(const Message& m, const Fate& f) noexcept {
+        const std::size_t cell = m.sender_class * profiles_.size() + m.profile;
+        const auto o = static_cast<std::size_t>(f.outcome);
+        ++outcome_[cell * outcome_count + o];
+        ++status_[cell * status_count + static_cast<std::size_t>(f.status)];
+        ++responsible_[cell * responsible_count + static_cast<std::size_t>(f.responsible)];
+        ++stage_[cell * stage_count + static_cast<std::size_t>(f.stage)];
+        ++decided_at_[(cell * outcome_count + o) * attempt_times_.size() + f.attempt];
+        ++messages_;
+    }
+
+    Tally& operator+=(const Tally& o) {
+        if (classes_ != o.classes_ || profiles_ != o.profiles_ || attempt_times_ != o.attempt_times_)
+            throw std::invalid_argument("results come from different scenarios and cannot be merged");
+        add(outcome_, o.outcome_);
+        add(status_, o.status_);
+        add(responsible_, o.responsible_);
+        add(stage_, o.stage_);
+        add(decided_at_, o.decided_at_);
+        messages_ += o.messages_;
+        return *this;
+    }
+    friend Tally operator+(Tally a, const Tally& b) { return a += b; }
+    bool operator==(const Tally&) const = default;
+
+    std::uint64_t messages() const noexcept { return messages_; }
+    const std::vector<std::string>& classes() const noexcept { return classes_; }
+    const std::vector<std::string>& profiles() const noexcept { return profiles_; }
+    const std::vector<double>& attempt_times() const noexcept { return attempt_times_; }
+
+    // Count for (class, profile) cell; class or profile = npos sums over that axis.
+    static constexpr std::size_t all = static_cast<std::size_t>(-1);
+    std::uint64_t outcome(Outcome o, std::size_t cls = all, std::size_t prof = all) const {
+        return sum_cells(outcome_, outcome_count, static_cast<std::size_t>(o), cls, prof);
+    }
+    std::uint64_t status(Status s, std::size_t cls = all, std::size_t prof = all) const {
+        return sum_cells(status_, status_count, static_cast<std::size_t>(s), cls, prof);
+    }
+    std::uint64_t responsible(Responsible r, std::size_t cls = all, std::size_t prof = all) const {
+        return sum_cells(responsible_, responsible_count, static_cast<std::size_t>(r), cls, prof);
+    }
+    std::uint64_t stage(Stage s, std::size_t cls = all, std::size_t prof = all) const {
+        return sum_cells(stage_, stage_count, static_cast<std::size_t>(s), cls, prof);
+    }
+    // Messages with outcome o decided at attempt index i (the latency distribution).
+    std::uint64_t decided_at(Outcome o, std::size_t attempt, std::size_t cls = all, std::size_t prof = all) const {
+        const std::size_t n = attempt_times_.size();
+        return sum_cells(decided_at_, outcome_count * n, static_cast<std::size_t>(o) * n + attempt, cls, prof);
+    }
+    // Accepted messages (250) by attempt index: the acceptance-time histogram.
+    std::vector<std::uint64_t> acceptance_histogram(std::size_t cls = all, std::size_t prof = all) const {
+        std::vector<std::uint64_t> h(attempt_times_.size());
+        for (std::size_t o = 0; o < outcome_count; ++o)
+            if (accepted(static_cast<Outcome>(o)))
+                for (std::size_t i = 0; i < h.size(); ++i) h[i] += decided_at(static_cast<Outcome>(o), i, cls, prof);
+        return h;
+    }
+
+    // Raw arrays, for serialisation and zero-copy views.
+    const std::vector<std::uint64_t>& outcome_counts() const noexcept { return outcome_; }
+    const std::vector<std::uint64_t>& decided_at_counts() const noexcept { return decided_at_; }
+
+private:
+    static void add(std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
+        for (std::size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+    }
+    std::uint64_t sum_cells(const std::vector<std::uint64_t>& v, std::size_t width, std::size_t k, std::size_t cls,
+                            std::size_t prof) const {
+        std::uint64_t total = 0;
+        for (std::size_t c = 0; c < classes_.size(); ++c) {
+            if (cls != all && c != cls) continue;
+            for (std::size_t p = 0; p < profiles_.size(); ++p) {
+                if (prof != all && p != prof) continue;
+                total += v[(c * profiles_.size() + p) * width + k];
+            }
+        }
+        return total;
+    }
+
+    std::vector<std::string> classes_, profiles_;
+    std::vector<double> attempt_times_;
+    std::size_t cells_ = 0;
+    std::vector<std::uint64_t> outcome_, status_, responsible_, stage_, decided_at_;
+    std::uint64_t messages_ = 0;
+};
+
+}  // namespace delivsim

@@ -1,0 +1,23 @@
+#pragma once
+// Wilson score interval for a binomial proportion: well-behaved near 0 and 1, where rare
+// outcomes (a 0.1% bounce code) live and the normal approximation fails.
+#include <cmath>
+#include <cstdint>
+#include <utility>
+
+namespace delivsim {
+
+struct Rate {
+    double rate = 0, lo = 0, hi = 0;
+};
+
+inline Rate wilson(std::uint64_t k, std::uint64_t n, double z = 1.959963984540054) {
+    if (n == 0) return {0, 0, 1};
+    const double nn = static_cast<double>(n), p = static_cast<double>(k) / nn;
+    const double z2 = z * z, denom = 1 + z2 / nn;
+    const double centre = (p + z2 / (2 * nn)) / denom;
+    const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
+    return {p, std::max(0.0, centre - half), std::min(1.0, centre + half)};
+}
+
+}  // namespace delivsim

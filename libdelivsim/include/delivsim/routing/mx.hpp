@@ -1,0 +1,117 @@
+#pragma once
+// MX routing per RFC 5321 section 5.1: hosts are tried in ascending preference, hosts of
+// equal preference in an order randomised at each attempt, and the first host that answers
+// takes the session. A domain without MX records is reached at its own address (the implicit
+// MX); a null MX (RFC 7505, a single record "." ) means the domain accepts no mail at all.
+#include <delivsim/core/rng.hpp>
+#include <delivsim/scenario/field.hpp>
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <vector>
+
+namespace delivsim {
+
+struct MxHost {
+    std::string host;
+    std::uint32_t preference = 0;
+    double down = 0;  // probability the host does not answer, per attempt
+};
+
+class MxRouting {
+public:
+    static constexpr std::size_t max_hosts = 32;
+
+    const std::vector<MxHost>& hosts() const noexcept { return hosts_; }
+    bool null_mx() const noexcept { return null_mx_; }
+    bool implicit() const noexcept { return implicit_; }
+    double dead_destination() const noexcept { return dead_destination_; }
+
+    // The host that takes the session at `attempt`, or -1 if none answers. Draws: the
+    // shuffles of equal-preference groups, then one up/down draw per host tried, indexed by
+    // the host itself so a host's fate does not depend on the order it was tried in.
+    template <class OnTried>
+    int select(MessageRng& rng, std::uint32_t attempt, OnTried&& on_tried) const {
+        std::array<std::uint8_t, max_hosts> order;
+        const std::size_t n = hosts_.size();
+        for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint8_t>(i);
+        const std::uint32_t base = attempt * stride_;
+        std::uint32_t shuffle_draw = 0;
+        for (std::size_t g = 0; g + 1 < group_start_.size(); ++g) {
+            // Fisher-Yates within [b, e): multiply-shift maps 64 bits to [0, k) (bias < 2^-58).
+            const std::size_t b = group_start_[g], e = group_start_[g + 1];
+            for (std::size_t j = e - 1; j > b; --j) {
+                const auto r = static_cast<std::size_t>(
+                    (static_cast<unsigned __int128>(rng.bits(Stream::mx_routing, base + shuffle_draw++)) *
+                     (j - b + 1)) >> 64);
+                std::swap(order[j], order[b + r]);
+            }
+        }
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::uint32_t h = order[i];
+            const bool up = !rng.bernoulli(Stream::mx_routing, base + shuffles_ + h, hosts_[h].down);
+            on_tried(static_cast<int>(h), up);
+            if (up) return static_cast<int>(h);
+        }
+        return -1;
+    }
+
+    static MxRouting parse(const Field& profile) {
+        MxRouting r;
+        const auto records = profile["mx"].items();
+        if (profile.has("dead_destination")) r.dead_destination_ = profile["dead_destination"].probability();
+        if (records.empty()) {
+            // RFC 5321 5.1: no MX records -> the domain's own address, preference 0.
+            if (!profile.has("implicit_mx"))
+                profile["mx"].fail("is empty: give MX records, or 'implicit_mx' for a domain reached at its own address");
+            const Field im = profile["implicit_mx"];
+            im.allow_keys({"host", "down"});
+            r.hosts_.push_back({im["host"].name(), 0, im["down"].probability()});
+            r.implicit_ = true;
+        } else {
+            if (profile.has("implicit_mx"))
+                profile["implicit_mx"].fail("only applies when 'mx' is empty (RFC 5321 section 5.1)");
+            if (records.size() > max_hosts)
+                profile["mx"].fail("has " + std::to_string(records.size()) + " records, more than " +
+                                   std::to_string(max_hosts));
+            for (const Field& rec : records) {
+                rec.allow_keys({"host", "preference", "down"});
+                MxHost h;
+                h.host = rec["host"].name();
+                const auto pref = rec["preference"].count();
+                if (pref > 65535) rec["preference"].fail(rec["preference"].shown() + " is not a 16-bit preference");
+                h.preference = static_cast<std::uint32_t>(pref);
+                if (h.host == ".") {
+                    // RFC 7505: a null MX is the only record and has no host to be down.
+                    if (records.size() != 1) rec["host"].fail("a null MX (\".\") must be the domain's only MX record (RFC 7505)");
+                    if (rec.has("down")) rec["down"].fail("a null MX has no host that could be down");
+                    r.null_mx_ = true;
+                } else {
+                    h.down = rec["down"].probability();
+                }
+                r.hosts_.push_back(h);
+            }
+        }
+        std::stable_sort(r.hosts_.begin(), r.hosts_.end(),
+                         [](const MxHost& a, const MxHost& b) { return a.preference < b.preference; });
+        for (std::size_t i = 0; i < r.hosts_.size(); ++i) {
+            if (i == 0 || r.hosts_[i].preference != r.hosts_[i - 1].preference) r.group_start_.push_back(i);
+            else ++r.shuffles_;
+        }
+        r.group_start_.push_back(r.hosts_.size());
+        // Two draws per Philox block: keep each attempt's draws block-aligned.
+        r.stride_ = static_cast<std::uint32_t>((r.shuffles_ + r.hosts_.size() + 1) & ~std::size_t{1});
+        return r;
+    }
+
+private:
+    std::vector<MxHost> hosts_;        // sorted by preference
+    std::vector<std::size_t> group_start_;
+    std::uint32_t shuffles_ = 0;       // shuffle draws per attempt
+    std::uint32_t stride_ = 2;         // draws per attempt
+    bool null_mx_ = false, implicit_ = false;
+    double dead_destination_ = 0;
+};
+
+}  // namespace delivsim

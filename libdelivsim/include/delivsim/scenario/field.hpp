@@ -1,0 +1,181 @@
+#pragma once
+// A read-only view of one JSON value that knows its path in the scenario document, so that
+// every validation error names the field and the rule it broke:
+//   "profiles[1].mx[0].down: 1.3 is not a probability".
+#include <nlohmann/json.hpp>
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace delivsim {
+
+using json = nlohmann::json;
+
+class ScenarioError : public std::invalid_argument {
+public:
+    ScenarioError(std::string path, std::string rule)
+        : std::invalid_argument(path.empty() ? rule : path + ": " + rule),
+          path_(std::move(path)), rule_(std::move(rule)) {}
+    const std::string& path() const noexcept { return path_; }
+    const std::string& rule() const noexcept { return rule_; }
+
+private:
+    std::string path_, rule_;
+};
+
+class Field {
+public:
+    Field(const json& value, std::string path) : value_(&value), path_(std::move(path)) {}
+
+    const std::string& path() const noexcept { return path_; }
+    const json& raw() const noexcept { return *value_; }
+
+    [[noreturn]] void fail(const std::string& rule) const { throw ScenarioError(path_, rule); }
+
+    // A short rendering of the value for error messages.
+    std::string shown() const {
+        std::string s = value_->dump();
+        return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+    }
+
+    bool is_null() const noexcept { return value_->is_null(); }
+
+    void expect_object() const {
+        if (!value_->is_object()) fail(shown() + " is not an object");
+    }
+
+    // Every key must be one of `allowed`: a misspelt key is an error, never ignored.
+    void allow_keys(std::initializer_list<std::string_view> allowed) const {
+        expect_object();
+        for (const auto& item : value_->items()) {
+            bool ok = false;
+            for (auto a : allowed) ok = ok || item.key() == a;
+            if (!ok) child(item.key()).fail("unknown key '" + item.key() + "'");
+        }
+    }
+
+    bool has(std::string_view key) const {
+        expect_object();
+        return value_->contains(key);
+    }
+
+    Field operator[](std::string_view key) const {
+        expect_object();
+        auto it = value_->find(key);
+        if (it == value_->end()) child(key).fail("required field is missing");
+        return Field(*it, child_path(key));
+    }
+
+    std::vector<Field> items() const {
+        if (!value_->is_array()) fail(shown() + " is not an array");
+        std::vector<Field> out;
+        out.reserve(value_->size());
+        for (std::size_t i = 0; i < value_->size(); ++i)
+            out.emplace_back((*value_)[i], path_ + "[" + std::to_string(i) + "]");
+        return out;
+    }
+
+    std::vector<std::pair<std::string, Field>> entries() const {
+        expect_object();
+        std::vector<std::pair<std::string, Field>> out;
+        for (const auto& item : value_->items()) out.emplace_back(item.key(), Field(item.value(), child_path(item.key())));
+        return out;
+    }
+
+    double number() const {
+        if (!value_->is_number()) fail(shown() + " is not a number");
+        const double x = value_->get<double>();
+        if (!std::isfinite(x)) fail("must be a finite number");
+        return x;
+    }
+    double probability() const {
+        const double x = number();
+        if (!(x >= 0.0 && x <= 1.0)) fail(shown() + " is not a probability");
+        return x;
+    }
+    double non_negative() const {
+        const double x = number();
+        if (x < 0) fail(shown() + " is negative");
+        return x;
+    }
+    double positive() const {
+        const double x = number();
+        if (!(x > 0)) fail(shown() + " must be greater than 0");
+        return x;
+    }
+    // A whole number of bytes, seconds, messages...
+    std::uint64_t count() const {
+        if (value_->is_number_integer() || value_->is_number_unsigned()) {
+            if (value_->is_number_integer() && !value_->is_number_unsigned() && value_->get<std::int64_t>() < 0)
+                fail(shown() + " is negative");
+            return value_->get<std::uint64_t>();
+        }
+        const double x = number();
+        if (x < 0) fail(shown() + " is negative");
+        if (x != std::floor(x) || x > 1.8e19) fail(shown() + " is not a whole number");
+        return static_cast<std::uint64_t>(x);
+    }
+    std::string string() const {
+        if (!value_->is_string()) fail(shown() + " is not a string");
+        return value_->get<std::string>();
+    }
+    std::string name() const {
+        std::string s = string();
+        if (s.empty()) fail("must not be empty");
+        return s;
+    }
+    bool boolean() const {
+        if (!value_->is_boolean()) fail(shown() + " is not true or false");
+        return value_->get<bool>();
+    }
+    // One of a fixed set of words.
+    template <std::size_t N>
+    std::size_t choice(const std::array<std::string_view, N>& words) const {
+        const std::string s = string();
+        for (std::size_t i = 0; i < N; ++i)
+            if (words[i] == s) return i;
+        std::string list;
+        for (auto w : words) list += (list.empty() ? "" : ", ") + std::string(w);
+        fail("'" + s + "' is not one of: " + list);
+    }
+
+    Field child(std::string_view key) const { return Field(json_null(), child_path(key)); }
+
+private:
+    std::string child_path(std::string_view key) const {
+        return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+    }
+    static const json& json_null() {
+        static const json n;
+        return n;
+    }
+    const json* value_;
+    std::string path_;
+};
+
+// Mixture weights: non-empty, each >= 0, summing to 1 (to 1e-9). Returns the cumulative sums
+// with the last forced to exactly 1 so that a uniform draw always lands in a component.
+inline std::vector<double> mixture_cdf(const Field& where, const std::vector<std::pair<Field, double>>& weights) {
+    if (weights.empty()) where.fail("mixture is empty: at least one component is required");
+    double total = 0;
+    std::vector<double> cdf;
+    for (const auto& [field, w] : weights) {
+        if (w < 0) field.fail(field.shown() + " is negative");
+        total += w;
+        cdf.push_back(total);
+    }
+    if (std::fabs(total - 1.0) > 1e-9)
+        where.fail("weights sum to " + json(total).dump() + ", not 1");
+    cdf.back() = 1.0;
+    return cdf;
+}
+
+}  // namespace delivsim

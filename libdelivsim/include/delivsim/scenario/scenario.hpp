@@ -1,0 +1,65 @@
+#pragma once
+// The world model: a mixture of sender classes, a mixture of recipient-domain profiles
+// (each with its MX set and policy chain), and the sender's retry schedule.
+// BasicScenario is templated on the chain type so that C++ users can run the same engine
+// over a compile-time Pipeline; Scenario is the run-time form loaded from JSON.
+#include <delivsim/policy/chain.hpp>
+#include <delivsim/routing/mx.hpp>
+#include <delivsim/routing/retry_schedule.hpp>
+#include <delivsim/sender/sender_class.hpp>
+
+#include <string>
+#include <vector>
+
+namespace delivsim {
+
+template <class Chain>
+struct BasicProfile {
+    std::string name;
+    std::string description;
+    double weight = 0;
+    MxRouting routing;
+    Chain policies;
+};
+
+template <class Chain>
+struct BasicScenario {
+    using chain_type = Chain;
+    std::string name;
+    std::string description;
+    RetrySchedule retry;
+    std::vector<double> attempt_times;  // derived from retry
+    std::vector<SenderClass> classes;
+    std::vector<double> class_cdf;
+    std::vector<BasicProfile<Chain>> profiles;
+    std::vector<double> profile_cdf;
+
+    std::vector<std::string> class_names() const {
+        std::vector<std::string> n;
+        for (const auto& c : classes) n.push_back(c.name);
+        return n;
+    }
+    std::vector<std::string> profile_names() const {
+        std::vector<std::string> n;
+        for (const auto& p : profiles) n.push_back(p.name);
+        return n;
+    }
+    // Call after editing classes, profiles or retry in C++: recomputes derived tables.
+    void finalize() {
+        attempt_times = retry.attempt_times();
+        class_cdf.clear();
+        profile_cdf.clear();
+        double t = 0;
+        for (const auto& c : classes) class_cdf.push_back(t += c.weight);
+        t = 0;
+        for (const auto& p : profiles) profile_cdf.push_back(t += p.weight);
+        if (!class_cdf.empty()) class_cdf.back() = 1.0;
+        if (!profile_cdf.empty()) profile_cdf.back() = 1.0;
+    }
+};
+
+struct Scenario : BasicScenario<PolicyChain> {
+    json document;  // the validated source, kept for serialisation and run identity
+};
+
+}  // namespace delivsim

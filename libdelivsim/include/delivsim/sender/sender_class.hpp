@@ -1,0 +1,134 @@
+#pragma once
+// A sender class: who sends, how well configured, what content. It draws the per-message
+// facts (address error, IP listing, size, DMARC result, content score, attachment) that
+// the receiving side's policies then judge.
+#include <delivsim/core/message.hpp>
+#include <delivsim/core/rng.hpp>
+#include <delivsim/scenario/field.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace delivsim {
+
+// Picks a component of a mixture from its cumulative weights.
+template <class Cdf>
+inline std::uint32_t pick(const Cdf& cdf, double u) noexcept {
+    const auto it = std::upper_bound(std::begin(cdf), std::end(cdf), u);
+    return static_cast<std::uint32_t>(std::min<std::size_t>(it - std::begin(cdf), std::size(cdf) - 1));
+}
+
+// The component that carries all the weight, or -1 when the mixture needs a draw.
+template <class Cdf>
+inline int certain_component(const Cdf& cdf) noexcept {
+    double prev = 0;
+    for (std::size_t i = 0; i < std::size(cdf); ++i) {
+        if (cdf[i] - prev >= 1.0) return static_cast<int>(i);
+        prev = cdf[i];
+    }
+    return -1;
+}
+
+struct SizeOption {
+    std::uint64_t bytes = 0;
+    double weight = 1;
+};
+
+struct SenderClass {
+    std::string name;
+    std::string description;
+    double weight = 0;
+    bool legit = true;
+
+    // Recipient address errors (per message): probability, then which kind.
+    double address_error = 0;
+    std::array<double, 3> address_error_cdf{1, 1, 1};  // nxdomain, unknown_user, typosquat
+
+    double ip_listed = 0;  // sending IP on a DNS blocklist (per message)
+    std::vector<SizeOption> sizes;
+    std::vector<double> size_cdf;
+    std::array<double, dmarc_result_count> dmarc_cdf{1, 1, 1, 1};
+    int dmarc_certain = 0;
+    double score_mean = 0, score_sd = 0;
+    // Attachment: carried with `attachment_probability` by messages of at least that size.
+    std::uint64_t attachment_min_bytes = 0;
+    double attachment_probability = 0;
+
+    void draw(Message& m, MessageRng& rng) const noexcept {
+        m.legit = legit;
+        if (address_error > 0 && rng.bernoulli(Stream::address, 0, address_error))
+            m.address_error = static_cast<AddressError>(
+                1 + pick(address_error_cdf, rng.uniform(Stream::address, 1)));
+        // Draws that cannot change anything are skipped; skipping never shifts another draw.
+        m.ip_listed = ip_listed > 0 && rng.bernoulli(Stream::sender_traits, 0, ip_listed);
+        m.size_bytes = sizes.size() == 1 ? sizes[0].bytes
+                                         : sizes[pick(size_cdf, rng.uniform(Stream::sender_traits, 1))].bytes;
+        m.dmarc = static_cast<DmarcResult>(dmarc_certain >= 0 ? static_cast<std::uint32_t>(dmarc_certain)
+                                                              : pick(dmarc_cdf, rng.uniform(Stream::sender_traits, 2)));
+        m.content_score = score_sd > 0
+                              ? score_mean + score_sd * normal_quantile(rng.uniform(Stream::sender_traits, 3))
+                              : score_mean;
+        m.has_attachment = m.size_bytes >= attachment_min_bytes && attachment_probability > 0 &&
+                           rng.bernoulli(Stream::sender_traits, 4, attachment_probability);
+    }
+
+    static SenderClass parse(const Field& f) {
+        f.allow_keys({"name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
+                      "dmarc", "content_score", "attachment"});
+        SenderClass c;
+        c.name = f["name"].name();
+        if (f.has("description")) c.description = f["description"].string();
+        c.weight = f["weight"].non_negative();
+        c.legit = f["legit"].boolean();
+
+        const Field ae = f["address_error"];
+        ae.allow_keys({"probability", "kinds"});
+        c.address_error = ae["probability"].probability();
+        const Field kinds = ae["kinds"];
+        kinds.allow_keys({"nxdomain", "unknown_user", "typosquat"});
+        {
+            std::vector<std::pair<Field, double>> w;
+            for (auto k : {"nxdomain", "unknown_user", "typosquat"})
+                w.emplace_back(kinds[k], kinds[k].probability());
+            const auto cdf = mixture_cdf(kinds, w);
+            std::copy(cdf.begin(), cdf.end(), c.address_error_cdf.begin());
+        }
+
+        c.ip_listed = f["ip_listed"].probability();
+
+        std::vector<std::pair<Field, double>> sw;
+        for (const Field& opt : f["size_bytes"].items()) {
+            opt.allow_keys({"bytes", "weight"});
+            c.sizes.push_back({opt["bytes"].count(), opt["weight"].number()});
+            sw.emplace_back(opt["weight"], c.sizes.back().weight);
+        }
+        c.size_cdf = mixture_cdf(f["size_bytes"], sw);
+
+        const Field dm = f["dmarc"];
+        dm.allow_keys({"pass", "none", "fail_reject", "fail_quarantine"});
+        std::vector<std::pair<Field, double>> dw;
+        for (auto k : dmarc_result_names) {
+            const Field x = dm.has(k) ? dm[k] : dm.child(k);
+            dw.emplace_back(x, dm.has(k) ? x.probability() : 0.0);
+        }
+        const auto dcdf = mixture_cdf(dm, dw);
+        std::copy(dcdf.begin(), dcdf.end(), c.dmarc_cdf.begin());
+        c.dmarc_certain = certain_component(c.dmarc_cdf);
+
+        const Field cs = f["content_score"];
+        cs.allow_keys({"mean", "sd"});
+        c.score_mean = cs["mean"].number();
+        c.score_sd = cs["sd"].non_negative();
+
+        if (f.has("attachment")) {
+            const Field at = f["attachment"];
+            at.allow_keys({"min_size_bytes", "probability"});
+            c.attachment_min_bytes = at["min_size_bytes"].count();
+            c.attachment_probability = at["probability"].probability();
+        }
+        return c;
+    }
+};
+
+}  // namespace delivsim
