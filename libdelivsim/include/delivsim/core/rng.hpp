@@ -10,56 +10,68 @@
 
 namespace delivsim {
 
-// Stage identifiers name the independent random streams of one message. They are part of
-// the reproducibility contract: renumbering one changes every result for a given seed.
+// Streams ("stages") and their draw slots are part of the reproducibility contract:
+// renumbering one changes every result for a given seed. Per-message draws share one stream,
+// with slots grouped four to a Philox block by how often they are needed, so that a typical
+// message costs two blocks for all its per-message draws.
 enum class Stream : std::uint32_t {
-    population = 1,      // 0: sender class, 1: recipient profile
-    address = 2,         // 0: address error?, 1: which kind
-    sender_traits = 3,   // 0: IP listed, 1: size, 2: DMARC result, 3: content score, 4: attachment
-    destination = 4,     // 0: destination dead for the whole message life
-    mx_routing = 5,      // per attempt: host order and host up/down
-    mailbox_quota = 6,   // 0: full at first check; 1 + attempt: still full
-    dmarc_disposition = 7,
-    content_filter = 8,
-    attachment_scanner = 9,  // 0: scanner flags the attachment
-    mailbox_rules = 10,      // 0: which rule (if any) matches
-    user_policy = 64,        // first stream free for policies added outside the library
+    message = 1,              // per-message draws, slots in MessageDraw
+    mx_routing = 3,           // per attempt: host order and host up/down (see MxRouting)
+    mailbox_quota_retry = 4,  // draw = attempt index: is the mailbox still full?
+    user_policy = 64,         // first stream free for policies added outside the library
 };
 
-// Draws of one message. Philox4x32-10 turns the 128-bit counter
-// {index lo, index hi, stream, block} under the 64-bit seed key into two 64-bit words,
-// i.e. two draws per block; the last block is cached because draws of one stream are
-// usually consecutive.
+enum MessageDraw : std::uint32_t {
+    // block 0: needed by every message
+    draw_sender_class = 0,
+    draw_profile = 1,
+    draw_address_error = 2,
+    draw_ip_listed = 3,
+    // block 1: needed by most messages
+    draw_content_score = 4,
+    draw_size = 5,
+    draw_mailbox_full = 6,
+    draw_mailbox_rule = 7,
+    // block 2 and on: needed by some
+    draw_dmarc = 8,
+    draw_attachment = 9,
+    draw_dead_destination = 10,
+    draw_attachment_scan = 11,
+    draw_address_error_kind = 12,
+};
+
+// Draws of one message. Philox4x64-10 turns the 256-bit counter
+// {message index, stream, block, 0} under the key {seed, 0} into four 64-bit words, i.e.
+// four draws per block; the last block is cached because draws of one stream are usually
+// consecutive.
 class MessageRng {
 public:
-    MessageRng(std::uint64_t seed, std::uint64_t message_index) noexcept
-        : key_{{static_cast<std::uint32_t>(seed), static_cast<std::uint32_t>(seed >> 32)}},
-          index_lo_(static_cast<std::uint32_t>(message_index)),
-          index_hi_(static_cast<std::uint32_t>(message_index >> 32)) {}
+    static constexpr std::uint32_t draws_per_block = 4;
 
-    std::uint64_t message_index() const noexcept {
-        return (std::uint64_t{index_hi_} << 32) | index_lo_;
-    }
+    MessageRng(std::uint64_t seed, std::uint64_t message_index) noexcept
+        : key_{{seed, 0}}, index_(message_index) {}
+
+    std::uint64_t message_index() const noexcept { return index_; }
 
     // 64 random bits: draw `draw` of stream `stream`.
     std::uint64_t bits(Stream stream, std::uint32_t draw) noexcept {
-        const auto s = static_cast<std::uint32_t>(stream);
-        const std::uint32_t block = draw >> 1;
+        const auto s = static_cast<std::uint64_t>(stream);
+        const std::uint64_t block = draw / draws_per_block;
         if (!(cached_ && s == cached_stream_ && block == cached_block_)) {
-            r123::Philox4x32::ctr_type ctr{{index_lo_, index_hi_, s, block}};
-            last_ = r123::Philox4x32{}(ctr, key_);
+            last_ = r123::Philox4x64{}(r123::Philox4x64::ctr_type{{index_, s, block, 0}}, key_);
             cached_ = true;
             cached_stream_ = s;
             cached_block_ = block;
         }
-        const unsigned lane = (draw & 1u) * 2u;
-        return (std::uint64_t{last_[lane + 1]} << 32) | last_[lane];
+        return last_[draw % draws_per_block];
     }
 
     // Uniform on the open interval (0, 1): `uniform(...) < p` is never true for p = 0 and
     // always true for p = 1, so degenerate probabilities stay exact.
     double uniform(Stream stream, std::uint32_t draw) noexcept {
-        return r123::u01fixedpt<double>(bits(stream, draw));
+        // Same value as r123::u01fixedpt<double>: (1 | top 53 bits) * 2^-53. Converting
+        // through int64 (exact below 2^53) avoids the slow unsigned-to-double sequence.
+        return static_cast<double>(static_cast<std::int64_t>((bits(stream, draw) >> 11) | 1)) * 0x1.0p-53;
     }
 
     bool bernoulli(Stream stream, std::uint32_t draw, double p) noexcept {
@@ -67,11 +79,11 @@ public:
     }
 
 private:
-    r123::Philox4x32::key_type key_;
-    std::uint32_t index_lo_, index_hi_;
+    r123::Philox4x64::key_type key_;
+    std::uint64_t index_;
     bool cached_ = false;
-    std::uint32_t cached_stream_ = 0, cached_block_ = 0;
-    r123::Philox4x32::ctr_type last_{};
+    std::uint64_t cached_stream_ = 0, cached_block_ = 0;
+    r123::Philox4x64::ctr_type last_{};
 };
 
 // Standard normal quantile, Wichura's algorithm AS 241 (PPND16, relative accuracy ~1e-16).
@@ -80,14 +92,18 @@ private:
 inline double normal_quantile(double p) noexcept {
     const double q = p - 0.5;
     if (std::fabs(q) <= 0.425) {
-        const double r = 0.180625 - q * q;
-        return q *
-               (((((((2509.0809287301226727 * r + 33430.575583588128105) * r + 67265.770927008700853) * r +
-                    45921.953931549871457) * r + 13731.693765509461125) * r + 1971.5909503065514427) * r +
-                 133.14166789178437745) * r + 3.387132872796366608) /
-               (((((((5226.495278852545925 * r + 28729.085735721942674) * r + 39307.89580009271061) * r +
-                    21213.794301586595867) * r + 5394.1960214247511077) * r + 687.1870074920579083) * r +
-                 42.313330701600911252) * r + 1.0);
+        // Central region, 85% of draws. Estrin's scheme evaluates the degree-7 polynomials
+        // with a short dependency chain (Horner's is latency-bound here).
+        const double r = 0.180625 - q * q, r2 = r * r, r4 = r2 * r2;
+        const double num = (3.387132872796366608 + 133.14166789178437745 * r) +
+                           (1971.5909503065514427 + 13731.693765509461125 * r) * r2 +
+                           ((45921.953931549871457 + 67265.770927008700853 * r) +
+                            (33430.575583588128105 + 2509.0809287301226727 * r) * r2) * r4;
+        const double den = (1.0 + 42.313330701600911252 * r) +
+                           (687.1870074920579083 + 5394.1960214247511077 * r) * r2 +
+                           ((21213.794301586595867 + 39307.89580009271061 * r) +
+                            (28729.085735721942674 + 5226.495278852545925 * r) * r2) * r4;
+        return q * num / den;
     }
     double r = q < 0 ? p : 1.0 - p;
     r = std::sqrt(-std::log(r));

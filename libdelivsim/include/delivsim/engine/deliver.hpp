@@ -22,8 +22,8 @@ template <class Scenario>
 Message draw_message(const Scenario& s, MessageRng& rng) noexcept {
     Message m;
     m.index = rng.message_index();
-    m.sender_class = pick(s.class_cdf, rng.uniform(Stream::population, 0));
-    m.profile = pick(s.profile_cdf, rng.uniform(Stream::population, 1));
+    m.sender_class = pick(s.class_cdf, rng.uniform(Stream::message, draw_sender_class));
+    m.profile = pick(s.profile_cdf, rng.uniform(Stream::message, draw_profile));
     s.classes[m.sender_class].draw(m, rng);
     return m;
 }
@@ -45,7 +45,7 @@ Fate deliver(const Scenario& s, const Message& m, MessageRng& rng, Trace&& trace
     if (routing.null_mx())
         return fate(Outcome::bounced, Status::null_mx, Responsible::address_error, Stage::mx_routing, 0, 0);
     const bool dead = routing.dead_destination() > 0 &&
-                      rng.bernoulli(Stream::destination, 0, routing.dead_destination());
+                      rng.bernoulli(Stream::message, draw_dead_destination, routing.dead_destination());
 
     Session session;
     Verdict last_temp;

@@ -14,7 +14,7 @@ struct AttachmentScanner {
     Verdict evaluate(const Message& m, Session&, MessageRng& rng, const Attempt&) const noexcept {
         if (!m.has_attachment) return Verdict::proceed();
         const double p = m.legit ? false_positive : detection;
-        return rng.bernoulli(Stream::attachment_scanner, 0, p)
+        return rng.bernoulli(Stream::message, draw_attachment_scan, p)
                    ? Verdict::file(Outcome::quarantined, Responsible::receiver_policy, Stage::attachment_scanner)
                    : Verdict::proceed();
     }

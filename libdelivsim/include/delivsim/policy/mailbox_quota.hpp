@@ -19,9 +19,9 @@ struct MailboxQuota {
     Verdict evaluate(const Message&, Session& s, MessageRng& rng, const Attempt& a) const noexcept {
         using Q = Session::Quota;
         if (s.quota == Q::unchecked)
-            s.quota = rng.bernoulli(Stream::mailbox_quota, 0, full) ? Q::full : Q::has_space;
+            s.quota = rng.bernoulli(Stream::message, draw_mailbox_full, full) ? Q::full : Q::has_space;
         else if (s.quota == Q::full)
-            s.quota = rng.bernoulli(Stream::mailbox_quota, 1 + a.index, still_full) ? Q::full : Q::has_space;
+            s.quota = rng.bernoulli(Stream::mailbox_quota_retry, a.index, still_full) ? Q::full : Q::has_space;
         if (s.quota != Q::full) return Verdict::proceed();
         return mode == Mode::permanent
                    ? Verdict::reject(Status::mailbox_full, Responsible::recipient_quota, Stage::mailbox_quota)

@@ -17,7 +17,7 @@ struct MailboxRules {
     Verdict evaluate(const Message& m, Session&, MessageRng& rng, const Attempt&) const noexcept {
         const Rule& r = by_class[m.sender_class];
         if (r.delete_p + r.move_p <= 0) return Verdict::proceed();
-        const double u = rng.uniform(Stream::mailbox_rules, 0);
+        const double u = rng.uniform(Stream::message, draw_mailbox_rule);
         if (u < r.delete_p) return Verdict::file(Outcome::rule_deleted, Responsible::recipient_rules, Stage::mailbox_rules);
         if (u < r.delete_p + r.move_p)
             return Verdict::file(Outcome::rule_moved, Responsible::recipient_rules, Stage::mailbox_rules);

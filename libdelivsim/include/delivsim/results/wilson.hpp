@@ -3,6 +3,7 @@
 // outcomes (a 0.1% bounce code) live and the normal approximation fails.
 #include <cmath>
 #include <cstdint>
+#include <algorithm>
 #include <utility>
 
 namespace delivsim {
@@ -17,7 +18,8 @@ inline Rate wilson(std::uint64_t k, std::uint64_t n, double z = 1.95996398454005
     const double z2 = z * z, denom = 1 + z2 / nn;
     const double centre = (p + z2 / (2 * nn)) / denom;
     const double half = z * std::sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
-    return {p, std::max(0.0, centre - half), std::min(1.0, centre + half)};
+    // At k = 0 or k = n the bound is exactly 0 or 1; rounding would leave a 1e-19 residue.
+    return {p, k == 0 ? 0.0 : std::max(0.0, centre - half), k == n ? 1.0 : std::min(1.0, centre + half)};
 }
 
 }  // namespace delivsim

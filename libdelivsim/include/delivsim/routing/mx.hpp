@@ -100,8 +100,9 @@ public:
             else ++r.shuffles_;
         }
         r.group_start_.push_back(r.hosts_.size());
-        // Two draws per Philox block: keep each attempt's draws block-aligned.
-        r.stride_ = static_cast<std::uint32_t>((r.shuffles_ + r.hosts_.size() + 1) & ~std::size_t{1});
+        // Keep each attempt's draws block-aligned: usually one Philox block per attempt.
+        constexpr std::size_t b = MessageRng::draws_per_block;
+        r.stride_ = static_cast<std::uint32_t>((r.shuffles_ + r.hosts_.size() + b - 1) / b * b);
         return r;
     }
 
@@ -109,7 +110,7 @@ private:
     std::vector<MxHost> hosts_;        // sorted by preference
     std::vector<std::size_t> group_start_;
     std::uint32_t shuffles_ = 0;       // shuffle draws per attempt
-    std::uint32_t stride_ = 2;         // draws per attempt
+    std::uint32_t stride_ = MessageRng::draws_per_block;         // draws per attempt
     bool null_mx_ = false, implicit_ = false;
     double dead_destination_ = 0;
 };

@@ -13,10 +13,18 @@
 namespace delivsim {
 
 // Picks a component of a mixture from its cumulative weights.
+// Small mixtures count without branches: the draw is random, so a binary search's
+// branches would mispredict half the time.
 template <class Cdf>
 inline std::uint32_t pick(const Cdf& cdf, double u) noexcept {
+    const std::size_t n = std::size(cdf);
+    if (n <= 16) {
+        std::uint32_t k = 0;
+        for (std::size_t i = 0; i + 1 < n; ++i) k += cdf[i] <= u;
+        return k;
+    }
     const auto it = std::upper_bound(std::begin(cdf), std::end(cdf), u);
-    return static_cast<std::uint32_t>(std::min<std::size_t>(it - std::begin(cdf), std::size(cdf) - 1));
+    return static_cast<std::uint32_t>(std::min<std::size_t>(it - std::begin(cdf), n - 1));
 }
 
 // The component that carries all the weight, or -1 when the mixture needs a draw.
@@ -57,20 +65,20 @@ struct SenderClass {
 
     void draw(Message& m, MessageRng& rng) const noexcept {
         m.legit = legit;
-        if (address_error > 0 && rng.bernoulli(Stream::address, 0, address_error))
+        if (address_error > 0 && rng.bernoulli(Stream::message, draw_address_error, address_error))
             m.address_error = static_cast<AddressError>(
-                1 + pick(address_error_cdf, rng.uniform(Stream::address, 1)));
+                1 + pick(address_error_cdf, rng.uniform(Stream::message, draw_address_error_kind)));
         // Draws that cannot change anything are skipped; skipping never shifts another draw.
-        m.ip_listed = ip_listed > 0 && rng.bernoulli(Stream::sender_traits, 0, ip_listed);
+        m.ip_listed = ip_listed > 0 && rng.bernoulli(Stream::message, draw_ip_listed, ip_listed);
         m.size_bytes = sizes.size() == 1 ? sizes[0].bytes
-                                         : sizes[pick(size_cdf, rng.uniform(Stream::sender_traits, 1))].bytes;
+                                         : sizes[pick(size_cdf, rng.uniform(Stream::message, draw_size))].bytes;
         m.dmarc = static_cast<DmarcResult>(dmarc_certain >= 0 ? static_cast<std::uint32_t>(dmarc_certain)
-                                                              : pick(dmarc_cdf, rng.uniform(Stream::sender_traits, 2)));
+                                                              : pick(dmarc_cdf, rng.uniform(Stream::message, draw_dmarc)));
         m.content_score = score_sd > 0
-                              ? score_mean + score_sd * normal_quantile(rng.uniform(Stream::sender_traits, 3))
+                              ? score_mean + score_sd * normal_quantile(rng.uniform(Stream::message, draw_content_score))
                               : score_mean;
         m.has_attachment = m.size_bytes >= attachment_min_bytes && attachment_probability > 0 &&
-                           rng.bernoulli(Stream::sender_traits, 4, attachment_probability);
+                           rng.bernoulli(Stream::message, draw_attachment, attachment_probability);
     }
 
     static SenderClass parse(const Field& f) {

@@ -1,0 +1,67 @@
+// _core.run: the Monte Carlo run, with the GIL released while the threads simulate.
+//
+// RunOptions.progress is called on the calling thread (about every 100 ms); that is the only
+// place Python is touched during a run: it takes the GIL to check for Ctrl-C and to call the
+// user's callback. It must never throw (run() would unwind past unjoined worker threads), so
+// a Python error is kept, the run is cancelled, and the error is raised once run() returns.
+#include <delivsim/engine/run.hpp>
+#include <delivsim/scenario/scenario.hpp>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <atomic>
+#include <exception>
+#include <optional>
+
+namespace py = pybind11;
+
+namespace {
+
+delivsim::Tally run(const delivsim::Scenario& s, std::uint64_t messages, std::uint64_t seed, unsigned threads,
+                    std::uint64_t first_message, const std::optional<py::function>& progress) {
+    std::atomic<bool> cancel{false};
+    std::exception_ptr error;  // a KeyboardInterrupt or the callback's exception
+
+    delivsim::RunOptions o;
+    o.messages = messages;
+    o.seed = seed;
+    o.threads = threads;
+    o.first_message = first_message;
+    o.cancel = &cancel;
+    // Without a user callback, a run of one chunk takes milliseconds: skip the hook, whose
+    // 100 ms polling would dominate. Longer runs always get it, so Ctrl-C works.
+    if (progress || messages > o.chunk) {
+        o.progress = [&](std::uint64_t done) {
+            if (error) return;
+            py::gil_scoped_acquire gil;
+            try {
+                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+                if (progress) (*progress)(done);
+            } catch (...) {
+                error = std::current_exception();
+                cancel = true;
+            }
+        };
+    }
+
+    std::optional<delivsim::Tally> tally;
+    try {
+        py::gil_scoped_release nogil;
+        tally = delivsim::run(s, o);
+    } catch (const delivsim::Cancelled&) {
+        if (!error) throw;  // cannot happen: only the hook cancels
+    }
+    if (error) std::rethrow_exception(error);
+    return std::move(*tally);
+}
+
+}  // namespace
+
+void register_run(py::module_& m) {
+    m.def("run", &run, py::arg("scenario"), py::arg("messages"), py::arg("seed"), py::arg("threads"),
+          py::arg("first_message") = 0, py::arg("progress") = py::none(),
+          "Simulate messages [first_message, first_message + messages) of `scenario` with `seed`.\n"
+          "The result does not depend on `threads`. `progress(done)` is called about every 100 ms.\n"
+          "Ctrl-C stops the run and raises KeyboardInterrupt.");
+}

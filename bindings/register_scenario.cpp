@@ -1,0 +1,30 @@
+// _core.Scenario: a loaded, validated scenario. Construction only through the loaders, so
+// every Scenario object has passed validation.
+#include <delivsim/scenario/default_scenario.hpp>
+#include <delivsim/scenario/load.hpp>
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+namespace py = pybind11;
+
+void register_scenario(py::module_& m) {
+    py::class_<delivsim::Scenario>(m, "Scenario")
+        .def_property_readonly("name", [](const delivsim::Scenario& s) { return s.name; })
+        .def_property_readonly("description", [](const delivsim::Scenario& s) { return s.description; })
+        .def_property_readonly("class_names", [](const delivsim::Scenario& s) { return s.class_names(); })
+        .def_property_readonly("profile_names", [](const delivsim::Scenario& s) { return s.profile_names(); })
+        .def_property_readonly("attempt_times", [](const delivsim::Scenario& s) { return s.attempt_times; },
+                               "Times (s after the first attempt) of the delivery attempts in the retry schedule")
+        .def("to_json", [](const delivsim::Scenario& s) { return s.document.dump(); },
+             "The validated source document as JSON text")
+        .def(py::pickle([](const delivsim::Scenario& s) { return s.document.dump(); },
+                        [](const std::string& text) { return delivsim::parse_scenario_text(text); }));
+
+    m.def("load_scenario", &delivsim::load_scenario, py::arg("path"),
+          "Load and validate a scenario file; ValueError names the offending JSON path");
+    m.def("parse_scenario",
+          [](const std::string& text) { return delivsim::parse_scenario_text(text); }, py::arg("json_text"),
+          "Parse and validate scenario JSON text; ValueError names the offending JSON path");
+    m.def("default_scenario", &delivsim::default_scenario, "The embedded reference scenario R1");
+}

@@ -1,0 +1,26 @@
+"""delivsim: why legitimate mail never reaches the inbox, by Monte Carlo simulation.
+
+>>> import delivsim
+>>> result = delivsim.run(messages=100_000, seed=1)
+>>> result.outcomes["inbox"], result.to_frame()
+>>> result.explain(42)["outcome"]
+
+Results are bit-identical for a given scenario and seed whatever the thread count, and runs
+of disjoint message ranges merge exactly: ``run(..., first_message=0, messages=k) +
+run(..., first_message=k, messages=n - k) == run(..., messages=n)``.
+"""
+from ._core import version as __version__
+from ._results import Result
+from ._run import explain, run
+from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
+
+__all__ = [
+    "Result",
+    "Scenario",
+    "__version__",
+    "default_scenario",
+    "explain",
+    "load_scenario",
+    "parse_scenario",
+    "run",
+]

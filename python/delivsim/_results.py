@@ -1,0 +1,183 @@
+"""Results of a run: counts and rates of each outcome, overall and by group."""
+from __future__ import annotations
+
+import copy
+import json
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import _core
+from ._scenario import Scenario
+
+if TYPE_CHECKING:
+    import numpy.typing as npt
+    import pandas as pd
+
+#: Where a message can end, in the taxonomy's order (inbox first, bounced last).
+OUTCOMES: tuple[str, ...] = tuple(_core.outcome_names)
+
+Ranges = tuple[tuple[int, int], ...]
+
+
+def _ordered(counts: dict[str, int]) -> dict[str, int]:
+    return {o: counts[o] for o in OUTCOMES}
+
+
+def _union(a: Ranges, b: Ranges) -> Ranges:
+    """The union of two sets of message ranges [start, stop); ValueError if they overlap,
+    because the same seed and message index is the same message, counted twice."""
+    merged: list[list[int]] = []
+    for start, stop in sorted(a + b):
+        if merged and start < merged[-1][1]:
+            raise ValueError(
+                f"the results overlap in messages [{start}, {min(stop, merged[-1][1])}) and cannot be merged: "
+                "merge runs of disjoint message ranges (first_message)"
+            )
+        if merged and start == merged[-1][1]:
+            merged[-1][1] = stop
+        else:
+            merged.append([start, stop])
+    return tuple((start, stop) for start, stop in merged)
+
+
+class Result:
+    """What a run found: returned by :func:`delivsim.run`; merge runs of disjoint message
+    ranges of one scenario and seed with ``+``."""
+
+    __slots__ = ("_scenario", "_seed", "_ranges", "_tally", "_report")
+
+    def __init__(self, scenario: Scenario, seed: int, message_ranges: Ranges, tally: _core.Tally) -> None:
+        self._scenario = scenario
+        self._seed = seed
+        self._ranges = tuple((int(start), int(stop)) for start, stop in message_ranges if stop > start)
+        self._tally = tally
+        self._report: dict[str, Any] | None = None
+
+    def _rep(self) -> dict[str, Any]:
+        if self._report is None:
+            self._report = json.loads(self._tally.report_json(self._scenario.name, self._seed))
+        return self._report
+
+    @property
+    def scenario(self) -> Scenario:
+        return self._scenario
+
+    @property
+    def seed(self) -> int:
+        return self._seed
+
+    @property
+    def messages(self) -> int:
+        return self._tally.messages
+
+    @property
+    def message_ranges(self) -> Ranges:
+        """The message index ranges [start, stop) simulated (one, unless merged)."""
+        return self._ranges
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        """Messages by outcome: inbox, rule_moved, spam_folder, quarantined, rule_deleted,
+        silently_lost, bounced."""
+        return _ordered(self._rep()["outcomes"])
+
+    @property
+    def bounces(self) -> dict[str, int]:
+        """Bounced messages by enhanced status code (e.g. "5.1.1")."""
+        return dict(self._rep()["bounces"])
+
+    @property
+    def by_class(self) -> dict[str, dict[str, int]]:
+        """Messages by sender class, then by outcome."""
+        return {c: _ordered(self._rep()["by_class"][c]) for c in self._scenario.class_names}
+
+    @property
+    def by_profile(self) -> dict[str, dict[str, int]]:
+        """Messages by recipient profile, then by outcome."""
+        return {p: _ordered(self._rep()["by_profile"][p]) for p in self._scenario.profile_names}
+
+    @property
+    def acceptance_time_s(self) -> dict[str, float | None]:
+        """Quantiles p50, p90, p99 of the time to acceptance (250) in seconds; None if no
+        message was accepted."""
+        return dict(self._rep()["acceptance_time_s"])
+
+    @property
+    def acceptance_times(self) -> npt.NDArray[np.uint64]:
+        """Accepted messages by delivery attempt: a histogram over ``scenario.attempt_times``."""
+        return self._tally.acceptance_histogram()
+
+    def to_json(self) -> str:
+        """The full report (counts, rates with 95% Wilson intervals, bounces, responsibility,
+        deciding stages, time histograms) as JSON text, as ``delivsim run --json`` writes it."""
+        return self._tally.report_json(self._scenario.name, self._seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The full report (see :meth:`to_json`) as a new dict."""
+        return copy.deepcopy(self._rep())
+
+    def to_frame(self) -> pd.DataFrame:
+        """A tidy table, one row per group and outcome: group_kind ("overall", "class" or
+        "profile"), group, outcome, count, messages (the group's), rate, and the 95% Wilson
+        interval ci_low, ci_high."""
+        import pandas as pd
+
+        rep = self._rep()
+        groups = [("overall", "all", rep["outcomes"], rep["rates"])]
+        groups += [("class", c, rep["by_class"][c], rep["rates_by_class"][c]) for c in self._scenario.class_names]
+        groups += [
+            ("profile", p, rep["by_profile"][p], rep["rates_by_profile"][p]) for p in self._scenario.profile_names
+        ]
+        rows = []
+        for kind, group, counts, rates in groups:
+            messages = sum(counts.values())
+            for o in OUTCOMES:
+                low, high = rates[o]["ci95"]
+                rows.append((kind, group, o, counts[o], messages, rates[o]["rate"], low, high))
+        columns = ["group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
+        return pd.DataFrame(rows, columns=columns).astype({"count": "int64", "messages": "int64"})
+
+    def explain(self, index: int) -> dict[str, Any]:
+        """Message ``index``'s delivery path, exactly as it went in this run (same seed)."""
+        from ._run import explain
+
+        return explain(self._scenario, index, seed=self._seed)
+
+    def __add__(self, other: object) -> Result:
+        if not isinstance(other, Result):
+            return NotImplemented
+        if other._scenario != self._scenario:
+            raise ValueError(
+                f"results of different scenarios ({self._scenario.name!r}, {other._scenario.name!r}) cannot be merged"
+            )
+        if other._seed != self._seed:
+            raise ValueError(f"results of different seeds ({self._seed}, {other._seed}) cannot be merged")
+        ranges = _union(self._ranges, other._ranges)
+        return Result(self._scenario, self._seed, ranges, self._tally + other._tally)
+
+    def __radd__(self, other: object) -> Result:
+        # sum(results) starts from 0.
+        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
+            return self
+        return NotImplemented
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        return (
+            self._seed == other._seed
+            and self._ranges == other._ranges
+            and self._tally == other._tally
+            and self._scenario == other._scenario
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Result, (self._scenario, self._seed, self._ranges, self._tally))
+
+    def __repr__(self) -> str:
+        n = self.messages
+        shares = ", ".join(f"{o} {100 * k / n:.2f}%" for o, k in self.outcomes.items()) if n else "no messages"
+        return f"<Result {self._scenario.name!r} seed={self._seed} messages={n:,}: {shares}>"

@@ -1,0 +1,117 @@
+"""Running a scenario, and explaining one message of a run."""
+from __future__ import annotations
+
+import json
+import numbers
+import os
+import sys
+from typing import Any, Callable, Union
+
+from . import _core
+from ._results import Result
+from ._scenario import Scenario, default_scenario
+
+#: Message indices are signed 64-bit in the core; seeds are unsigned 64-bit.
+MAX_MESSAGES = 2**63 - 1
+MAX_SEED = 2**64 - 1
+MAX_THREADS = 4096
+
+Progress = Union[bool, None, Callable[[int, int], object]]
+
+
+def _integer(name: str, value: object, low: int, high: int) -> int:
+    # bool is an int subclass, but run(messages=True) is a mistake, not one message.
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    value = int(value)
+    if value < low:
+        raise ValueError(f"{name} must be at least {low}, got {value}")
+    if value > high:
+        raise ValueError(f"{name} must be at most {high}, got {value}")
+    return value
+
+
+def _scenario(scenario: Scenario | None) -> Scenario:
+    if scenario is None:
+        return default_scenario()
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"scenario must be a delivsim.Scenario (from load_scenario, parse_scenario or default_scenario), "
+            f"not {type(scenario).__name__}"
+        )
+    return scenario
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, like the CLI's."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        width = 40
+        share = done / total if total else 1.0
+        filled = int(share * width)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {100 * share:5.1f}% {done}/{total}")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def run(
+    scenario: Scenario | None = None,
+    messages: int = 1_000_000,
+    seed: int = 1,
+    threads: int | None = None,
+    progress: Progress = False,
+    *,
+    first_message: int = 0,
+) -> Result:
+    """Simulate ``messages`` messages of ``scenario`` (default: the embedded R1).
+
+    The result depends only on the scenario, ``seed`` and the message range
+    [first_message, first_message + messages), never on ``threads`` (default: all CPUs);
+    results of disjoint ranges merge exactly with ``+``. ``progress`` is True for a bar on
+    stderr, or a callable ``progress(done, total)`` called about every 100 ms. The GIL is
+    released while the simulation runs; Ctrl-C stops it with KeyboardInterrupt.
+    """
+    scenario = _scenario(scenario)
+    messages = _integer("messages", messages, 0, MAX_MESSAGES)
+    seed = _integer("seed", seed, 0, MAX_SEED)
+    threads = _integer("threads", (os.cpu_count() or 1) if threads is None else threads, 1, MAX_THREADS)
+    first_message = _integer("first_message", first_message, 0, MAX_MESSAGES)
+    if first_message + messages > MAX_MESSAGES:
+        raise ValueError(f"first_message + messages must be at most {MAX_MESSAGES}, got {first_message + messages}")
+
+    bar = None
+    if progress is True:
+        bar = _ProgressBar(messages)
+        progress = bar
+    if progress is False or progress is None:
+        callback = None
+    elif callable(progress):
+        report = progress
+        callback = lambda done: report(done, messages)  # noqa: E731
+    else:
+        raise TypeError(f"progress must be a bool or a callable progress(done, total), not {type(progress).__name__}")
+
+    try:
+        tally = _core.run(scenario._core, messages, seed, threads, first_message=first_message, progress=callback)
+    finally:
+        if bar is not None:
+            bar.close()
+    return Result(scenario, seed, ((first_message, first_message + messages),), tally)
+
+
+def explain(scenario: Scenario | None, index: int, seed: int = 1) -> dict[str, Any]:
+    """Message ``index``'s exact delivery path in any run of ``scenario`` with ``seed``: the
+    facts drawn for it, each attempt with the hosts tried and the reply, and its outcome."""
+    scenario = _scenario(scenario)
+    index = _integer("index", index, 0, MAX_MESSAGES - 1)
+    seed = _integer("seed", seed, 0, MAX_SEED)
+    return json.loads(_core.explain(scenario._core, seed, index))
