@@ -1,0 +1,39 @@
+# The two commands (see README):
+#   make run    simulate the embedded default scenario (R1) and print its summary
+#   make test   every test: C++ unit tests and the installed-package example (ctest), then pytest
+# Both install what they need first (Debian packages, the build, a virtualenv).
+
+BUILD  ?= build
+VENV   ?= .venv
+PYTHON ?= /usr/bin/python3
+JOBS   ?= $(shell nproc)
+MESSAGES ?= 1000000
+
+.PHONY: run test deps build venv bench clean
+
+deps:
+	@scripts/bootstrap.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The Python package, installed into a venv that sees Debian's numpy/pandas/pytest.
+venv: deps
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv --system-site-packages $(VENV)
+	$(VENV)/bin/pip install --no-build-isolation --no-deps --quiet .
+
+run: build
+	$(BUILD)/delivsim run --messages $(MESSAGES)
+
+test: build venv
+	cd $(BUILD) && ctest --output-on-failure
+	DELIVSIM_CLI=$(abspath $(BUILD))/delivsim $(VENV)/bin/python -m pytest tests/python -q
+
+bench: build
+	$(BUILD)/benchmarks/delivsim_bench
+
+clean:
+	rm -rf $(BUILD) $(VENV)
