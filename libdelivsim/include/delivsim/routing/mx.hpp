@@ -67,7 +67,9 @@ public:
                 profile["mx"].fail("is empty: give MX records, or 'implicit_mx' for a domain reached at its own address");
             const Field im = profile["implicit_mx"];
             im.allow_keys({"host", "down"});
-            r.hosts_.push_back({im["host"].name(), 0, im["down"].probability()});
+            const std::string host = im["host"].name();
+            if (host == ".") im["host"].fail("\".\" is a null MX: write it as the only MX record instead (RFC 7505)");
+            r.hosts_.push_back({host, 0, im["down"].probability()});
             r.implicit_ = true;
         } else {
             if (profile.has("implicit_mx"))
@@ -86,10 +88,13 @@ public:
                     // RFC 7505: a null MX is the only record and has no host to be down.
                     if (records.size() != 1) rec["host"].fail("a null MX (\".\") must be the domain's only MX record (RFC 7505)");
                     if (rec.has("down")) rec["down"].fail("a null MX has no host that could be down");
+                    if (pref != 0) rec["preference"].fail("a null MX has preference 0 (RFC 7505 section 3)");
                     r.null_mx_ = true;
                 } else {
                     h.down = rec["down"].probability();
                 }
+                for (const MxHost& other : r.hosts_)
+                    if (other.host == h.host) rec["host"].fail("'" + h.host + "' is listed twice");
                 r.hosts_.push_back(h);
             }
         }

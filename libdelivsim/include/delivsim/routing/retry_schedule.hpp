@@ -21,7 +21,8 @@ struct RetrySchedule {
     std::vector<double> attempt_times() const {
         std::vector<double> t{0.0};
         double wait = first_retry_s;
-        while (t.back() + wait <= lifetime_s && t.size() < max_attempts) {
+        // One attempt past the limit is built so that parse() can tell a schedule was cut.
+        while (t.back() + wait <= lifetime_s && t.size() <= max_attempts) {
             t.push_back(t.back() + wait);
             wait = std::min(wait * backoff_factor, max_backoff_s);
         }
@@ -38,7 +39,7 @@ struct RetrySchedule {
         if (r.max_backoff_s < r.first_retry_s)
             f["max_backoff_s"].fail("must be at least first_retry_s (" + f["first_retry_s"].shown() + ")");
         r.lifetime_s = f["lifetime_s"].non_negative();
-        if (r.lifetime_s / r.first_retry_s > double(max_attempts) && r.attempt_times().size() >= max_attempts)
+        if (r.attempt_times().size() > max_attempts)
             f["lifetime_s"].fail("gives more than " + std::to_string(max_attempts) + " attempts");
         return r;
     }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
@@ -19,10 +20,27 @@ namespace delivsim {
 
 using json = nlohmann::json;
 
+// Control characters (a newline in a key, say) are escaped so an error is always one line.
+inline std::string escape_control(const std::string& s) {
+    std::string out;
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '\n') out += "\\n";
+        else if (c == '\t') out += "\\t";
+        else if (c == '\r') out += "\\r";
+        else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else out += ch;
+    }
+    return out;
+}
+
 class ScenarioError : public std::invalid_argument {
 public:
     ScenarioError(std::string path, std::string rule)
-        : std::invalid_argument(path.empty() ? rule : path + ": " + rule),
+        : std::invalid_argument(escape_control(path.empty() ? rule : path + ": " + rule)),
           path_(std::move(path)), rule_(std::move(rule)) {}
     const std::string& path() const noexcept { return path_; }
     const std::string& rule() const noexcept { return rule_; }
@@ -41,9 +59,15 @@ public:
     [[noreturn]] void fail(const std::string& rule) const { throw ScenarioError(path_, rule); }
 
     // A short rendering of the value for error messages.
+    // Containers are not dumped: a deeply nested value would recurse once per level.
     std::string shown() const {
+        if (value_->is_array()) return value_->empty() ? "[]" : "[...]";
+        if (value_->is_object()) return value_->empty() ? "{}" : "{...}";
         std::string s = value_->dump();
-        return s.size() > 40 ? s.substr(0, 37) + "..." : s;
+        if (s.size() <= 40) return s;
+        std::size_t cut = 37;
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
+        return s.substr(0, cut) + "...";
     }
 
     bool is_null() const noexcept { return value_->is_null(); }
@@ -120,7 +144,8 @@ public:
         }
         const double x = number();
         if (x < 0) fail(shown() + " is negative");
-        if (x != std::floor(x) || x > 1.8e19) fail(shown() + " is not a whole number");
+        if (x >= 18446744073709551616.0) fail(shown() + " is too large (more than 2^64-1)");
+        if (x != std::floor(x)) fail(shown() + " is not a whole number");
         return static_cast<std::uint64_t>(x);
     }
     std::string string() const {
@@ -172,6 +197,7 @@ inline std::vector<double> mixture_cdf(const Field& where, const std::vector<std
         total += w;
         cdf.push_back(total);
     }
+    if (!std::isfinite(total)) where.fail("weights sum to infinity, not 1");
     if (std::fabs(total - 1.0) > 1e-9)
         where.fail("weights sum to " + json(total).dump() + ", not 1");
     cdf.back() = 1.0;
