@@ -42,28 +42,35 @@ enum MessageDraw : std::uint32_t {
 
 // Draws of one message. Philox4x64-10 turns the 256-bit counter
 // {message index, stream, block, 0} under the key {seed, 0} into four 64-bit words, i.e.
-// four draws per block; the last block is cached because draws of one stream are usually
-// consecutive.
+// four draws per block.
 class MessageRng {
 public:
     static constexpr std::uint32_t draws_per_block = 4;
 
+    // The blocks nearly every message needs (message blocks 0 and 1, the first attempt's
+    // routing block) are computed up front, together: they are independent, so the CPU
+    // overlaps the three Philox evaluations instead of running them one after another.
     MessageRng(std::uint64_t seed, std::uint64_t message_index) noexcept
-        : key_{{seed, 0}}, index_(message_index) {}
+        : key_{{seed, 0}}, index_(message_index) {
+        head_[0] = block(Stream::message, 0);
+        head_[1] = block(Stream::message, 1);
+        head_[2] = block(Stream::mx_routing, 0);
+    }
 
     std::uint64_t message_index() const noexcept { return index_; }
 
     // 64 random bits: draw `draw` of stream `stream`.
     std::uint64_t bits(Stream stream, std::uint32_t draw) noexcept {
-        const auto s = static_cast<std::uint64_t>(stream);
-        const std::uint64_t block = draw / draws_per_block;
-        if (!(cached_ && s == cached_stream_ && block == cached_block_)) {
-            last_ = r123::Philox4x64{}(r123::Philox4x64::ctr_type{{index_, s, block, 0}}, key_);
+        const std::uint32_t b = draw / draws_per_block, lane = draw % draws_per_block;
+        if (stream == Stream::message && b < 2) return head_[b][lane];
+        if (stream == Stream::mx_routing && b == 0) return head_[2][lane];
+        if (!(cached_ && stream == cached_stream_ && b == cached_block_)) {
+            last_ = block(stream, b);
             cached_ = true;
-            cached_stream_ = s;
-            cached_block_ = block;
+            cached_stream_ = stream;
+            cached_block_ = b;
         }
-        return last_[draw % draws_per_block];
+        return last_[lane];
     }
 
     // Uniform on the open interval (0, 1): `uniform(...) < p` is never true for p = 0 and
@@ -79,11 +86,18 @@ public:
     }
 
 private:
+    using Block = r123::Philox4x64::ctr_type;
+    Block block(Stream stream, std::uint64_t b) const noexcept {
+        return r123::Philox4x64{}(Block{{index_, static_cast<std::uint64_t>(stream), b, 0}}, key_);
+    }
+
     r123::Philox4x64::key_type key_;
     std::uint64_t index_;
+    Block head_[3];
     bool cached_ = false;
-    std::uint64_t cached_stream_ = 0, cached_block_ = 0;
-    r123::Philox4x64::ctr_type last_{};
+    Stream cached_stream_{};
+    std::uint32_t cached_block_ = 0;
+    Block last_{};
 };
 
 // Standard normal quantile, Wichura's algorithm AS 241 (PPND16, relative accuracy ~1e-16).
