@@ -45,8 +45,7 @@ def _scenario(scenario: Scenario | None) -> Scenario:
 class _ProgressBar:
     """A one-line progress bar on stderr, like the CLI's."""
 
-    def __init__(self, total: int) -> None:
-        self.total = total
+    def __init__(self) -> None:
         self.drawn = False
 
     def __call__(self, done: int, total: int) -> None:
@@ -88,17 +87,11 @@ def run(
     if first_message + messages > MAX_MESSAGES:
         raise ValueError(f"first_message + messages must be at most {MAX_MESSAGES}, got {first_message + messages}")
 
-    bar = None
-    if progress is True:
-        bar = _ProgressBar(messages)
-        progress = bar
-    if progress is False or progress is None:
-        callback = None
-    elif callable(progress):
-        report = progress
-        callback = lambda done: report(done, messages)  # noqa: E731
-    else:
+    bar = _ProgressBar() if progress is True else None
+    report = bar if bar is not None else progress
+    if not (callable(report) or report is False or report is None):
         raise TypeError(f"progress must be a bool or a callable progress(done, total), not {type(progress).__name__}")
+    callback = (lambda done: report(done, messages)) if callable(report) else None
 
     try:
         tally = _core.run(scenario._core, messages, seed, threads, first_message=first_message, progress=callback)
