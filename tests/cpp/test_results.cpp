@@ -44,3 +44,16 @@ TEST_CASE("report JSON carries the fields the CLI promises") {
     CHECK(j["bounces"].contains("5.7.1"));
     CHECK(j["sender_told"]["count"] == j["outcomes"]["bounced"]);
 }
+
+TEST_CASE("a tally round-trips through its raw counts, and inconsistent counts are refused") {
+    const Tally t = testing::simulate(default_scenario(), 5000);
+    const Tally back = Tally::from_counts(t.classes(), t.profiles(), t.attempt_times(), t.counts());
+    CHECK(back == t);
+    auto c = t.counts();
+    c.status[0] += 1;  // one message counted twice
+    CHECK_THROWS_WITH_AS(Tally::from_counts(t.classes(), t.profiles(), t.attempt_times(), c),
+                         "tally: status counts 5001 messages, not 5000", std::invalid_argument);
+    c = t.counts();
+    c.outcome.pop_back();
+    CHECK_THROWS_AS(Tally::from_counts(t.classes(), t.profiles(), t.attempt_times(), c), std::invalid_argument);
+}

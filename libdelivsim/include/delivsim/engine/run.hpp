@@ -8,8 +8,10 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -88,15 +90,26 @@ Tally run(const Scenario& s, const RunOptions& o) {
     };
 
     std::vector<std::thread> pool;
-    for (unsigned w = 1; w < nthreads; ++w) pool.emplace_back(worker, w);
     if (o.progress) {
-        // The caller's thread reports progress while the pool works, then takes its share.
-        pool.emplace_back(worker, 0);
-        while (done.load() < o.messages && !stop.load() && !(o.cancel && o.cancel->load())) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        // The caller's thread only reports progress: it wakes every 100 ms, or at once when
+        // the last worker finishes, so a short run does not wait out the interval.
+        std::mutex mu;
+        std::condition_variable finished;
+        unsigned running = nthreads;
+        for (unsigned w = 0; w < nthreads; ++w)
+            pool.emplace_back([&, w] {
+                worker(w);
+                std::lock_guard lock(mu);
+                if (--running == 0) finished.notify_one();
+            });
+        std::unique_lock lock(mu);
+        while (!finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; })) {
+            lock.unlock();
             o.progress(done.load());
+            lock.lock();
         }
     } else {
+        for (unsigned w = 1; w < nthreads; ++w) pool.emplace_back(worker, w);
         worker(0);
     }
     for (auto& t : pool) t.join();

@@ -80,9 +80,47 @@ public:
         return h;
     }
 
-    // Raw arrays, for serialisation and zero-copy views.
+    // The raw arrays, laid out [class][profile][kind] (decided_at: [class][profile][outcome][attempt]),
+    // for serialisation (pickles, checkpoints) and zero-copy views.
+    struct Counts {
+        std::uint64_t messages = 0;
+        std::vector<std::uint64_t> outcome, status, responsible, stage, decided_at;
+        bool operator==(const Counts&) const = default;
+    };
+    Counts counts() const { return {messages_, outcome_, status_, responsible_, stage_, decided_at_}; }
     const std::vector<std::uint64_t>& outcome_counts() const noexcept { return outcome_; }
     const std::vector<std::uint64_t>& decided_at_counts() const noexcept { return decided_at_; }
+
+    // Rebuilds a tally from counts(); refuses arrays that do not fit the layout or disagree
+    // with each other (every message is counted once in each array).
+    static Tally from_counts(std::vector<std::string> classes, std::vector<std::string> profiles,
+                             std::vector<double> attempt_times, Counts c) {
+        Tally t(std::move(classes), std::move(profiles), std::move(attempt_times));
+        if (t.attempt_times_.empty()) throw std::invalid_argument("tally: attempt_times is empty");
+        auto take = [&](std::vector<std::uint64_t>& into, std::vector<std::uint64_t>& from, const char* name) {
+            if (from.size() != into.size())
+                throw std::invalid_argument(std::string("tally: ") + name + " has " + std::to_string(from.size()) +
+                                            " counts, expected " + std::to_string(into.size()));
+            std::uint64_t total = 0;
+            for (auto x : from) total += x;
+            if (total != c.messages)
+                throw std::invalid_argument(std::string("tally: ") + name + " counts " + std::to_string(total) +
+                                            " messages, not " + std::to_string(c.messages));
+            into = std::move(from);
+        };
+        take(t.outcome_, c.outcome, "outcome");
+        take(t.status_, c.status, "status");
+        take(t.responsible_, c.responsible, "responsible");
+        take(t.stage_, c.stage, "stage");
+        take(t.decided_at_, c.decided_at, "decided_at");
+        for (std::size_t k = 0; k < t.outcome_.size(); ++k) {
+            std::uint64_t sum = 0;
+            for (std::size_t i = 0; i < t.attempt_times_.size(); ++i) sum += t.decided_at_[k * t.attempt_times_.size() + i];
+            if (sum != t.outcome_[k]) throw std::invalid_argument("tally: outcome counts disagree with decided_at");
+        }
+        t.messages_ = c.messages;
+        return t;
+    }
 
 private:
     static void add(std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
