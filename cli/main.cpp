@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -26,6 +28,9 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
     std::fflush(stderr);
 }
 
+std::atomic<bool> interrupted{false};
+extern "C" void on_sigint(int) { interrupted = true; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -45,6 +50,16 @@ int main(int argc, char** argv) {
     run->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
     run->add_option("--json", json_out, "also write the full results as JSON to this file ('-' for stdout)");
     run->add_flag("-q,--quiet", quiet, "no progress bar");
+    std::string checkpoint_path, resume_path;
+    double checkpoint_interval = 60;
+    run->add_option("--checkpoint", checkpoint_path,
+                    "write completed work to this file (atomically) every --checkpoint-interval seconds and on Ctrl-C");
+    run->add_option("--checkpoint-interval", checkpoint_interval, "seconds between checkpoints")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    run->add_option("--resume", resume_path,
+                    "continue the run saved in this checkpoint (same scenario, seed and --messages); "
+                    "it keeps checkpointing there unless --checkpoint says otherwise");
 
     auto* expl = app.add_subcommand("explain", "show one message's exact path, as in the full run with that seed");
     expl->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
@@ -81,7 +96,27 @@ int main(int argc, char** argv) {
         o.threads = threads;
         const bool tty = !quiet && isatty(fileno(stderr));
         if (tty) o.progress = [&](std::uint64_t done) { progress_bar(done, messages); };
-        const auto tally = delivsim::run(s, o);
+        delivsim::RunState resumed;
+        if (!resume_path.empty()) {
+            resumed = delivsim::read_checkpoint(resume_path, s, o);
+            o.resume = &resumed;
+            if (checkpoint_path.empty()) checkpoint_path = resume_path;
+        }
+        if (!checkpoint_path.empty()) {
+            o.checkpoint = [&](const delivsim::RunState& st) { delivsim::write_checkpoint(checkpoint_path, s, o, st); };
+            o.checkpoint_interval_s = checkpoint_interval;
+        }
+        o.cancel = &interrupted;
+        std::signal(SIGINT, on_sigint);
+        delivsim::Tally tally;
+        try {
+            tally = delivsim::run(s, o);
+        } catch (const delivsim::Cancelled&) {
+            if (tty) std::fprintf(stderr, "\n");
+            std::cerr << "delivsim: interrupted"
+                      << (checkpoint_path.empty() ? "" : "; resume with --resume " + checkpoint_path) << "\n";
+            return 130;
+        }
         if (tty) std::fprintf(stderr, "\n");
         if (json_out != "-") std::cout << delivsim::report_table(tally, s.name, seed);
         if (!json_out.empty()) {

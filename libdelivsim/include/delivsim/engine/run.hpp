@@ -1,8 +1,10 @@
 #pragma once
-// The Monte Carlo loop. The message range is cut into fixed chunks that threads take in
-// any order; each thread tallies into its own Tally, and the integer tallies are summed.
-// Because every draw depends only on (seed, message index, stream, draw), the totals are
-// bit-identical for any thread count and any split of the range.
+// The Monte Carlo loop. The message range is cut into fixed chunks that threads take in any
+// order. A thread simulates a whole chunk into a scratch tally, then merges it into the
+// run's state and marks the chunk done, so the state always holds exactly the completed
+// chunks: it can be checkpointed at any moment and a run resumed from it. Because every
+// draw depends only on (seed, message index, stream, draw) and tallies are integer counts,
+// the totals are bit-identical for any thread count, chunking, or interruption.
 #include <delivsim/engine/deliver.hpp>
 #include <delivsim/results/tally.hpp>
 
@@ -15,9 +17,21 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace delivsim {
+
+// What a run has completed: the merged tally of the done chunks. A checkpoint holds this.
+struct RunState {
+    Tally tally;
+    std::vector<bool> chunk_done;
+    std::uint64_t chunks_done() const {
+        std::uint64_t n = 0;
+        for (bool d : chunk_done) n += d;
+        return n;
+    }
+};
 
 struct RunOptions {
     std::uint64_t messages = 0;
@@ -29,6 +43,15 @@ struct RunOptions {
     std::function<void(std::uint64_t done)> progress;
     // Set to true (e.g. from a signal handler) to stop early; run() then throws Cancelled.
     const std::atomic<bool>* cancel = nullptr;
+    // Called from the calling thread with a consistent snapshot every checkpoint_interval_s,
+    // when the run ends, and when it is cancelled.
+    std::function<void(const RunState&)> checkpoint;
+    double checkpoint_interval_s = 60;
+    // Continue from a snapshot of a run with the same scenario and options (chunks marked
+    // done are skipped, their counts kept).
+    const RunState* resume = nullptr;
+
+    std::uint64_t chunk_count() const { return messages / chunk + (messages % chunk != 0); }
 };
 
 struct Cancelled : std::runtime_error {
@@ -43,6 +66,10 @@ inline void validate(const RunOptions& o) {
     if (o.messages > limit) throw std::invalid_argument("messages: more than 2^63-1");
     if (o.first_message > limit - o.messages)
         throw std::invalid_argument("first_message: the range [first_message, first_message + messages) exceeds 2^63-1");
+    if (!(o.checkpoint_interval_s >= 0)) throw std::invalid_argument("checkpoint_interval_s: must be >= 0");
+    if (o.resume && o.resume->chunk_done.size() != o.chunk_count())
+        throw std::invalid_argument("resume: the snapshot has " + std::to_string(o.resume->chunk_done.size()) +
+                                    " chunks, this run " + std::to_string(o.chunk_count()));
 }
 
 template <class Scenario>
@@ -63,61 +90,88 @@ void simulate_range(const Scenario& s, std::uint64_t seed, std::uint64_t first, 
 template <class Scenario>
 Tally run(const Scenario& s, const RunOptions& o) {
     validate(o);
-    const std::uint64_t chunks = o.messages / o.chunk + (o.messages % o.chunk != 0);
-    const unsigned nthreads = static_cast<unsigned>(std::min<std::uint64_t>(o.threads, std::max<std::uint64_t>(chunks, 1)));
-    std::atomic<std::uint64_t> next{0}, done{0};
-    std::atomic<bool> stop{false};
-    std::vector<Tally> tallies(nthreads, make_tally(s));
-    std::exception_ptr error;
-    std::atomic<bool> failed{false};
+    const std::uint64_t chunks = o.chunk_count();
+    RunState state = o.resume ? *o.resume : RunState{make_tally(s), std::vector<bool>(chunks, false)};
+    if (o.resume && !(state.tally.classes() == s.class_names() && state.tally.profiles() == s.profile_names() &&
+                      state.tally.attempt_times() == s.attempt_times))
+        throw std::invalid_argument("resume: the snapshot was made with a different scenario");
+    std::vector<std::uint64_t> todo;
+    for (std::uint64_t c = 0; c < chunks; ++c)
+        if (!state.chunk_done[c]) todo.push_back(c);
 
-    auto worker = [&](unsigned w) {
+    std::mutex mu;  // guards state
+    std::atomic<std::uint64_t> next{0}, done{state.tally.messages()};
+    std::atomic<bool> stop{false};
+    std::exception_ptr error;
+    auto cancelled = [&] { return o.cancel && o.cancel->load(std::memory_order_relaxed); };
+
+    auto worker = [&] {
         try {
+            Tally scratch = make_tally(s);
             for (;;) {
-                if (stop.load(std::memory_order_relaxed) || (o.cancel && o.cancel->load(std::memory_order_relaxed)))
-                    return;
-                const std::uint64_t c = next.fetch_add(1, std::memory_order_relaxed);
-                if (c >= chunks) return;
-                const std::uint64_t first = o.first_message + c * o.chunk;
-                const std::uint64_t count = std::min(o.chunk, o.messages - c * o.chunk);
-                simulate_range(s, o.seed, first, count, tallies[w]);
+                if (stop.load(std::memory_order_relaxed) || cancelled()) return;
+                const std::uint64_t k = next.fetch_add(1, std::memory_order_relaxed);
+                if (k >= todo.size()) return;
+                const std::uint64_t c = todo[k], begin = c * o.chunk;
+                const std::uint64_t count = std::min(o.chunk, o.messages - begin);
+                scratch.clear();
+                simulate_range(s, o.seed, o.first_message + begin, count, scratch);
+                {
+                    std::lock_guard lock(mu);
+                    state.tally += scratch;
+                    state.chunk_done[c] = true;
+                }
                 done.fetch_add(count, std::memory_order_relaxed);
             }
         } catch (...) {
-            if (!failed.exchange(true)) error = std::current_exception();
+            std::lock_guard lock(mu);
+            if (!error) error = std::current_exception();
             stop = true;
         }
     };
 
-    std::vector<std::thread> pool;
-    if (o.progress) {
-        // The caller's thread only reports progress: it wakes every 100 ms, or at once when
-        // the last worker finishes, so a short run does not wait out the interval.
-        std::mutex mu;
+    const unsigned nthreads =
+        static_cast<unsigned>(std::min<std::uint64_t>(o.threads, std::max<std::uint64_t>(todo.size(), 1)));
+    if (!o.progress && !o.checkpoint) {
+        std::vector<std::thread> pool;
+        for (unsigned w = 1; w < nthreads; ++w) pool.emplace_back(worker);
+        worker();
+        for (auto& t : pool) t.join();
+    } else {
+        // The calling thread reports progress and writes checkpoints. It wakes every 100 ms,
+        // or at once when the last worker finishes, so a short run does not wait it out.
         std::condition_variable finished;
         unsigned running = nthreads;
+        std::vector<std::thread> pool;
         for (unsigned w = 0; w < nthreads; ++w)
-            pool.emplace_back([&, w] {
-                worker(w);
+            pool.emplace_back([&] {
+                worker();
                 std::lock_guard lock(mu);
                 if (--running == 0) finished.notify_one();
             });
+        auto last = std::chrono::steady_clock::now();
         std::unique_lock lock(mu);
         while (!finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; })) {
+            const bool due = o.checkpoint && std::chrono::duration<double>(std::chrono::steady_clock::now() - last).count() >=
+                                                 o.checkpoint_interval_s;
+            RunState snapshot;
+            if (due) snapshot = state;  // copied under the lock: a consistent set of chunks
             lock.unlock();
-            o.progress(done.load());
+            if (o.progress) o.progress(done.load());
+            if (due) {
+                o.checkpoint(snapshot);
+                last = std::chrono::steady_clock::now();
+            }
             lock.lock();
         }
-    } else {
-        for (unsigned w = 1; w < nthreads; ++w) pool.emplace_back(worker, w);
-        worker(0);
+        lock.unlock();
+        for (auto& t : pool) t.join();
     }
-    for (auto& t : pool) t.join();
     if (error) std::rethrow_exception(error);
-    if (o.cancel && o.cancel->load() && done.load() < o.messages) throw Cancelled();
+    if (o.checkpoint) o.checkpoint(state);  // final, or at cancellation: nothing completed is lost
     if (o.progress) o.progress(done.load());
-    for (unsigned w = 1; w < nthreads; ++w) tallies[0] += tallies[w];
-    return std::move(tallies[0]);
+    if (state.tally.messages() < o.messages) throw Cancelled();
+    return std::move(state.tally);
 }
 
 }  // namespace delivsim

@@ -5,6 +5,7 @@
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/outcome.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -31,6 +32,12 @@ public:
         ++stage_[cell * stage_count + static_cast<std::size_t>(f.stage)];
         ++decided_at_[(cell * outcome_count + o) * attempt_times_.size() + f.attempt];
         ++messages_;
+    }
+
+    // Zero every count, keeping the layout (a chunk's scratch tally is reused).
+    void clear() noexcept {
+        for (auto* v : {&outcome_, &status_, &responsible_, &stage_, &decided_at_}) std::fill(v->begin(), v->end(), 0);
+        messages_ = 0;
     }
 
     Tally& operator+=(const Tally& o) {

@@ -1,0 +1,87 @@
+#include "scenario_builder.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+
+using namespace delivsim;
+
+namespace {
+RunOptions options() {
+    RunOptions o;
+    o.messages = 400000;
+    o.seed = 77;
+    o.threads = 2;
+    o.chunk = 1000;
+    return o;
+}
+std::string temp_path(const char* name) { return (std::filesystem::temp_directory_path() / name).string(); }
+}  // namespace
+
+TEST_CASE("a run resumed from a mid-run snapshot gives the uninterrupted totals") {
+    const Scenario s = default_scenario();
+    const Tally whole = run(s, options());
+
+    // Take the first snapshot that holds some but not all chunks, then stop the run.
+    RunOptions o = options();
+    o.checkpoint_interval_s = 0;
+    std::atomic<bool> cancel{false};
+    RunState partial;
+    o.cancel = &cancel;
+    o.checkpoint = [&](const RunState& st) {
+        if (partial.chunk_done.empty() && st.chunks_done() > 0 && st.chunks_done() < st.chunk_done.size()) {
+            partial = st;
+            cancel = true;
+        }
+    };
+    o.messages = 20'000'000;  // long enough that the first snapshot lands mid-run
+    bool stopped = false;
+    try {
+        run(s, o);
+    } catch (const Cancelled&) {
+        stopped = true;
+    }
+    REQUIRE(stopped);
+    REQUIRE_FALSE(partial.chunk_done.empty());
+
+    RunOptions again = o;
+    again.cancel = nullptr;
+    again.checkpoint = nullptr;
+    again.resume = &partial;
+    RunOptions plain = o;
+    plain.cancel = nullptr;
+    plain.checkpoint = nullptr;
+    CHECK(run(s, again) == run(s, plain));
+    CHECK(whole.messages() == 400000);
+}
+
+TEST_CASE("checkpoint files round-trip and refuse another run's checkpoint") {
+    const Scenario s = default_scenario();
+    RunOptions o = options();
+    RunState last;
+    o.checkpoint = [&](const RunState& st) { last = st; };
+    const Tally t = run(s, o);
+    CHECK(last.tally == t);
+    CHECK(last.chunks_done() == o.chunk_count());
+
+    const std::string path = temp_path("delivsim_test_checkpoint.json");
+    write_checkpoint(path, s, o, last);
+    CHECK_FALSE(std::filesystem::exists(path + ".tmp"));
+    const RunState back = read_checkpoint(path, s, o);
+    CHECK(back.tally == last.tally);
+    CHECK(back.chunk_done == last.chunk_done);
+
+    RunOptions other_seed = o;
+    other_seed.seed = 78;
+    CHECK_THROWS_WITH_AS(read_checkpoint(path, s, other_seed),
+                         (path + ": was written for seed 77, this run has 78").c_str(), CheckpointError);
+    json edited = s.document;
+    edited["name"] = "edited";
+    const Scenario other = parse_scenario(edited);
+    CHECK_THROWS_WITH_AS(read_checkpoint(path, other, o), doctest::Contains("was written for a different scenario"),
+                         CheckpointError);
+    write_file_atomically(path, "{\"format\": \"something else\"}");
+    CHECK_THROWS_AS(read_checkpoint(path, s, o), CheckpointError);
+    std::filesystem::remove(path);
+}
