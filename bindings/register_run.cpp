@@ -4,6 +4,7 @@
 // place Python is touched during a run: it takes the GIL to check for Ctrl-C and to call the
 // user's callback. It must never throw (run() would unwind past unjoined worker threads), so
 // a Python error is kept, the run is cancelled, and the error is raised once run() returns.
+#include <delivsim/engine/checkpoint.hpp>
 #include <delivsim/engine/run.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
@@ -19,7 +20,9 @@ namespace py = pybind11;
 namespace {
 
 delivsim::Tally run(const delivsim::Scenario& s, std::uint64_t messages, std::uint64_t seed, unsigned threads,
-                    std::uint64_t first_message, const std::optional<py::function>& progress) {
+                    std::uint64_t first_message, const std::optional<py::function>& progress,
+                    const std::optional<std::string>& checkpoint, double checkpoint_interval,
+                    const std::optional<std::string>& resume) {
     std::atomic<bool> cancel{false};
     std::exception_ptr error;  // a KeyboardInterrupt or the callback's exception
 
@@ -45,6 +48,19 @@ delivsim::Tally run(const delivsim::Scenario& s, std::uint64_t messages, std::ui
         };
     }
 
+    // Checkpoints are written from the calling thread without the GIL (pure C++). Resuming
+    // keeps checkpointing to the same file unless another is given.
+    delivsim::RunState resumed;
+    if (resume) {
+        resumed = delivsim::read_checkpoint(*resume, s, o);
+        o.resume = &resumed;
+    }
+    const std::optional<std::string> target = checkpoint ? checkpoint : resume;
+    if (target) {
+        o.checkpoint = [&](const delivsim::RunState& st) { delivsim::write_checkpoint(*target, s, o, st); };
+        o.checkpoint_interval_s = checkpoint_interval;
+    }
+
     std::optional<delivsim::Tally> tally;
     try {
         py::gil_scoped_release nogil;
@@ -60,8 +76,11 @@ delivsim::Tally run(const delivsim::Scenario& s, std::uint64_t messages, std::ui
 
 void register_run(py::module_& m) {
     m.def("run", &run, py::arg("scenario"), py::arg("messages"), py::arg("seed"), py::arg("threads"),
-          py::arg("first_message") = 0, py::arg("progress") = py::none(),
+          py::arg("first_message") = 0, py::arg("progress") = py::none(), py::arg("checkpoint") = py::none(),
+          py::arg("checkpoint_interval") = 60.0, py::arg("resume") = py::none(),
           "Simulate messages [first_message, first_message + messages) of `scenario` with `seed`.\n"
           "The result does not depend on `threads`. `progress(done)` is called about every 100 ms.\n"
-          "Ctrl-C stops the run and raises KeyboardInterrupt.");
+          "Ctrl-C stops the run and raises KeyboardInterrupt. `checkpoint` names a file that receives the\n"
+          "completed work every `checkpoint_interval` seconds, at the end and on Ctrl-C; `resume` continues\n"
+          "from such a file (same scenario, seed and message range) and keeps checkpointing there.");
 }

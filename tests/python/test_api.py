@@ -248,3 +248,20 @@ def test_ctrl_c_stops_a_run(r1):
     finally:
         timer.cancel()
     assert time.monotonic() - start < 10
+
+
+def test_checkpoint_and_resume_from_python(tmp_path):
+    """A checkpoint written by one run resumes in another to the uninterrupted totals; a
+    checkpoint of another seed is refused with ValueError."""
+    scenario = delivsim.default_scenario()
+    path = tmp_path / "run.ckpt"
+    whole = delivsim.run(scenario, messages=300_000, seed=12, threads=2)
+    done = delivsim.run(scenario, messages=300_000, seed=12, threads=2, checkpoint=path, checkpoint_interval=0)
+    assert done.outcomes == whole.outcomes
+    assert path.exists()
+    again = delivsim.run(scenario, messages=300_000, seed=12, threads=1, resume=path)  # all chunks done: no work
+    assert again.outcomes == whole.outcomes
+    with pytest.raises(ValueError, match="was written for seed 12, this run has 13"):
+        delivsim.run(scenario, messages=300_000, seed=13, resume=path)
+    with pytest.raises(ValueError, match="checkpoint_interval"):
+        delivsim.run(scenario, messages=10, checkpoint=path, checkpoint_interval=-1)

@@ -157,10 +157,16 @@ Tally run(const Scenario& s, const RunOptions& o) {
             RunState snapshot;
             if (due) snapshot = state;  // copied under the lock: a consistent set of chunks
             lock.unlock();
-            if (o.progress) o.progress(done.load());
-            if (due) {
-                o.checkpoint(snapshot);
-                last = std::chrono::steady_clock::now();
+            try {  // a throwing callback stops the run; it is rethrown once the workers are joined
+                if (o.progress) o.progress(done.load());
+                if (due) {
+                    o.checkpoint(snapshot);
+                    last = std::chrono::steady_clock::now();
+                }
+            } catch (...) {
+                std::lock_guard guard(mu);
+                if (!error) error = std::current_exception();
+                stop = true;
             }
             lock.lock();
         }
