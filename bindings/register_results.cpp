@@ -20,25 +20,26 @@ namespace {
 
 using Counts = std::vector<std::uint64_t>;
 
-// Pickle state: Tally::counts() with the layout's names (format 2 adds the message count).
-// (format, classes, profiles, attempt_times, messages, outcome, status, responsible, stage, decided_at).
-constexpr int state_format = 2;
+// Pickle state: Tally::counts() with the layout's names. (format, classes, profiles,
+// attempt_times, messages, outcome, status, responsible, stage, class_decided_at, profile_decided_at).
+constexpr int state_format = 3;
 using State = std::tuple<int, std::vector<std::string>, std::vector<std::string>, std::vector<double>, std::uint64_t,
-                         Counts, Counts, Counts, Counts, Counts>;
+                         Counts, Counts, Counts, Counts, Counts, Counts>;
 
 State tally_state(const Tally& t) {
     auto c = t.counts();
     return {state_format, t.classes(), t.profiles(), t.attempt_times(), c.messages,
             std::move(c.outcome), std::move(c.status), std::move(c.responsible), std::move(c.stage),
-            std::move(c.decided_at)};
+            std::move(c.class_decided_at), std::move(c.profile_decided_at)};
 }
 
 Tally tally_from_state(State st) {
-    auto& [format, classes, profiles, times, messages, outcome, status, responsible, stage, decided_at] = st;
+    auto& [format, classes, profiles, times, messages, outcome, status, responsible, stage, class_decided_at,
+           profile_decided_at] = st;
     if (format != state_format) throw std::invalid_argument("Tally state: unknown format " + std::to_string(format));
     return Tally::from_counts(std::move(classes), std::move(profiles), std::move(times),
                               {messages, std::move(outcome), std::move(status), std::move(responsible),
-                               std::move(stage), std::move(decided_at)});
+                               std::move(stage), std::move(class_decided_at), std::move(profile_decided_at)});
 }
 
 }  // namespace

@@ -34,7 +34,7 @@ delivsim::Tally run(const delivsim::Scenario& s, std::uint64_t messages, std::ui
     o.cancel = &cancel;
     // Without a user callback, a run of one chunk takes milliseconds: skip the hook, whose
     // 100 ms polling would dominate. Longer runs always get it, so Ctrl-C works.
-    if (progress || messages > o.chunk) {
+    if (progress || messages > delivsim::chunk_size(s, o)) {
         o.progress = [&](std::uint64_t done) {
             if (error) return;
             py::gil_scoped_acquire gil;

@@ -39,11 +39,12 @@ inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunSta
             {"seed", o.seed},
             {"messages", o.messages},
             {"first_message", o.first_message},
-            {"chunk", o.chunk},
+            {"chunk", chunk_size(s, o)},
             {"completed_chunks", ranges},
             {"tally",
              {{"messages", counts.messages}, {"outcome", counts.outcome}, {"status", counts.status},
-              {"responsible", counts.responsible}, {"stage", counts.stage}, {"decided_at", counts.decided_at}}}};
+              {"responsible", counts.responsible}, {"stage", counts.stage},
+              {"class_decided_at", counts.class_decided_at}, {"profile_decided_at", counts.profile_decided_at}}}};
 }
 
 inline void write_file_atomically(const std::string& path, const std::string& text) {
@@ -88,9 +89,10 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
         if (j.at("seed") != o.seed) refuse("seed", j.at("seed"), o.seed);
         if (j.at("messages") != o.messages) refuse("messages", j.at("messages"), o.messages);
         if (j.at("first_message") != o.first_message) refuse("first_message", j.at("first_message"), o.first_message);
-        if (j.at("chunk") != o.chunk) refuse("chunk size", j.at("chunk"), o.chunk);
+        const std::uint64_t chunk = chunk_size(s, o);
+        if (j.at("chunk") != chunk) refuse("chunk size", j.at("chunk"), chunk);
         RunState st;
-        st.chunk_done.assign(o.chunk_count(), false);
+        st.chunk_done.assign(chunk_count(s, o), false);
         for (const auto& r : j.at("completed_chunks")) {
             const auto b = r.at(0).get<std::uint64_t>(), e = r.at(1).get<std::uint64_t>();
             if (b >= e || e > st.chunk_done.size()) throw CheckpointError(path + ": completed_chunks out of range");
@@ -101,10 +103,11 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
             s.class_names(), s.profile_names(), s.attempt_times,
             {t.at("messages").get<std::uint64_t>(), t.at("outcome").get<std::vector<std::uint64_t>>(),
              t.at("status").get<std::vector<std::uint64_t>>(), t.at("responsible").get<std::vector<std::uint64_t>>(),
-             t.at("stage").get<std::vector<std::uint64_t>>(), t.at("decided_at").get<std::vector<std::uint64_t>>()});
+             t.at("stage").get<std::vector<std::uint64_t>>(), t.at("class_decided_at").get<std::vector<std::uint64_t>>(),
+             t.at("profile_decided_at").get<std::vector<std::uint64_t>>()});
         std::uint64_t expected = 0;
         for (std::uint64_t c = 0; c < st.chunk_done.size(); ++c)
-            if (st.chunk_done[c]) expected += std::min(o.chunk, o.messages - c * o.chunk);
+            if (st.chunk_done[c]) expected += std::min(chunk, o.messages - c * chunk);
         if (expected != st.tally.messages())
             throw CheckpointError(path + ": its counts do not match its completed chunks");
         return st;

@@ -38,7 +38,9 @@ struct RunOptions {
     std::uint64_t seed = 0;
     std::uint64_t first_message = 0;  // index of the first message: runs of disjoint ranges merge exactly
     unsigned threads = 1;
-    std::uint64_t chunk = 1u << 16;   // messages per work unit; affects speed only, never results
+    // Messages per work unit; affects speed only, never results. 0: chosen from the scenario
+    // (see chunk_size), large enough that clearing and merging a chunk's tally stays cheap.
+    std::uint64_t chunk = 0;
     // Called from the calling thread about every 100 ms with the messages done so far.
     std::function<void(std::uint64_t done)> progress;
     // Set to true (e.g. from a signal handler) to stop early; run() then throws Cancelled.
@@ -50,8 +52,6 @@ struct RunOptions {
     // Continue from a snapshot of a run with the same scenario and options (chunks marked
     // done are skipped, their counts kept).
     const RunState* resume = nullptr;
-
-    std::uint64_t chunk_count() const { return messages / chunk + (messages % chunk != 0); }
 };
 
 struct Cancelled : std::runtime_error {
@@ -61,20 +61,35 @@ struct Cancelled : std::runtime_error {
 inline void validate(const RunOptions& o) {
     if (o.threads == 0) throw std::invalid_argument("threads: must be at least 1");
     if (o.threads > 4096) throw std::invalid_argument("threads: " + std::to_string(o.threads) + " is more than 4096");
-    if (o.chunk == 0) throw std::invalid_argument("chunk: must be at least 1");
     constexpr auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
     if (o.messages > limit) throw std::invalid_argument("messages: more than 2^63-1");
     if (o.first_message > limit - o.messages)
         throw std::invalid_argument("first_message: the range [first_message, first_message + messages) exceeds 2^63-1");
     if (!(o.checkpoint_interval_s >= 0)) throw std::invalid_argument("checkpoint_interval_s: must be >= 0");
-    if (o.resume && o.resume->chunk_done.size() != o.chunk_count())
-        throw std::invalid_argument("resume: the snapshot has " + std::to_string(o.resume->chunk_done.size()) +
-                                    " chunks, this run " + std::to_string(o.chunk_count()));
 }
 
 template <class Scenario>
 Tally make_tally(const Scenario& s) {
     return Tally(s.class_names(), s.profile_names(), s.attempt_times);
+}
+
+// The chunk size of a run: o.chunk, or 2^16 messages grown (by powers of two) to at least the
+// tally's counter count, so that per-chunk clearing and merging stay a small share of the work.
+template <class Scenario>
+std::uint64_t chunk_size(const Scenario& s, const RunOptions& o) {
+    if (o.chunk > 0) return o.chunk;
+    const std::size_t counters = (s.classes.size() * s.profiles.size()) * (outcome_count + status_count +
+                                 responsible_count + stage_count) +
+                                 (s.classes.size() + s.profiles.size()) * outcome_count * s.attempt_times.size();
+    std::uint64_t chunk = std::uint64_t{1} << 16;
+    while (chunk < counters) chunk <<= 1;
+    return chunk;
+}
+
+template <class Scenario>
+std::uint64_t chunk_count(const Scenario& s, const RunOptions& o) {
+    const std::uint64_t c = chunk_size(s, o);
+    return o.messages / c + (o.messages % c != 0);
 }
 
 // Simulates messages [first, first + count) into `tally`.
@@ -90,7 +105,10 @@ void simulate_range(const Scenario& s, std::uint64_t seed, std::uint64_t first, 
 template <class Scenario>
 Tally run(const Scenario& s, const RunOptions& o) {
     validate(o);
-    const std::uint64_t chunks = o.chunk_count();
+    const std::uint64_t chunk = chunk_size(s, o), chunks = chunk_count(s, o);
+    if (o.resume && o.resume->chunk_done.size() != chunks)
+        throw std::invalid_argument("resume: the snapshot has " + std::to_string(o.resume->chunk_done.size()) +
+                                    " chunks, this run " + std::to_string(chunks));
     RunState state = o.resume ? *o.resume : RunState{make_tally(s), std::vector<bool>(chunks, false)};
     if (o.resume && !(state.tally.classes() == s.class_names() && state.tally.profiles() == s.profile_names() &&
                       state.tally.attempt_times() == s.attempt_times))
@@ -112,8 +130,8 @@ Tally run(const Scenario& s, const RunOptions& o) {
                 if (stop.load(std::memory_order_relaxed) || cancelled()) return;
                 const std::uint64_t k = next.fetch_add(1, std::memory_order_relaxed);
                 if (k >= todo.size()) return;
-                const std::uint64_t c = todo[k], begin = c * o.chunk;
-                const std::uint64_t count = std::min(o.chunk, o.messages - begin);
+                const std::uint64_t c = todo[k], begin = c * chunk;
+                const std::uint64_t count = std::min(chunk, o.messages - begin);
                 scratch.clear();
                 simulate_range(s, o.seed, o.first_message + begin, count, scratch);
                 {

@@ -21,7 +21,8 @@ public:
           cells_(classes_.size() * profiles_.size()),
           outcome_(cells_ * outcome_count), status_(cells_ * status_count),
           responsible_(cells_ * responsible_count), stage_(cells_ * stage_count),
-          decided_at_(cells_ * outcome_count * attempt_times_.size()) {}
+          class_decided_at_(classes_.size() * outcome_count * attempt_times_.size()),
+          profile_decided_at_(profiles_.size() * outcome_count * attempt_times_.size()) {}
 
     void record(const Message& m, const Fate& f) noexcept {
         const std::size_t cell = m.sender_class * profiles_.size() + m.profile;
@@ -30,13 +31,17 @@ public:
         ++status_[cell * status_count + static_cast<std::size_t>(f.status)];
         ++responsible_[cell * responsible_count + static_cast<std::size_t>(f.responsible)];
         ++stage_[cell * stage_count + static_cast<std::size_t>(f.stage)];
-        ++decided_at_[(cell * outcome_count + o) * attempt_times_.size() + f.attempt];
+        // Decision times are kept by class and by profile, not per cell: a per-cell
+        // histogram would grow as classes x profiles x attempts.
+        ++class_decided_at_[(m.sender_class * outcome_count + o) * attempt_times_.size() + f.attempt];
+        ++profile_decided_at_[(m.profile * outcome_count + o) * attempt_times_.size() + f.attempt];
         ++messages_;
     }
 
     // Zero every count, keeping the layout (a chunk's scratch tally is reused).
     void clear() noexcept {
-        for (auto* v : {&outcome_, &status_, &responsible_, &stage_, &decided_at_}) std::fill(v->begin(), v->end(), 0);
+        for (auto* v : {&outcome_, &status_, &responsible_, &stage_, &class_decided_at_, &profile_decided_at_})
+            std::fill(v->begin(), v->end(), 0);
         messages_ = 0;
     }
 
@@ -47,7 +52,8 @@ public:
         add(status_, o.status_);
         add(responsible_, o.responsible_);
         add(stage_, o.stage_);
-        add(decided_at_, o.decided_at_);
+        add(class_decided_at_, o.class_decided_at_);
+        add(profile_decided_at_, o.profile_decided_at_);
         messages_ += o.messages_;
         return *this;
     }
@@ -73,10 +79,17 @@ public:
     std::uint64_t stage(Stage s, std::size_t cls = all, std::size_t prof = all) const {
         return sum_cells(stage_, stage_count, static_cast<std::size_t>(s), cls, prof);
     }
-    // Messages with outcome o decided at attempt index i (the latency distribution).
+    // Messages with outcome o decided at attempt index i (the latency distribution), overall,
+    // for one class or for one profile (not for one cell: see record()).
     std::uint64_t decided_at(Outcome o, std::size_t attempt, std::size_t cls = all, std::size_t prof = all) const {
-        const std::size_t n = attempt_times_.size();
-        return sum_cells(decided_at_, outcome_count * n, static_cast<std::size_t>(o) * n + attempt, cls, prof);
+        const std::size_t n = attempt_times_.size(), k = static_cast<std::size_t>(o) * n + attempt;
+        if (cls != all && prof != all)
+            throw std::invalid_argument("decision times are kept by class or by profile, not by (class, profile)");
+        if (prof != all) return profile_decided_at_[prof * outcome_count * n + k];
+        std::uint64_t total = 0;
+        for (std::size_t c = 0; c < classes_.size(); ++c)
+            if (cls == all || c == cls) total += class_decided_at_[c * outcome_count * n + k];
+        return total;
     }
     // Accepted messages (250) by attempt index: the acceptance-time histogram.
     std::vector<std::uint64_t> acceptance_histogram(std::size_t cls = all, std::size_t prof = all) const {
@@ -87,16 +100,23 @@ public:
         return h;
     }
 
-    // The raw arrays, laid out [class][profile][kind] (decided_at: [class][profile][outcome][attempt]),
-    // for serialisation (pickles, checkpoints) and zero-copy views.
+    // The raw arrays, laid out [class][profile][kind]; class_decided_at is
+    // [class][outcome][attempt] and profile_decided_at [profile][outcome][attempt]. For
+    // serialisation (pickles, checkpoints) and zero-copy views.
     struct Counts {
         std::uint64_t messages = 0;
-        std::vector<std::uint64_t> outcome, status, responsible, stage, decided_at;
+        std::vector<std::uint64_t> outcome, status, responsible, stage, class_decided_at, profile_decided_at;
         bool operator==(const Counts&) const = default;
     };
-    Counts counts() const { return {messages_, outcome_, status_, responsible_, stage_, decided_at_}; }
+    Counts counts() const {
+        return {messages_, outcome_, status_, responsible_, stage_, class_decided_at_, profile_decided_at_};
+    }
     const std::vector<std::uint64_t>& outcome_counts() const noexcept { return outcome_; }
-    const std::vector<std::uint64_t>& decided_at_counts() const noexcept { return decided_at_; }
+    // Number of counters: what clearing or merging a tally costs.
+    std::size_t size() const noexcept {
+        return outcome_.size() + status_.size() + responsible_.size() + stage_.size() + class_decided_at_.size() +
+               profile_decided_at_.size();
+    }
 
     // Rebuilds a tally from counts(); refuses arrays that do not fit the layout or disagree
     // with each other (every message is counted once in each array).
@@ -119,11 +139,22 @@ public:
         take(t.status_, c.status, "status");
         take(t.responsible_, c.responsible, "responsible");
         take(t.stage_, c.stage, "stage");
-        take(t.decided_at_, c.decided_at, "decided_at");
-        for (std::size_t k = 0; k < t.outcome_.size(); ++k) {
-            std::uint64_t sum = 0;
-            for (std::size_t i = 0; i < t.attempt_times_.size(); ++i) sum += t.decided_at_[k * t.attempt_times_.size() + i];
-            if (sum != t.outcome_[k]) throw std::invalid_argument("tally: outcome counts disagree with decided_at");
+        take(t.class_decided_at_, c.class_decided_at, "class_decided_at");
+        take(t.profile_decided_at_, c.profile_decided_at, "profile_decided_at");
+        const std::size_t n = t.attempt_times_.size();
+        for (std::size_t o = 0; o < outcome_count; ++o) {
+            for (std::size_t cl = 0; cl < t.classes_.size(); ++cl) {
+                std::uint64_t sum = 0;
+                for (std::size_t i = 0; i < n; ++i) sum += t.class_decided_at_[(cl * outcome_count + o) * n + i];
+                if (sum != t.outcome(static_cast<Outcome>(o), cl))
+                    throw std::invalid_argument("tally: outcome counts disagree with class_decided_at");
+            }
+            for (std::size_t pr = 0; pr < t.profiles_.size(); ++pr) {
+                std::uint64_t sum = 0;
+                for (std::size_t i = 0; i < n; ++i) sum += t.profile_decided_at_[(pr * outcome_count + o) * n + i];
+                if (sum != t.outcome(static_cast<Outcome>(o), all, pr))
+                    throw std::invalid_argument("tally: outcome counts disagree with profile_decided_at");
+            }
         }
         t.messages_ = c.messages;
         return t;
@@ -149,7 +180,7 @@ private:
     std::vector<std::string> classes_, profiles_;
     std::vector<double> attempt_times_;
     std::size_t cells_ = 0;
-    std::vector<std::uint64_t> outcome_, status_, responsible_, stage_, decided_at_;
+    std::vector<std::uint64_t> outcome_, status_, responsible_, stage_, class_decided_at_, profile_decided_at_;
     std::uint64_t messages_ = 0;
 };
 
