@@ -91,10 +91,8 @@ done
 fuzz_one() {  # target work_dir artifact_dir log
   local t=$1 work=$2 art=$3 log=$4 extra=()
   [ "$t" = fuzz_scenario_text ] && extra+=(-dict=tests/fuzz/scenario.dict)
-  local seeds=(tests/fuzz/corpus/"$t")
-  [ -d tests/fuzz/regressions/"$t" ] && seeds+=(tests/fuzz/regressions/"$t")
   "$BUILD/tests/fuzz/$t" -max_total_time="$FUZZ_SECONDS" "${LIBFUZZER_LIMITS[@]}" -print_final_stats=1 \
-    -artifact_prefix="$art/" "${extra[@]}" "$work" "${seeds[@]}" >"$log" 2>&1
+    -artifact_prefix="$art/" "${extra[@]}" "$work" tests/fuzz/corpus/"$t" >"$log" 2>&1
 }
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
