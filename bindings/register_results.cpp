@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
@@ -66,10 +67,17 @@ void register_results(py::module_& m) {
             py::arg("scenario_name"), py::arg("seed"), "The full report (counts, rates with 95% CIs...) as JSON text")
         .def(
             "acceptance_histogram",
-            [](const Tally& t) {
-                const auto h = t.acceptance_histogram();
-                return py::array_t<std::uint64_t>(static_cast<py::ssize_t>(h.size()), h.data());
+            [](const Tally& t, std::optional<std::size_t> cls, std::optional<std::size_t> prof) {
+                if (cls && *cls >= t.classes().size()) throw py::index_error("class_index out of range");
+                if (prof && *prof >= t.profiles().size()) throw py::index_error("profile_index out of range");
+                // Zero-copy: the array owns the computed vector through a capsule.
+                auto* h = new std::vector<std::uint64_t>(
+                    t.acceptance_histogram(cls.value_or(Tally::all), prof.value_or(Tally::all)));
+                py::capsule owner(h, [](void* p) { delete static_cast<std::vector<std::uint64_t>*>(p); });
+                return py::array_t<std::uint64_t>(static_cast<py::ssize_t>(h->size()), h->data(), owner);
             },
-            "Accepted messages by delivery attempt (see attempt_times)")
+            py::arg("class_index") = py::none(), py::arg("profile_index") = py::none(),
+            "Accepted messages by delivery attempt (see attempt_times), of one sender class and/or\n"
+            "recipient profile (by index) or of all")
         .def(py::pickle(&tally_state, &tally_from_state));
 }

@@ -48,7 +48,7 @@ class Result:
     __slots__ = ("_scenario", "_seed", "_ranges", "_tally", "_report")
 
     def __init__(self, scenario: Scenario, seed: int, message_ranges: Ranges, tally: _core.Tally) -> None:
-        self._scenario = scenario
+        self._scenario = scenario._snapshot()  # frozen: editing the run's scenario later cannot change it
         self._seed = seed
         self._ranges = tuple((int(start), int(stop)) for start, stop in message_ranges if stop > start)
         self._tally = tally
@@ -61,6 +61,7 @@ class Result:
 
     @property
     def scenario(self) -> Scenario:
+        """The scenario that was run (read-only: edit ``result.scenario.copy()``)."""
         return self._scenario
 
     @property

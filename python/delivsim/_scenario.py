@@ -1,74 +1,229 @@
 """Scenarios: the sender classes, recipient profiles and retry schedule a run simulates."""
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Mapping
 from typing import Any, Union
 
 from . import _core
+from . import _views
+from ._views import Path
 
 PathLike = Union[str, "os.PathLike[str]"]
 
 
 class Scenario:
-    """A validated scenario. Obtain one from :func:`load_scenario`, :func:`parse_scenario`
-    or :func:`default_scenario`; it cannot be changed once loaded (edit the dict from
-    :meth:`to_dict` and parse it again)."""
+    """A scenario: an editable view over its ``delivsim-scenario/1`` document. Obtain one
+    from :func:`load_scenario`, :func:`parse_scenario` or :func:`default_scenario`, then edit
+    it in place by attribute (``s.profiles["G"].content.thresholds.spam_folder = 4.0``; see
+    ``delivsim._views`` and docs/python.md) or by path (:meth:`set`, :meth:`with_values`).
 
-    __slots__ = ("_core",)
+    Edits are validated by the C++ loader when the scenario is next used (run, sweep,
+    explain, :attr:`attempt_times`) or on :meth:`validate`; a ValueError names the field.
+    A :class:`Result`'s scenario is a frozen snapshot: edit a :meth:`copy` of it."""
+
+    __slots__ = ("_doc", "_checked", "_frozen")
 
     def __init__(self, core: _core.Scenario) -> None:
         if not isinstance(core, _core.Scenario):
             raise TypeError("Scenario objects come from load_scenario(), parse_scenario() or default_scenario()")
-        self._core = core
+        self._doc: dict[str, Any] = _views.canonical(json.loads(core.to_json()))
+        self._checked: _core.Scenario | None = core  # the validated document, None once edited
+        self._frozen = False
+
+    @classmethod
+    def _unchecked(cls, doc: dict[str, Any], checked: _core.Scenario | None = None, frozen: bool = False) -> Scenario:
+        self = cls.__new__(cls)
+        self._doc, self._checked, self._frozen = doc, checked, frozen
+        return self
+
+    def _before_edit(self) -> None:
+        if self._frozen:
+            raise TypeError("this scenario belongs to a Result and is read-only: edit a copy (result.scenario.copy())")
+        self._checked = None
+
+    def _root(self) -> Any:
+        return _views._ObjectView(self, None, None, self._doc, "scenario")
+
+    def _validated(self) -> _core.Scenario:
+        if self._checked is None:
+            self._checked = _validate_document(self._doc)
+        return self._checked
+
+    def validate(self) -> Scenario:
+        """Check the whole document with the C++ loader now (it is checked anyway before it is
+        used): ValueError names the first broken field. Returns the scenario."""
+        self._validated()
+        return self
+
+    @property
+    def is_validated(self) -> bool:
+        """Whether the document has passed validation since it was last edited."""
+        return self._checked is not None
+
+    def copy(self) -> Scenario:
+        """An independent, editable copy."""
+        return Scenario._unchecked(copy.deepcopy(self._doc), self._checked)
+
+    def _snapshot(self) -> Scenario:
+        """A frozen, validated copy (what a Result keeps)."""
+        if self._frozen:
+            return self
+        checked = self._validated()
+        return Scenario._unchecked(copy.deepcopy(self._doc), checked, frozen=True)
 
     @property
     def name(self) -> str:
-        return self._core.name
+        return str(self._doc.get("name", ""))
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._root().name = value
 
     @property
     def description(self) -> str:
-        return self._core.description
+        return str(self._doc.get("description", ""))
+
+    @description.setter
+    def description(self, value: str) -> None:
+        self._root().description = value
+
+    @property
+    def retry(self) -> Any:
+        """The sender's retry queue: first_retry_s, backoff_factor, max_backoff_s, lifetime_s."""
+        return self._root().retry
+
+    @retry.setter
+    def retry(self, value: Mapping[str, Any]) -> None:
+        self._root().retry = value
+
+    @property
+    def sender_classes(self) -> Any:
+        """The sender classes, by name or position: ``s.sender_classes["N"].ip_listed``."""
+        return self._root().sender_classes
+
+    @sender_classes.setter
+    def sender_classes(self, value: Any) -> None:
+        self._root().sender_classes = value
+
+    @property
+    def recipient_profiles(self) -> Any:
+        """The recipient profiles, by name or position (also :attr:`profiles`)."""
+        return self._root().recipient_profiles
+
+    @recipient_profiles.setter
+    def recipient_profiles(self, value: Any) -> None:
+        self._root().recipient_profiles = value
+
+    profiles = recipient_profiles
+
+    def get(self, path: Path) -> Any:
+        """The value (or editable view) at ``path``, e.g.
+        ``"recipient_profiles.G.policies.content_filter.actions.spam_folder.min_score"``,
+        ``"profiles.G.content.thresholds.spam_folder"`` or ``"sender_classes[0].weight"``."""
+        keys = _views.parse_path(path)
+        target = self._root()
+        for i, key in enumerate(keys):
+            try:
+                target = target[key]
+            except (KeyError, IndexError, TypeError) as e:
+                raise _views.PathError(f"{_views.format_path(keys)}: {e.args[0] if e.args else e}") from None
+            if i + 1 < len(keys) and not hasattr(target, "__getitem__"):
+                raise _views.PathError(
+                    f"{_views.format_path(keys)}: {_views.format_path(keys[: i + 1])} is a value, not an object or list")
+        return target
+
+    def set(self, path: Path, value: Any) -> None:
+        """Set the value at ``path`` (see :meth:`get`); the last key may be new (an optional
+        field, a policy type, a threshold action)."""
+        keys = _views.parse_path(path)
+        parent = self.get(keys[:-1]) if len(keys) > 1 else self._root()
+        if not hasattr(parent, "__setitem__"):
+            raise _views.PathError(
+                f"{_views.format_path(keys)}: {_views.format_path(keys[:-1])} is a value, not an object or list")
+        parent[keys[-1]] = value
+
+    def with_values(self, changes: Mapping[Path, Any]) -> Scenario:
+        """A copy with ``{path: value}`` set (see :meth:`set`)."""
+        other = self.copy()
+        for path, value in changes.items():
+            other.set(path, value)
+        return other
 
     @property
     def class_names(self) -> list[str]:
         """The sender classes, in the scenario's order."""
-        return self._core.class_names
+        return [str(c.get("name")) for c in self._doc.get("sender_classes", []) if isinstance(c, dict)]
 
     @property
     def profile_names(self) -> list[str]:
         """The recipient profiles, in the scenario's order."""
-        return self._core.profile_names
+        return [str(p.get("name")) for p in self._doc.get("recipient_profiles", []) if isinstance(p, dict)]
 
     @property
     def attempt_times(self) -> list[float]:
         """Times (seconds after the first attempt) of the retry schedule's delivery attempts."""
-        return self._core.attempt_times
+        return self._validated().attempt_times
 
-    def to_json(self) -> str:
-        """The scenario document as JSON text."""
-        return self._core.to_json()
+    def to_json(self, indent: int | None = None) -> str:
+        """The scenario document as JSON text (keys in the schema's order); ``parse_scenario``
+        and ``load_scenario`` read it back to an equal scenario."""
+        return json.dumps(self._doc, indent=indent, ensure_ascii=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The scenario document as a new dict (edit it and pass it to :func:`parse_scenario`)."""
-        return json.loads(self._core.to_json())
+        """The scenario document as a new dict."""
+        return copy.deepcopy(self._doc)
+
+    def save(self, path: PathLike) -> None:
+        """Write the scenario document to a JSON file (validated first)."""
+        self.validate()
+        with open(os.fspath(path), "w", encoding="utf-8") as f:
+            f.write(self.to_json(indent=2) + "\n")
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Scenario):
             return NotImplemented
-        return self.to_dict() == other.to_dict()
+        return bool(self._doc == other._doc)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (parse_scenario, (self.to_json(),))
+        # The document as it is (edited or not); validation happens when it is used.
+        return (_from_json, (self.to_json(), self._frozen))
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other top-level key of the document ("format", unknown keys).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._root(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_") or isinstance(getattr(type(self), name, None), property):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._root(), name, value)
 
     def __repr__(self) -> str:
-        return (
-            f"<Scenario {self.name!r}: sender classes {', '.join(self.class_names)}; "
-            f"recipient profiles {', '.join(self.profile_names)}; {len(self.attempt_times)} delivery attempts>"
-        )
+        return _views.summary(self)
+
+    # Last in the class body: the name would hide the module _core from the lines below it.
+    _core = property(_validated, doc="The validated C++ scenario (validates the document if it was edited).")
+
+
+def _from_json(text: str, frozen: bool = False) -> Scenario:
+    doc = json.loads(text)
+    return Scenario._unchecked(_views.canonical(doc), _validate_document(doc) if frozen else None, frozen)
+
+
+def _validate_document(doc: Mapping[str, Any]) -> _core.Scenario:
+    """The C++ loader's verdict on ``doc``; its ValueError names the field by JSON path, to
+    which the path with names is added (e.g. ``... [recipient_profiles.G.mx[0].down]``)."""
+    try:
+        return _core.parse_scenario(json.dumps(doc, allow_nan=False))
+    except ValueError as e:
+        raise ValueError(_views.with_named_path(str(e), doc)) from None
 
 
 def load_scenario(path: PathLike) -> Scenario:
@@ -81,8 +236,11 @@ def parse_scenario(source: str | bytes | Mapping[str, Any]) -> Scenario:
     """Validate a scenario given as JSON text or as a dict (e.g. an edited ``to_dict()``)."""
     if isinstance(source, (bytes, bytearray)):
         source = source.decode("utf-8")
+    if isinstance(source, Scenario):
+        source = source._doc
     if isinstance(source, Mapping):
-        source = json.dumps(dict(source))
+        doc = _views.canonical(_views.plain(source, "scenario"))
+        return Scenario._unchecked(doc, _validate_document(doc))
     if not isinstance(source, str):
         raise TypeError(f"source must be JSON text or a dict, not {type(source).__name__}")
     return Scenario(_core.parse_scenario(source))

@@ -1,0 +1,847 @@
+"""Editable attribute-style views over a scenario document (the ``delivsim-scenario/1`` JSON).
+
+A view wraps one JSON object or list *inside* a :class:`~delivsim.Scenario`'s document and
+reads and writes it in place::
+
+    s = delivsim.default_scenario()
+    s.profiles["G"].content.thresholds.spam_folder = 4.0       # the content filter's threshold
+    s.sender_classes["N"].dmarc = {"pass": 1.0}                 # replace a whole object
+    s.profiles["H"].policies["greylist"].delay_s = 300          # a policy, by its type
+    del s.profiles["C"].policies["attachment_scanner"]          # remove a policy
+    s.profiles["G"].policies.add({"type": "greylist", "delay_s": 300})   # inserted in phase order
+
+Objects have their JSON keys as attributes (and as items: ``dmarc["pass"]``, since ``pass``
+is a Python keyword; ``dmarc.pass_`` works too). Lists of named things are indexed by name
+(``sender_classes``, ``recipient_profiles``), policy chains by policy type, content filter
+actions by action, MX lists by host (or by position). Every view knows its path, printed in
+its ``repr`` and accepted by :meth:`Scenario.get`, :meth:`Scenario.set` and
+:func:`delivsim.sweep`.
+
+Nothing is validated while editing: the C++ loader checks the whole document when the
+scenario is used (run, sweep, explain) or on :meth:`Scenario.validate`, and its ValueError
+names the offending field. Values are checked only to be JSON (numbers, strings, booleans,
+objects, lists; numpy scalars and arrays are converted; NaN and infinities are refused).
+"""
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import keyword
+import math
+import numbers
+import re
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from ._scenario import Scenario
+
+# --- the document's structure (mirrors libdelivsim/schema/scenario.schema.json; a test
+# --- checks that it agrees with the schema) ---------------------------------------------
+
+#: The keys of each kind of object, in the schema's order (documents are kept in this order).
+KEYS: dict[str, tuple[str, ...]] = {
+    "scenario": ("format", "name", "description", "retry", "sender_classes", "recipient_profiles"),
+    "retry": ("first_retry_s", "backoff_factor", "max_backoff_s", "lifetime_s"),
+    "sender_class": ("name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
+                     "dmarc", "content_score", "attachment"),
+    "address_error": ("probability", "kinds"),
+    "address_error_kinds": ("nxdomain", "unknown_user", "typosquat"),
+    "size": ("bytes", "weight"),
+    "dmarc": ("pass", "none", "fail_reject", "fail_quarantine"),
+    "content_score": ("mean", "sd"),
+    "attachment": ("min_size_bytes", "probability"),
+    "recipient_profile": ("name", "description", "weight", "mx", "implicit_mx", "dead_destination", "policies"),
+    "mx_record": ("host", "preference", "down"),
+    "implicit_mx": ("host", "down"),
+    "dnsbl": ("type",),
+    "size_limit": ("type", "max_bytes"),
+    "unknown_user": ("type",),
+    "mailbox_quota": ("type", "full", "mode", "still_full"),
+    "greylist": ("type", "delay_s"),
+    "dmarc_disposition": ("type", "fail_reject", "fail_quarantine"),
+    "content_filter": ("type", "dmarc_adjustment", "actions"),
+    "attachment_scanner": ("type", "false_positive", "detection"),
+    "mailbox_rules": ("type", "by_class"),
+    "dmarc_adjustment": ("pass", "none", "fail_reject", "fail_quarantine"),
+    "content_action": ("min_score", "action"),
+    "mailbox_rule": ("delete", "move"),
+}
+
+#: The policy types in SMTP phase order, with their phase (a chain never goes backwards).
+POLICY_PHASES: dict[str, int] = {
+    "dnsbl": 0,
+    "size_limit": 1, "unknown_user": 1, "mailbox_quota": 1, "greylist": 1,
+    "dmarc_disposition": 2, "content_filter": 2, "attachment_scanner": 2,
+    "mailbox_rules": 3,
+}
+
+# (kind of the parent object, key) -> kind of the child. A list child is "list:<item kind>".
+_CHILD: dict[tuple[str, str], str] = {
+    ("scenario", "retry"): "retry",
+    ("scenario", "sender_classes"): "list:sender_class",
+    ("scenario", "recipient_profiles"): "list:recipient_profile",
+    ("sender_class", "address_error"): "address_error",
+    ("address_error", "kinds"): "address_error_kinds",
+    ("sender_class", "size_bytes"): "list:size",
+    ("sender_class", "dmarc"): "dmarc",
+    ("sender_class", "content_score"): "content_score",
+    ("sender_class", "attachment"): "attachment",
+    ("recipient_profile", "mx"): "list:mx_record",
+    ("recipient_profile", "implicit_mx"): "implicit_mx",
+    ("recipient_profile", "policies"): "list:policy",
+    ("content_filter", "dmarc_adjustment"): "dmarc_adjustment",
+    ("content_filter", "actions"): "list:content_action",
+    ("mailbox_rules", "by_class"): "map:mailbox_rule",
+}
+
+# Lists whose items are addressed by one of their fields.
+_ITEM_KEY: dict[str, str] = {
+    "sender_class": "name",
+    "recipient_profile": "name",
+    "policy": "type",
+    "content_action": "action",
+    "mx_record": "host",
+}
+
+# Attribute shortcuts: (kind, alias) -> path below the object.
+_ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("scenario", "profiles"): ("recipient_profiles",),
+    ("scenario", "classes"): ("sender_classes",),
+    ("recipient_profile", "content"): ("policies", "content_filter"),
+    ("recipient_profile", "content_filter"): ("policies", "content_filter"),
+}
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _kind_of(container_kind: str, item: object) -> str:
+    """The kind of an item of a list or map of ``container_kind`` items."""
+    if container_kind == "policy":
+        return item.get("type", "policy") if isinstance(item, dict) and isinstance(item.get("type"), str) else "policy"
+    return container_kind
+
+
+# --- values ------------------------------------------------------------------------------
+
+
+def plain(value: object, where: str = "value") -> Any:
+    """A deep copy of ``value`` as plain JSON data (views are unwrapped; numpy scalars and
+    arrays become Python numbers and lists). TypeError for what JSON cannot hold, ValueError
+    for NaN and infinities; both name ``where``."""
+    if isinstance(value, _View):
+        return copy.deepcopy(value._data)
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return bool(value) if type(value).__name__ == "bool_" else int(value)
+    if isinstance(value, numbers.Real):
+        f = float(value)
+        if not math.isfinite(f):
+            raise ValueError(f"{where}: {f} is not a finite number (JSON has no NaN or infinity)")
+        return f
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise TypeError(f"{where}: keys must be strings, got {k!r}")
+            out[k] = plain(v, f"{where}.{k}")
+        return out
+    if hasattr(value, "tolist") and not isinstance(value, (bytes, bytearray)):  # numpy arrays and scalars
+        return plain(value.tolist(), where)
+    if isinstance(value, (list, tuple)):
+        return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise TypeError(f"{where}: {type(value).__name__} is not a JSON value (number, string, bool, dict or list)")
+
+
+def canonical(data: Any, kind: str = "scenario") -> Any:
+    """``data`` with every object's keys in the schema's order (unknown keys last, as found)."""
+    if kind.startswith("list:"):
+        item = kind[5:]
+        return [canonical(x, _kind_of(item, x)) for x in data] if isinstance(data, list) else data
+    if kind.startswith("map:"):
+        return {k: canonical(v, kind[4:]) for k, v in data.items()} if isinstance(data, dict) else data
+    if not isinstance(data, dict):
+        return data
+    order = KEYS.get(kind, ())
+    keys = [k for k in order if k in data] + [k for k in data if k not in order]
+    return {k: canonical(data[k], _CHILD.get((kind, k), "")) for k in keys}
+
+
+# --- paths -------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"""\s*(?:\[\s*(?:(-?\d+)|"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)')\s*\]|([^.\[\]]+))\s*(\.)?""")
+
+PathKey = Union[str, int]
+Path = Union[str, "tuple[PathKey, ...]", "list[PathKey]"]
+
+
+def parse_path(path: Path) -> tuple[PathKey, ...]:
+    """Split a path such as ``recipient_profiles.G.mx["mx1.g.example"].down`` or
+    ``sender_classes[0].weight`` into its keys (strings and list indices)."""
+    if isinstance(path, (tuple, list)):
+        return tuple(path)
+    if not isinstance(path, str) or not path.strip():
+        raise TypeError(f"a path is a non-empty string such as 'recipient_profiles.G.weight', not {path!r}")
+    keys: list[PathKey] = []
+    pos, expect_more = 0, True
+    while pos < len(path):
+        m = _TOKEN.match(path, pos)
+        if m is None or m.end() == pos:
+            raise ValueError(f"cannot parse the path {path!r} at position {pos}")
+        index, dq, sq, bare, dot = m.groups()
+        if index is not None:
+            keys.append(int(index))
+        elif dq is not None or sq is not None:
+            keys.append(json.loads('"' + (dq if dq is not None else sq.replace('"', '\\"')) + '"'))
+        else:
+            keys.append(bare.strip())
+        pos, expect_more = m.end(), dot is not None
+    if expect_more and keys and path.rstrip().endswith("."):
+        raise ValueError(f"the path {path!r} ends with '.'")
+    return tuple(keys)
+
+
+def format_path(keys: tuple[PathKey, ...]) -> str:
+    """The inverse of :func:`parse_path`: names that are identifiers are written bare."""
+    out = ""
+    for k in keys:
+        if isinstance(k, int):
+            out += f"[{k}]"
+        elif _IDENTIFIER.match(k):
+            out += ("." if out else "") + k
+        else:
+            out += "[" + json.dumps(k) + "]"
+    return out
+
+
+# --- views -------------------------------------------------------------------------------
+
+
+class PathError(KeyError):
+    """A key or path that is not in the scenario (a KeyError whose message reads plainly)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+
+class _View:
+    """Base of all views: a JSON object or list inside a scenario's document."""
+
+    __slots__ = ("_owner", "_parent", "_key", "_data", "_kind")
+    _owner: Scenario
+    _parent: _View | None
+    _key: PathKey | None
+    _data: Any
+    _kind: str
+
+    def __init__(self, owner: Scenario, parent: _View | None, key: PathKey | None, data: Any, kind: str) -> None:
+        object.__setattr__(self, "_owner", owner)
+        object.__setattr__(self, "_parent", parent)
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_data", data)
+        object.__setattr__(self, "_kind", kind)
+
+    # where the view is -------------------------------------------------------------
+
+    def _position(self) -> PathKey:
+        """This view's key in its parent: a dict key, or for a list item its current index."""
+        parent = self._parent
+        assert parent is not None
+        if isinstance(parent._data, list):
+            for i, item in enumerate(parent._data):
+                if item is self._data:
+                    return i
+            raise RuntimeError(f"this view is detached: the item at {parent._json_path()}[...] was removed or replaced")
+        assert isinstance(self._key, str)
+        if parent._data.get(self._key) is not self._data:
+            raise RuntimeError(f"this view is detached: {parent._join(self._key)} was replaced")
+        return self._key
+
+    def _attached(self) -> None:
+        """RuntimeError if some ancestor of this view has been replaced in the document."""
+        view: _View = self
+        while view._parent is not None:
+            view._position()
+            view = view._parent
+        if view._data is not view._owner._doc:
+            raise RuntimeError("this view is detached from its scenario")
+
+    def _json_keys(self) -> tuple[PathKey, ...]:
+        if self._parent is None:
+            return ()
+        return self._parent._json_keys() + (self._position(),)
+
+    def _name_keys(self) -> tuple[PathKey, ...]:
+        if self._parent is None:
+            return ()
+        pos = self._position()
+        if isinstance(pos, int):
+            field = _ITEM_KEY.get(self._parent._kind[5:]) if self._parent._kind.startswith("list:") else None
+            name = self._data.get(field) if field and isinstance(self._data, dict) else None
+            if isinstance(name, str) and name and not name.isdigit():
+                names = [x.get(field) for x in self._parent._data if isinstance(x, dict)]
+                if names.count(name) == 1:
+                    pos = name
+        return self._parent._name_keys() + (pos,)
+
+    def _json_path(self) -> str:
+        """The path as the loader writes it, e.g. ``recipient_profiles[0].policies[5]``."""
+        return format_path(self._json_keys()) or "(scenario)"
+
+    @property
+    def path(self) -> str:
+        """The path with names, e.g. ``recipient_profiles.G.policies.content_filter``
+        (usable with Scenario.get/set and delivsim.sweep)."""
+        return format_path(self._name_keys())
+
+    def _join(self, key: PathKey) -> str:
+        return format_path(self._json_keys() + (key,))
+
+    # writing -------------------------------------------------------------------------
+
+    def _writing(self) -> None:
+        self._owner._before_edit()
+        self._attached()
+
+    def _wrap(self, key: PathKey, value: Any, kind: str) -> Any:
+        if isinstance(value, dict):
+            if kind.startswith("map:"):
+                return _MapView(self._owner, self, key, value, kind)
+            if kind == "content_filter":
+                return _ContentFilterView(self._owner, self, key, value, kind)
+            return _ObjectView(self._owner, self, key, value, kind)
+        if isinstance(value, list):
+            if kind == "list:policy":
+                return _PolicyChainView(self._owner, self, key, value, kind)
+            if kind == "list:content_action":
+                return _ActionsView(self._owner, self, key, value, kind)
+            if kind.startswith("list:") and kind[5:] in ("sender_class", "recipient_profile"):
+                return _NamedListView(self._owner, self, key, value, kind)
+            if kind.startswith("list:") and kind[5:] in _ITEM_KEY:
+                return _KeyedListView(self._owner, self, key, value, kind)
+            return _ListView(self._owner, self, key, value, kind)
+        return value
+
+    # common API ---------------------------------------------------------------------
+
+    def to_json(self, indent: int | None = None) -> str:
+        """This part of the document as JSON text."""
+        return json.dumps(self._data, indent=indent)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, _View):
+            return bool(self._data == other._data)
+        if isinstance(other, (dict, list)):
+            return bool(self._data == other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __copy__(self) -> Any:
+        return copy.deepcopy(self._data)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        return copy.deepcopy(self._data, memo)
+
+    def __reduce__(self) -> Any:
+        # A view pickles as the plain data it shows (it is a window, not an object of its own).
+        return (copy.deepcopy, (self._data,))
+
+    def __repr__(self) -> str:
+        try:
+            where = self.path or "scenario"
+        except RuntimeError:
+            where = "(detached)"
+        text = json.dumps(self._data)
+        if len(text) > 400:
+            text = text[:397] + "..."
+        return f"<{where}: {text}>"
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"{self.path or 'the scenario'} has no attribute {name!r} to set")
+
+
+class _ObjectView(_View):
+    """A JSON object: its keys as attributes and as items."""
+
+    __slots__ = ()
+
+    def _key_for(self, name: str) -> str:
+        if name not in self._data and name.endswith("_") and keyword.iskeyword(name[:-1]):
+            return name[:-1]  # dmarc.pass_
+        return name
+
+    def _known(self) -> tuple[str, ...]:
+        return KEYS.get(self._kind, ())
+
+    def _child(self, name: PathKey) -> Any:
+        if not isinstance(name, str):
+            raise TypeError(f"{self.path or 'the scenario'} is an object: index it by key, not {name!r}")
+        alias = _ALIASES.get((self._kind, name))
+        if alias is not None and name not in self._data:
+            target: Any = self
+            for k in alias:
+                target = target[k]
+            return target
+        key = self._key_for(name)
+        if key in self._data:
+            return self._wrap(key, self._data[key], _CHILD.get((self._kind, key), ""))
+        raise self._missing(key)
+
+    def _missing(self, key: str) -> Exception:
+        where = self.path or "the scenario"
+        if key in self._known():
+            return PathError(f"{where} has no {key!r} (optional: set it to add it)")
+        near = difflib.get_close_matches(key, list(self._data) + list(self._known()), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        return PathError(f"{where} has no field {key!r}{hint}")
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return self._child(name)
+        except KeyError as e:
+            raise AttributeError(e.args[0]) from None
+
+    def __getitem__(self, key: PathKey) -> Any:
+        return self._child(key)
+
+    def _set(self, name: str, value: Any) -> None:
+        alias = _ALIASES.get((self._kind, name))
+        if alias is not None and name not in self._data:
+            target: Any = self
+            for k in alias[:-1]:
+                target = target[k]
+            target[alias[-1]] = value
+            return
+        key = self._key_for(name)
+        known = self._known()
+        if known and key not in known and key not in self._data:
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
+            raise AttributeError(f"{self.path or 'the scenario'} has no field {key!r} (fields: {', '.join(known)}){hint}")
+        self._writing()
+        kind = _CHILD.get((self._kind, key), "")
+        new = canonical(plain(value, self._join(key)), kind)
+        if key in self._data or not known:
+            self._data[key] = new
+        else:  # insert a new optional key at its place in the schema's order
+            items = list(self._data.items()) + [(key, new)]
+            order = {k: i for i, k in enumerate(known)}
+            items.sort(key=lambda kv: order.get(kv[0], len(order)))
+            self._data.clear()
+            self._data.update(items)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name.startswith("_"):
+            raise AttributeError(f"cannot set {name!r}")
+        self._set(name, value)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self._set(key, value)
+
+    def __delattr__(self, name: str) -> None:
+        self.__delitem__(name)
+
+    def __delitem__(self, key: str) -> None:
+        key = self._key_for(key)
+        if key not in self._data:
+            raise self._missing(key)
+        self._writing()
+        del self._data[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(list(self._data))
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def keys(self) -> list[str]:
+        return list(self._data)
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(k, self._child(k)) for k in self._data]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._child(key) if self._key_for(key) in self._data else default
+
+    def to_dict(self) -> dict[str, Any]:
+        """A deep copy of this object as a plain dict."""
+        return copy.deepcopy(self._data)
+
+    def __dir__(self) -> list[str]:
+        extra = [k for k in self._data if _IDENTIFIER.match(k)] + [k for k in self._known()]
+        extra += [alias for (kind, alias) in _ALIASES if kind == self._kind]
+        return sorted(set(list(super().__dir__()) + extra))
+
+
+class _MapView(_ObjectView):
+    """A JSON object with free keys (mailbox_rules.by_class: sender class -> rule)."""
+
+    __slots__ = ()
+
+    def _known(self) -> tuple[str, ...]:
+        return ()
+
+    def _child(self, name: PathKey) -> Any:
+        if isinstance(name, str) and name in self._data:
+            return self._wrap(name, self._data[name], self._kind[4:])
+        raise PathError(f"{self.path} has no {name!r}")
+
+
+class _ContentFilterView(_ObjectView):
+    """A content_filter policy; ``.thresholds`` maps each action to its min_score."""
+
+    __slots__ = ()
+
+    @property
+    def thresholds(self) -> _Thresholds:
+        """The filter's thresholds by action, e.g. ``{"reject": 15, "spam_folder": 5}``:
+        set one (``thresholds.spam_folder = 4``, added if missing), delete one, or assign a dict."""
+        return _Thresholds(self)
+
+    @thresholds.setter
+    def thresholds(self, value: Mapping[str, float]) -> None:
+        if not isinstance(value, Mapping):
+            raise TypeError(f"{self.path}.thresholds: assign a dict action -> min_score, not {type(value).__name__}")
+        self._set("actions", [{"min_score": score, "action": action} for action, score in value.items()])
+
+    def _child(self, name: PathKey) -> Any:
+        if name == "thresholds":
+            return self.thresholds
+        return super()._child(name)
+
+    def _set(self, name: str, value: Any) -> None:
+        if name == "thresholds":
+            _ContentFilterView.thresholds.fset(self, value)  # type: ignore[attr-defined]
+        else:
+            super()._set(name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self._set(name, value)
+
+
+class _Thresholds(MutableMapping):  # type: ignore[type-arg]
+    """A content filter's actions as a mapping action -> min_score (a live view)."""
+
+    __slots__ = ("_filter",)
+
+    def __init__(self, content_filter: _ContentFilterView) -> None:
+        object.__setattr__(self, "_filter", content_filter)
+
+    def _actions(self) -> list[dict[str, Any]]:
+        actions = self._filter._data.get("actions")
+        return actions if isinstance(actions, list) else []
+
+    def __getitem__(self, action: str) -> Any:
+        for a in self._actions():
+            if isinstance(a, dict) and a.get("action") == action:
+                return a.get("min_score")
+        raise PathError(f"{self._filter.path} has no {action!r} action (it has: {', '.join(self)})")
+
+    def __setitem__(self, action: str, score: Any) -> None:
+        if "actions" not in self._filter._data:
+            self._filter._set("actions", [])
+        self._filter["actions"][action] = {"min_score": score}
+
+    def __delitem__(self, action: str) -> None:
+        del self._filter["actions"][action]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([str(a.get("action")) for a in self._actions() if isinstance(a, dict)])
+
+    def __len__(self) -> int:
+        return len(self._actions())
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError as e:
+            raise AttributeError(e.args[0]) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        del self[name]
+
+    @property
+    def path(self) -> str:
+        return self._filter.path + ".thresholds"
+
+    def __repr__(self) -> str:
+        return f"<{self.path}: {dict(self.items())}>"
+
+
+class _ListView(_View):
+    """A JSON list, indexed by position."""
+
+    __slots__ = ()
+
+    def _item_kind(self, item: object) -> str:
+        return _kind_of(self._kind[5:], item) if self._kind.startswith("list:") else ""
+
+    def _index(self, key: PathKey) -> int:
+        if isinstance(key, bool) or not isinstance(key, int):
+            if isinstance(key, str) and key.lstrip("-").isdigit():
+                key = int(key)
+            else:
+                raise PathError(f"{self.path} is a list: index it by position, not {key!r}")
+        n = len(self._data)
+        if not -n <= key < n:
+            raise IndexError(f"{self.path}[{key}]: out of range ({n} items)")
+        return key % n
+
+    def __getitem__(self, key: PathKey) -> Any:
+        i = self._index(key)
+        item = self._data[i]
+        return self._wrap(i, item, self._item_kind(item))
+
+    _child = __getitem__
+
+    def __setitem__(self, key: PathKey, value: Any) -> None:
+        i = self._index(key)
+        self._writing()
+        new = plain(value, self._join(i))
+        self._data[i] = canonical(new, self._item_kind(new))
+
+    def __delitem__(self, key: PathKey) -> None:
+        i = self._index(key)
+        self._writing()
+        del self._data[i]
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter([self[i] for i in range(len(self._data))])
+
+    def append(self, value: Any) -> None:
+        """Add an item at the end."""
+        self.insert(len(self._data), value)
+
+    def insert(self, index: int, value: Any) -> None:
+        """Add an item before position ``index``."""
+        self._writing()
+        new = plain(value, self._join(len(self._data)))
+        self._data.insert(index, canonical(new, self._item_kind(new)))
+
+    def to_list(self) -> list[Any]:
+        """A deep copy of this list as plain data."""
+        return copy.deepcopy(self._data)
+
+
+class _KeyedListView(_ListView):
+    """A list of objects addressed by one of their fields (name, type, action, host), or by position."""
+
+    __slots__ = ()
+
+    @property
+    def _field(self) -> str:
+        return _ITEM_KEY[self._kind[5:]]
+
+    def _find(self, key: PathKey) -> int | None:
+        if isinstance(key, str):
+            for i, item in enumerate(self._data):
+                if isinstance(item, dict) and item.get(self._field) == key:
+                    return i
+        return None
+
+    def _index(self, key: PathKey) -> int:
+        i = self._find(key)
+        if i is not None:
+            return i
+        if isinstance(key, int) or (isinstance(key, str) and key.lstrip("-").isdigit()):
+            return super()._index(key)
+        near = difflib.get_close_matches(str(key), self.keys(), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise PathError(f"{self.path} has no item with {self._field} {key!r} (it has: {', '.join(self.keys())}){hint}")
+
+    def keys(self) -> list[str]:
+        """The items' names (types, actions, hosts) in order."""
+        return [str(item.get(self._field)) for item in self._data if isinstance(item, dict)]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.keys()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        i = self._find(name)
+        if i is None:
+            raise AttributeError(f"{self.path} has no item with {self._field} {name!r} (it has: {', '.join(self.keys())})")
+        return self[i]
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        self[name] = value
+
+    def __delattr__(self, name: str) -> None:
+        del self[name]
+
+    def _complete(self, key: PathKey, value: Any) -> Any:
+        """An item set by name gets that name (e.g. policies["greylist"] = {"delay_s": 300})."""
+        new = plain(value, format_path(self._json_keys() + (key,)))
+        if isinstance(key, str) and not key.lstrip("-").isdigit() and isinstance(new, dict):
+            new.setdefault(self._field, key)
+            if new[self._field] != key:
+                raise ValueError(f"{self.path}[{key!r}]: the item's {self._field} is {new[self._field]!r}")
+        return new
+
+    def __setitem__(self, key: PathKey, value: Any) -> None:
+        new = self._complete(key, value)
+        i = self._find(key)
+        if i is None and isinstance(key, str) and not key.lstrip("-").isdigit():
+            self._add(new)
+        else:
+            super().__setitem__(self._index(key), new)
+
+    def _add(self, new: Any) -> None:
+        self.append(new)
+
+    def add(self, value: Any) -> None:
+        """Add an item (an object with its name/type/action/host field)."""
+        new = plain(value, self._join(len(self._data)))
+        if not isinstance(new, dict) or not isinstance(new.get(self._field), str):
+            raise ValueError(f"{self.path}: an added item must be an object with a {self._field!r}")
+        if new[self._field] in self.keys():
+            raise ValueError(f"{self.path} already has an item with {self._field} {new[self._field]!r}")
+        self._add(new)
+
+    def remove(self, key: PathKey) -> None:
+        """Remove the item with this name (type, action, host) or at this position."""
+        del self[key]
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(list(super().__dir__()) + [k for k in self.keys() if isinstance(k, str) and _IDENTIFIER.match(k)]))
+
+
+class _NamedListView(_KeyedListView):
+    """sender_classes or recipient_profiles: a mixture of named items."""
+
+    __slots__ = ()
+
+    @property
+    def names(self) -> list[str]:
+        return self.keys()
+
+    @property
+    def weights(self) -> dict[str, Any]:
+        """The mixture's weights by name; assign a dict to change some of them."""
+        return {str(item.get("name")): item.get("weight") for item in self._data if isinstance(item, dict)}
+
+    @weights.setter
+    def weights(self, value: Mapping[str, float]) -> None:
+        for name, weight in value.items():
+            self[name].weight = weight
+
+    def normalize_weights(self) -> None:
+        """Scale the weights to sum to 1 (after adding or removing items)."""
+        total = sum(float(w) for w in self.weights.values())
+        if not total > 0:
+            raise ValueError(f"{self.path}: the weights sum to {total}, cannot normalize")
+        for item in self:
+            item.weight = float(item._data["weight"]) / total
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "weights":
+            _NamedListView.weights.fset(self, value)  # type: ignore[attr-defined]
+        else:
+            self[name] = value
+
+
+class _PolicyChainView(_KeyedListView):
+    """A profile's policy chain, addressed by policy type; ``add`` keeps the phase order."""
+
+    __slots__ = ()
+
+    @property
+    def types(self) -> list[str]:
+        return self.keys()
+
+    def _add(self, new: Any) -> None:
+        phase = POLICY_PHASES.get(str(new.get("type")), 99) if isinstance(new, dict) else 99
+        at = len(self._data)
+        for i, item in enumerate(self._data):
+            if isinstance(item, dict) and POLICY_PHASES.get(str(item.get("type")), -1) > phase:
+                at = i
+                break
+        self.insert(at, new)
+
+
+class _ActionsView(_KeyedListView):
+    """A content filter's actions, addressed by action name."""
+
+    __slots__ = ()
+
+
+# --- errors and summaries ------------------------------------------------------------------
+
+_ERROR_PATH = re.compile(r"^((?:[A-Za-z_][A-Za-z0-9_]*|\[\d+\])(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)(: .*)$", re.S)
+
+
+def named_keys(doc: Any, keys: tuple[PathKey, ...]) -> tuple[PathKey, ...]:
+    """``keys`` (JSON keys and list indices) with the indices of named lists replaced by names."""
+    out: list[PathKey] = []
+    node, kind = doc, "scenario"
+    for key in keys:
+        if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
+            item_kind = kind[5:] if kind.startswith("list:") else ""
+            item = node[key]
+            field = _ITEM_KEY.get(item_kind)
+            name = item.get(field) if field and isinstance(item, dict) else None
+            names = [x.get(field) for x in node if isinstance(x, dict)] if field else []
+            ok = isinstance(name, str) and name and not name.isdigit() and names.count(name) == 1
+            out.append(name if ok and isinstance(name, str) else key)
+            node, kind = item, _kind_of(item_kind, item)
+        elif isinstance(key, str) and isinstance(node, dict) and key in node:
+            out.append(key)
+            node, kind = node[key], (kind[4:] if kind.startswith("map:") else _CHILD.get((kind, key), ""))
+        else:
+            out.append(key)
+            node, kind = None, ""
+    return tuple(out)
+
+
+def with_named_path(message: str, doc: Any) -> str:
+    """A loader error ``recipient_profiles[0].mx[0].down: ...`` with the path by names added
+    (``[recipient_profiles.G.mx[0].down]``) when it differs."""
+    m = _ERROR_PATH.match(message)
+    if not m:
+        return message
+    keys = tuple(int(k[1:-1]) if k.startswith("[") else k for k in re.findall(r"\[\d+\]|[A-Za-z_][A-Za-z0-9_]*", m.group(1)))
+    named = format_path(named_keys(doc, keys))
+    return message if named == m.group(1) else f"{message} [{named}]"
+
+
+def _num(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def summary(scenario: Scenario) -> str:
+    """A few readable lines describing a scenario (its repr)."""
+    doc = scenario._doc
+    state = "frozen" if scenario._frozen else ("validated" if scenario._checked is not None else "edited, not validated")
+    lines = [f"<Scenario {doc.get('name')!r} ({state})"]
+    r = doc.get("retry")
+    if isinstance(r, dict):
+        lines.append(
+            f"  retry: first after {_num(r.get('first_retry_s'))} s, x{_num(r.get('backoff_factor'))}, "
+            f"at most {_num(r.get('max_backoff_s'))} s apart, lifetime {_num(r.get('lifetime_s'))} s")
+    classes = [c for c in doc.get("sender_classes", []) if isinstance(c, dict)]
+    lines.append("  sender classes: " + ", ".join(
+        f"{c.get('name')} {_num(c.get('weight'))}{'' if c.get('legit', True) else ' (spam)'}" for c in classes))
+    lines.append("  recipient profiles:")
+    for p in doc.get("recipient_profiles", []):
+        if isinstance(p, dict):
+            chain = ", ".join(str(x.get("type")) for x in p.get("policies", []) if isinstance(x, dict))
+            lines.append(f"    {p.get('name')} {_num(p.get('weight'))}: {chain or '(no policies)'}")
+    return "\n".join(lines) + ">"
