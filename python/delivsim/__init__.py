@@ -13,14 +13,17 @@ from ._core import version as __version__
 from ._results import Result
 from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
+from ._sweep import compare, sweep
 
 __all__ = [
     "Result",
     "Scenario",
     "__version__",
+    "compare",
     "default_scenario",
     "explain",
     "load_scenario",
     "parse_scenario",
     "run",
+    "sweep",
 ]

@@ -106,8 +106,18 @@ class Result:
 
     @property
     def acceptance_times(self) -> npt.NDArray[np.uint64]:
-        """Accepted messages by delivery attempt: a histogram over ``scenario.attempt_times``."""
+        """Accepted messages by delivery attempt: a histogram over ``scenario.attempt_times``
+        (a new array that owns the C++ vector it was computed into: no copy)."""
         return self._tally.acceptance_histogram()
+
+    def acceptance_histogram(self, sender_class: str | None = None, profile: str | None = None) -> npt.NDArray[np.uint64]:
+        """Accepted messages by delivery attempt, of one sender class or one recipient profile
+        (by name; not both: decision times are kept by class and by profile) or of all."""
+        cls = None if sender_class is None else self._scenario.class_names.index(sender_class)
+        prof = None if profile is None else self._scenario.profile_names.index(profile)
+        if cls is not None and prof is not None:
+            raise ValueError("acceptance times are kept by sender class or by recipient profile, not by both")
+        return self._tally.acceptance_histogram(cls, prof)
 
     def to_json(self) -> str:
         """The full report (counts, rates with 95% Wilson intervals, bounces, responsibility,

@@ -7,7 +7,7 @@ import os
 import sys
 from typing import Any, Callable, Union
 
-from . import _core
+from . import _core, _progress
 from ._results import Result
 from ._scenario import Scenario, default_scenario
 
@@ -78,8 +78,9 @@ def run(
 
     The result depends only on the scenario, ``seed`` and the message range
     [first_message, first_message + messages), never on ``threads`` (default: all CPUs);
-    results of disjoint ranges merge exactly with ``+``. ``progress`` is True for a bar on
-    stderr, or a callable ``progress(done, total)`` called about every 100 ms. The GIL is
+    results of disjoint ranges merge exactly with ``+``. ``progress`` is True for a progress
+    bar (tqdm's, in a terminal or in Jupyter; a plain bar on stderr without tqdm), False for
+    none, or a callable ``progress(done, total)`` called about every 100 ms. The GIL is
     released while the simulation runs; Ctrl-C stops it with KeyboardInterrupt.
 
     ``checkpoint`` names a file that receives the completed work (atomically: written to a
@@ -103,7 +104,7 @@ def run(
     checkpoint = None if checkpoint is None else os.fspath(checkpoint)
     resume = None if resume is None else os.fspath(resume)
 
-    bar = _ProgressBar() if progress is True else None
+    bar = _progress.new_bar(messages, _ProgressBar) if progress is True else None
     report = bar if bar is not None else progress
     if not (callable(report) or report is False or report is None):
         raise TypeError(f"progress must be a bool or a callable progress(done, total), not {type(progress).__name__}")
