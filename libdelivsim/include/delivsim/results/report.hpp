@@ -95,7 +95,7 @@ inline json report_json(const Tally& t, const std::string& scenario, std::uint64
     }
     for (std::size_t c = 0; c < t.classes().size(); ++c)
         for (std::size_t p = 0; p < t.profiles().size(); ++p)
-            j["by_class_profile"][t.classes()[c] + "/" + t.profiles()[p]] = outcome_counts_json(t, c, p);
+            j["by_class_profile"][t.classes()[c]][t.profiles()[p]] = outcome_counts_json(t, c, p);  // nested: names may hold any character
     json resp = json::object(), stages = json::object();
     for (std::size_t r = 0; r < responsible_count; ++r) resp[responsible_names[r]] = t.responsible(static_cast<Responsible>(r));
     for (std::size_t s = 1; s < stage_count; ++s) stages[stage_names[s]] = t.stage(static_cast<Stage>(s));

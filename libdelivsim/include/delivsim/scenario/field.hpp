@@ -20,19 +20,44 @@ namespace delivsim {
 
 using json = nlohmann::json;
 
-// Control characters (a newline in a key, say) are escaped so an error is always one line.
+// Error messages are one line of valid UTF-8 whatever the input: control characters (a
+// newline in a key, say) are escaped, and so is every byte that is not part of a valid UTF-8
+// sequence (nlohmann quotes the raw bytes it choked on).
 inline std::string escape_control(const std::string& s) {
     std::string out;
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
+    auto hex = [&](const char* fmt, unsigned c) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, fmt, c);
+        out += buf;
+    };
+    for (std::size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
         if (c == '\n') out += "\\n";
         else if (c == '\t') out += "\\t";
         else if (c == '\r') out += "\\r";
-        else if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else out += ch;
+        else if (c < 0x20 || c == 0x7f) hex("\\u%04x", c);
+        else if (c < 0x80) out += static_cast<char>(c);
+        else {
+            // Length of a well-formed sequence starting here (RFC 3629), or 0.
+            const std::size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+            bool ok = n > 0 && i + n <= s.size();
+            for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+            if (ok && n == 3) {  // no overlong forms, no surrogates
+                const auto c1 = static_cast<unsigned char>(s[i + 1]);
+                ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+            }
+            if (ok && n == 4) {  // no overlong forms, nothing above U+10FFFF
+                const auto c1 = static_cast<unsigned char>(s[i + 1]);
+                ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+            }
+            if (ok) {
+                out.append(s, i, n);
+                i += n;
+                continue;
+            }
+            hex("\\x%02x", c);
+        }
+        ++i;
     }
     return out;
 }

@@ -13,6 +13,7 @@
 namespace delivsim {
 
 inline constexpr std::string_view scenario_format = "delivsim-scenario/1";
+inline constexpr int max_tally_mib = 1024;  // memory one run thread's results may take
 
 inline Scenario parse_scenario(const json& doc) {
     const Field root(doc, "");
@@ -57,6 +58,18 @@ inline Scenario parse_scenario(const json& doc) {
     }
     s.profile_cdf = mixture_cdf(root["recipient_profiles"], pw);
     s.attempt_times = s.retry.attempt_times();
+    // Results are kept in fixed-size tallies (see results/tally.hpp); refuse a scenario whose
+    // tally alone would exhaust memory, rather than failing to allocate mid-run.
+    const double cells = static_cast<double>(s.classes.size()) * static_cast<double>(s.profiles.size());
+    const double mib = 8.0 / (1 << 20) *
+                       (cells * (outcome_count + status_count + responsible_count + stage_count) +
+                        static_cast<double>(s.classes.size() + s.profiles.size()) * outcome_count *
+                            static_cast<double>(s.attempt_times.size()));
+    if (mib > max_tally_mib)
+        root.fail("the results of " + std::to_string(s.classes.size()) + " sender classes x " +
+                  std::to_string(s.profiles.size()) + " profiles over " + std::to_string(s.attempt_times.size()) +
+                  " attempts would need " + std::to_string(static_cast<long long>(mib)) + " MiB per run thread, more than " +
+                  std::to_string(max_tally_mib) + " MiB: use fewer classes, profiles or retry attempts");
     s.document = doc;
     return s;
 }
