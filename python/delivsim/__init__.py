@@ -15,6 +15,16 @@ from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
 from ._sweep import compare, sweep
 
+
+def __getattr__(name: str) -> object:
+    # delivsim.plot (matplotlib) and delivsim.distributed (dask) load only when first used.
+    if name in ("plot", "distributed"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "Result",
     "Scenario",

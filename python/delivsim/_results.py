@@ -149,6 +149,26 @@ class Result:
         columns = ["group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
         return pd.DataFrame(rows, columns=columns).astype({"count": "int64", "messages": "int64"})
 
+    def plot(self, by: str = "class", ax: Any = None, **kwargs: Any) -> Any:
+        """Where the mail went, stacked bars by "class", "profile", "overall" or "all" (see
+        :func:`delivsim.plot.outcomes`). Returns the matplotlib Axes."""
+        from . import plot
+
+        return plot.outcomes(self, by=by, ax=ax, **kwargs)
+
+    def plot_bounces(self, ax: Any = None, **kwargs: Any) -> Any:
+        """Bounces by status code (see :func:`delivsim.plot.bounces`)."""
+        from . import plot
+
+        return plot.bounces(self, ax=ax, **kwargs)
+
+    def plot_acceptance(self, by: str | None = None, ax: Any = None, **kwargs: Any) -> Any:
+        """The acceptance-time CDF, overall or by "class"/"profile" (see
+        :func:`delivsim.plot.acceptance_cdf`)."""
+        from . import plot
+
+        return plot.acceptance_cdf(self, by=by, ax=ax, **kwargs)
+
     def explain(self, index: int) -> dict[str, Any]:
         """Message ``index``'s delivery path, exactly as it went in this run (same seed)."""
         from ._run import explain

@@ -130,6 +130,7 @@ def _frame(labelled: list[tuple[dict[str, Any], Scenario]], results: list[Result
             f.insert(i, column, [_cell(labels.get(column))] * len(f))
         frames.append(f)
     frame = pd.concat(frames, ignore_index=True)
+    register_accessor()
     frame.attrs["delivsim"] = {
         "parameters": [c for c in label_columns if c != "point"],
         "seed": results[0].seed if results else None,
@@ -199,3 +200,42 @@ def compare(
     frame = _frame(labelled, results, ["scenario"])
     frame.attrs["delivsim"]["parameters"] = ["scenario"]
     return frame
+
+
+_registered = False
+
+
+def register_accessor() -> None:
+    """``frame.delivsim.plot(...)`` and ``frame.delivsim.plot_outcomes(...)`` on sweep and
+    compare frames (registered with pandas when the first such frame is made, or when
+    delivsim.plot is imported)."""
+    global _registered
+    if _registered:
+        return
+    import pandas as pd
+
+    @pd.api.extensions.register_dataframe_accessor("delivsim")
+    class DelivsimAccessor:
+        def __init__(self, frame: pd.DataFrame) -> None:
+            self._frame = frame
+
+        @property
+        def parameters(self) -> list[str]:
+            """The frame's parameter columns."""
+            from . import plot
+
+            return plot.parameters(self._frame)
+
+        def plot(self, x: str | None = None, outcome: Any = "inbox", **kwargs: Any) -> Any:
+            """Rates against a parameter with 95% bands: :func:`delivsim.plot.sweep`."""
+            from . import plot
+
+            return plot.sweep(self._frame, x=x, outcome=outcome, **kwargs)
+
+        def plot_outcomes(self, by: str = "class", group: str | None = None, **kwargs: Any) -> Any:
+            """Where the mail went at each point or scenario: :func:`delivsim.plot.outcomes`."""
+            from . import plot
+
+            return plot.outcomes(self._frame, by=by, group=group, **kwargs)
+
+    _registered = True
