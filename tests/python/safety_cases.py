@@ -1,0 +1,1763 @@
+"""Cases for test_python_safety.py: malformed scenarios and API misuse driven through the
+Python API, each run in a child interpreter so that a crash (segfault, abort) or a hang is
+seen as that case's failure instead of taking the test session down.
+
+This file has three parts:
+
+* building the cases (in the pytest process): every case is a JSON-able dict
+  ``{"id", "kind", "args", "expect", "defect", "isolated", "timeout"}``;
+* running them (``python safety_cases.py child CASES.json START TMPDIR``): the child runs the
+  cases of a batch from index START on, and prints one line per case before it starts it and
+  one line with its result (the exception's type, MRO and message, or the returned value);
+* checking a result against the case's expectation (in the pytest process).
+
+The parent (``run_all``) runs batches of cases in a few children at once. When a child dies,
+the case it had started is recorded as crashed (signal or exit code and the end of stderr)
+and a new child carries on with the next case. A per-case watchdog (faulthandler) ends a
+child whose case hangs.
+
+Expectations:
+
+* ``raises``: a list of alternatives ``{"types": [...], "match": [...]}``; the exception's
+  class or one of its bases must be named in ``types`` and its message must contain every
+  string of ``match``;
+* ``ok``: the call must return; if ``value`` is given, the case's returned facts must equal it;
+* both ``ok`` and ``raises`` (``either``): one or the other, as above;
+* ``names_path``: an exception's message must name a JSON path (``<path>: <rule>``, one line).
+
+Cases marked ``isolated`` get a child of their own (they set resource limits, or crash today).
+
+Whatever the expectation, an exception must never be a SystemError, must have a message, and
+an error raised by the public API must not leak pybind11's "incompatible function arguments"
+or a bare C++ ``std::`` name.
+
+A case with ``defect`` set fails today because of the library defect named (see DEFECTS): it
+runs as a strict xfail, and must be unmarked once the defect is fixed.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+R1_PATH = REPO / "examples" / "scenarios" / "r1_article_world.json"
+BAD_CASES_FILE = REPO / "tests" / "data" / "bad_scenarios" / "cases.json"
+
+MAX_INDEX = 2**63 - 1  # message indices are signed 64-bit
+MARK = "@@delivsim-safety@@ "
+DEFAULT_TIMEOUT_S = 15
+
+# ---------------------------------------------------------------------------------------------
+# Library defects these cases found. Each: where, what goes wrong, and the proposed fix.
+
+DEFECTS: dict[str, str] = {
+    "LAST_INDEX_REFUSED": (
+        "python/delivsim/_run.py run()/explain() and libdelivsim engine/run.hpp validate(): message index "
+        "2^63-1 (the largest signed 64-bit index) is unreachable: run(first_message=2**63-1, messages=1) and "
+        "explain(index=2**63-1) are refused because the range end first_message + messages (exclusive) is "
+        "capped at 2^63-1 instead of 2^63. Fix: allow first_message <= 2^63-1 and first_message + messages <= 2^63 "
+        "(in Python and in validate(); the end fits in uint64), and explain index <= 2^63-1."
+    ),
+    "HUGE_COUNT_BAD_ALLOC": (
+        "libdelivsim engine/run.hpp run(): bookkeeping is linear in the chunk count (std::vector<bool> "
+        "chunk_done and std::vector<uint64_t> todo), so a valid message count near 2^63-1 fails with "
+        "MemoryError('std::bad_alloc') (and counts around 2^44..2^50 allocate gigabytes first). Fix: keep "
+        "completed chunks as a set of ranges plus an atomic next-chunk counter (the checkpoint already stores "
+        "ranges), so a run of 2^63-1 messages starts in O(1) memory; until then refuse counts whose state "
+        "cannot be allocated with ValueError naming 'messages'."
+    ),
+    "THREAD_SPAWN_ABORT": (
+        "libdelivsim engine/run.hpp run(): if creating a worker std::thread fails (std::system_error: "
+        "RLIMIT_AS/RLIMIT_NPROC/cgroup pids limit), the exception unwinds while `pool` holds joinable threads "
+        "and std::terminate aborts the interpreter (both the plain and the progress/checkpoint branch). Fix: "
+        "spawn inside try/catch; on failure carry on with the threads already started (at least the calling "
+        "thread: results do not depend on the thread count), or set stop, join the started threads and "
+        "rethrow as a clear error naming 'threads'."
+    ),
+    "PICKLE_PROTOCOL_0_1_ABORT": (
+        "bindings/register_results.cpp and register_scenario.cpp: pickling a _core.Tally (hence any "
+        "delivsim.Result) or a _core.Scenario with protocol 0 or 1 aborts the interpreter: copyreg._reduce_ex "
+        "calls pybind11_object(self), whose C++ exception ('instance allocation failed: new instance has no "
+        "pybind11-registered base types') escapes a C callback -> std::terminate. Fix: define __reduce__ on both "
+        "classes returning (module-level factory, (state,)), e.g. _core._tally_from_state, instead of relying on "
+        "__getstate__/__setstate__ through object.__reduce_ex__."
+    ),
+    "UNCONSTRUCTED_INSTANCE": (
+        "bindings/register_results.cpp, register_scenario.cpp (pybind11 2.10): _core.Tally.__new__(_core.Tally) "
+        "and _core.Scenario.__new__(_core.Scenario) give instances whose C++ object was never constructed; any "
+        "method or _core.run/explain on them reads garbage (segfault, bus error, bad_alloc, or wrong values). "
+        "Fix: check the instance is initialised in every binding (a small helper on "
+        "py::detail::value_and_holder::holder_constructed(), raising TypeError 'uninitialised ...'), and have "
+        "delivsim.Scenario.__init__ refuse a core object that fails that check."
+    ),
+    "TALLY_STATE_OVERFLOW": (
+        "libdelivsim results/tally.hpp Tally::from_counts(): the consistency sums are computed in wrapping "
+        "uint64 arithmetic, so a pickled/checkpointed state whose counts overflow (e.g. 2^64-1 and 1 with "
+        "messages 0) is accepted; Result.outcomes then reports 18446744073709551615 of 0 messages and "
+        "to_frame() raises OverflowError. Fix: add with overflow checks (__builtin_add_overflow) and refuse "
+        "any count above `messages` with std::invalid_argument."
+    ),
+    "CHECKPOINT_WRITE_ERROR_TYPE": (
+        "libdelivsim engine/checkpoint.hpp write_file_atomically() (and bindings/register_run.cpp run()): an "
+        "unwritable checkpoint path raises RuntimeError ('/proc/x.tmp: cannot be opened for writing', or "
+        "std::filesystem's 'filesystem error: cannot rename: Is a directory [...]'), only when the first "
+        "checkpoint is due (after all the work of a short run; checkpoint_interval into a long one), and the "
+        "message does not say it is the checkpoint. Fix: check the target in "
+        "run() before simulating (open the .tmp for writing, refuse a directory or an empty path), and raise "
+        "OSError (errno, filename) or ValueError 'checkpoint: <path>: <reason>'."
+    ),
+    "CHECKPOINT_TMP_LEFT_BEHIND": (
+        "libdelivsim engine/checkpoint.hpp write_file_atomically(): when the final rename fails (the target is a "
+        "directory), the fully written '<path>.tmp' is left behind. Fix: remove the temporary file on any "
+        "failure after it was created."
+    ),
+    "CHECKPOINT_EMPTY_PATH": (
+        "python/delivsim/_run.py run(): checkpoint='' is accepted; the run then writes '.tmp' into the current "
+        "directory and fails with RuntimeError 'filesystem error: cannot rename: No such file or directory'. "
+        "Fix: refuse an empty checkpoint/resume path with ValueError naming the argument."
+    ),
+    "NUL_IN_PATH": (
+        "python/delivsim/_run.py run(), _scenario.py load_scenario() and the bindings: a path with an embedded "
+        "NUL is passed to C++ std::string and silently truncated by fopen/ifstream: load_scenario('a.json\\0x') "
+        "loads a.json, run(checkpoint='f\\0x') writes file 'f', run(resume='f\\0x') resumes from 'f'. Fix: refuse "
+        "'\\0' in paths with ValueError naming the argument (as open() does), e.g. by passing paths through "
+        "os.fspath + a check, or by taking std::filesystem::path in the bindings."
+    ),
+    "NON_UTF8_PATH": (
+        "bindings/register_scenario.cpp load_scenario (and register_run.cpp checkpoint/resume): paths are "
+        "std::string converted from str, so a valid POSIX file name that is not UTF-8 (bytes path, or the "
+        "surrogate-escaped str os.fsdecode gives) raises pybind11's TypeError 'incompatible function arguments' "
+        "instead of loading the file. Fix: pass os.fsencode(path) as bytes (or bind std::filesystem::path)."
+    ),
+    "COMPARE_ARGUMENT_CHECK": (
+        "python/delivsim/_sweep.py compare(): the scenarios argument is not checked: compare(['r1.json']) "
+        "raises AttributeError (\"'str' object has no attribute 'name'\") and compare(3) / compare(None) raise "
+        "TypeError \"'int' object is not iterable\", naming neither the argument nor what it should be. Fix: "
+        "check for a Mapping or a non-string Sequence, and pass every item through _run._scenario() before "
+        "reading .name, so that the TypeError names 'scenarios'."
+    ),
+    "SURROGATE_TEXT_TYPEERROR": (
+        "python/delivsim/_scenario.py parse_scenario(): a str that cannot be encoded as UTF-8 (a lone "
+        "surrogate) reaches _core.parse_scenario and fails with pybind11's TypeError 'incompatible function "
+        "arguments'. Fix: encode in Python (source.encode('utf-8')) and turn UnicodeEncodeError into "
+        "ValueError 'source: not valid UTF-8 text at position N'."
+    ),
+    "DEEP_RECURSION": (
+        "python/delivsim/_views.py plain() (used by parse_scenario(dict), Scenario.set and view assignment): "
+        "a deeply nested value (10^5 levels of dicts or lists) raises RecursionError ('maximum recursion depth "
+        "exceeded in comparison') instead of the loader's ValueError '<path>: nested deeper than 64 levels'. "
+        "Fix: track the depth in plain() and raise ValueError naming the path beyond 64 levels."
+    ),
+    "CHECKPOINT_DAMAGE_MESSAGE": (
+        "libdelivsim engine/checkpoint.hpp read_checkpoint(): a damaged checkpoint's ValueError embeds "
+        "nlohmann's exception id and not the field, e.g. 'damaged checkpoint ([json.exception.type_error.302] "
+        "type must be number, but is string)'. Fix: read the checkpoint through the path-aware Field class "
+        "(scenario/field.hpp) so the error names the key ('tally.messages: \"x\" is not a number'), or at least "
+        "strip the '[json.exception...] ' prefix as parse_scenario_text() does."
+    ),
+    "VIEW_DETACHED_READ": (
+        "python/delivsim/_views.py _View: a view whose item was removed or replaced refuses writes "
+        "(RuntimeError 'this view is detached') but reads silently return the stale value, e.g. "
+        "v = s.sender_classes['T']; s.sender_classes = []; v.weight -> 0.35. Fix: call _attached() on reads "
+        "too (in __getattr__/__getitem__/to_dict), raising the same error."
+    ),
+    "WITH_VALUES_TYPE": (
+        "python/delivsim/_scenario.py Scenario.with_values(): a non-mapping argument raises AttributeError "
+        "(\"'int' object has no attribute 'items'\"). Fix: check isinstance(changes, Mapping) and raise "
+        "TypeError 'changes must be a mapping of path -> value, not int'."
+    ),
+    "CORE_EXPLAIN_INDEX_RANGE": (
+        "bindings/register_explain.cpp / engine/explain.hpp explain(): the core accepts any uint64 index, so "
+        "_core.explain(s, seed, 2**63) explains a message no run can contain (run() refuses that index). "
+        "Fix: validate index <= 2^63-1 in delivsim::explain (std::invalid_argument 'index: ...')."
+    ),
+    "CORE_SCENARIO_TYPE_MESSAGE": (
+        "python/delivsim/_run.py _scenario(): passing the private _core.Scenario says 'scenario must be a "
+        "delivsim.Scenario (...), not Scenario' - both are named Scenario. Fix: use the qualified type name "
+        "(type(x).__module__ + '.' + type(x).__qualname__) in the message."
+    ),
+    "RESULT_INIT_UNCHECKED": (
+        "python/delivsim/_results.py Result.__init__: public, but does not check its arguments: "
+        "Result(None, 1, ((0, 1),), None) raises AttributeError (\"'NoneType' object has no attribute "
+        "'_snapshot'\"), and Result(scenario, 1, ((0, 1),), 'junk') is accepted and fails later on any use. "
+        "Fix: check scenario is a Scenario, seed an int, tally a _core.Tally with the scenario's layout and "
+        "ranges whose total equals tally.messages; raise TypeError/ValueError naming the argument."
+    ),
+}
+
+# ---------------------------------------------------------------------------------------------
+# Building cases (parent)
+
+
+def _raises(*alternatives: tuple[tuple[str, ...] | str, list[str] | str]) -> dict:
+    alts = []
+    for types, match in alternatives:
+        alts.append({"types": [types] if isinstance(types, str) else list(types),
+                     "match": [match] if isinstance(match, str) else list(match)})
+    return {"raises": alts}
+
+
+def raises(types: tuple[str, ...] | str, *match: str) -> dict:
+    return _raises((types, list(match)))
+
+
+def ok(value: Any = None, *, check_value: bool = False) -> dict:
+    e: dict[str, Any] = {"ok": True}
+    if check_value:
+        e["value"] = value
+    return e
+
+
+def ok_or(types: tuple[str, ...] | str, *match: str, value: Any = None, check_value: bool = False,
+          names_path: bool = False) -> dict:
+    e = ok(value, check_value=check_value)
+    e.update(_raises((types, list(match))))
+    e["either"] = True
+    if names_path:
+        e["names_path"] = True
+    return e
+
+
+def case(cid: str, kind: str, expect: dict, *, defect: str | None = None, isolated: bool = False,
+         public: bool = True, timeout: float = DEFAULT_TIMEOUT_S, **args: Any) -> dict:
+    if defect is not None and defect not in DEFECTS:
+        raise KeyError(defect)
+    return {"id": cid, "kind": kind, "args": args, "expect": expect, "defect": defect, "isolated": isolated,
+            "public": public, "timeout": timeout}
+
+
+def _load_bad_scenario_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("_delivsim_bad_scenarios", HERE / "test_bad_scenarios.py")
+    mod = importlib.util.module_from_spec(spec)
+    assert spec.loader is not None
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def bad_scenario_cases() -> list[dict]:
+    """All of tests/data/bad_scenarios/cases.json through parse_scenario(text), load_scenario(file)
+    and, for the cases made only of structured edits, parse_scenario(dict)."""
+    bad = _load_bad_scenario_module()
+    out = []
+    for c in bad.load_cases():
+        text = bad.materialize(c)
+        exp = raises("ValueError", c["expect"])
+        d = c.get("known_defect")
+        defect_note = None
+        if d:  # a loader defect already documented in cases.json
+            DEFECTS.setdefault("BAD_SCENARIO_" + c["name"], "libdelivsim scenario loader: " + d)
+            defect_note = "BAD_SCENARIO_" + c["name"]
+        out.append(case(f"bad_scenario/parse_text/{c['name']}", "parse_text", exp, defect=defect_note, text=text))
+        out.append(case(f"bad_scenario/load_file/{c['name']}", "load_text_file", exp, defect=defect_note,
+                        text=text, name=c["name"]))
+        structured = all(any(k in e for k in ("set", "delete", "append")) for e in c["edits"])
+        if structured:
+            out.append(case(f"bad_scenario/parse_dict/{c['name']}", "parse_doc", exp, defect=defect_note,
+                            doc=json.loads(text)))
+    return out
+
+
+# Random mutations of R1 -------------------------------------------------------------------------
+
+NONFINITE = [math.nan, math.inf, -math.inf]
+JUNK: list[Any] = [
+    "x", "", "300", "1e999", True, False, None, 0, -1, 1, 0.5, -0.0, 1e-320, 1e308, -1e308, 2**53 + 1,
+    2**63 - 1, 2**63, 2**64 - 1, 2**64, 2**70, -(2**70), 10**30, [], {}, [1, "a", None], {"type": "dnsbl"},
+    {"a": {"b": [[]]}}, [[[[[]]]]], "\u0000", "é" * 500, "\n", {"name": "T", "weight": 1}, [0.5, 0.5],
+    {"": 1}, -2**63, 65535, 65536, 1e-9,
+]
+
+
+def _nested(depth: int) -> Any:
+    v: Any = 0
+    for _ in range(depth):
+        v = [v]
+    return v
+
+
+def _paths(node: Any, prefix: tuple = ()) -> list[tuple]:
+    out = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out.append(prefix + (k,))
+            out += _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out.append(prefix + (i,))
+            out += _paths(v, prefix + (i,))
+    return out
+
+
+def path_text(steps: tuple) -> str:
+    s = ""
+    for x in steps:
+        s += f"[{x}]" if isinstance(x, int) else ("." if s else "") + x
+    return s
+
+
+def _get(doc: Any, steps: tuple) -> Any:
+    for s in steps:
+        doc = doc[s]
+    return doc
+
+
+def _has_nonfinite(v: Any) -> bool:
+    if isinstance(v, float):
+        return not math.isfinite(v)
+    if isinstance(v, dict):
+        return any(_has_nonfinite(x) for x in v.values())
+    if isinstance(v, list):
+        return any(_has_nonfinite(x) for x in v)
+    return False
+
+
+def mutate(doc: dict, rng: random.Random) -> tuple[list[str], bool]:
+    """Applies one random edit to doc; returns a description and whether it inserted NaN/inf."""
+    steps = rng.choice(_paths(doc))
+    parent, last = _get(doc, steps[:-1]), steps[-1]
+    op = rng.choices(["replace", "boundary", "nonfinite", "delete", "add", "graft", "nested"],
+                     [40, 30, 10, 8, 6, 5, 1])[0]
+    where = path_text(steps)
+    if op == "boundary":
+        # Usually still valid: extreme but legal values, so that the engine runs on them.
+        old = parent[last]
+        if isinstance(old, bool):
+            value: Any = not old
+        elif isinstance(old, (int, float)) and 0 <= old <= 1:
+            value = rng.choice([0, 0.0, 1, 1.0, 5e-324, 1e-300, 0.9999999999999999, old / 2])
+        elif isinstance(old, (int, float)):
+            value = rng.choice([0, 1, old * 1000, 2**31, 2**53, 2**63 - 1, 2**64 - 1, 1e15, 65535])
+        elif isinstance(old, str) and last in ("description",):
+            value = rng.choice(["", "é" * 3000, "\u2028", "tab\there"])
+        else:
+            value = copy.deepcopy(old)
+        parent[last] = value
+        return [f"{where} = {json.dumps(value)[:40]} (boundary)"], False
+    if op == "replace":
+        value = copy.deepcopy(rng.choice(JUNK))
+        parent[last] = value
+        return [f"{where} = {json.dumps(value)[:40]}"], False
+    if op == "nonfinite":
+        value = rng.choice(NONFINITE)
+        if rng.random() < 0.2:
+            value = [1, {"x": value}]
+        parent[last] = value
+        return [f"{where} = {value!r}"], True
+    if op == "delete":
+        del parent[last]
+        return [f"delete {where}"], False
+    if op == "add":
+        target = _get(doc, steps) if isinstance(_get(doc, steps), (dict, list)) else parent
+        value = copy.deepcopy(rng.choice(JUNK))
+        if isinstance(target, dict):
+            target["zz_unknown"] = value
+            return [f"add key zz_unknown under {where}"], False
+        target.append(value)
+        return [f"append {json.dumps(value)[:40]} under {where}"], False
+    if op == "graft":
+        other = rng.choice(_paths(doc))
+        parent[last] = copy.deepcopy(_get(doc, other))
+        return [f"{where} = copy of {path_text(other)}"], _has_nonfinite(parent[last])
+    parent[last] = _nested(rng.choice([3, 30, 70]))
+    return [f"{where} = nested list"], False
+
+
+def mutation_cases(r1: dict, count: int = 250, seed: int = 20240607) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for n in range(count):
+        doc = copy.deepcopy(r1)
+        what: list[str] = []
+        nonfinite = False
+        for _ in range(rng.choice([1, 1, 1, 1, 2, 3])):
+            w, nf = mutate(doc, rng)
+            what += w
+            nonfinite = nonfinite or nf
+        if nonfinite:
+            # NaN/inf (json.dumps writes NaN, Infinity) must be refused, never read as a number.
+            exp = {**raises("ValueError"), "names_path": True}
+        else:
+            # Valid JSON: either a scenario that runs, or ValueError naming a JSON path.
+            exp = ok_or("ValueError", value={"messages": 300, "sum": 300, "explained": 3}, check_value=True,
+                        names_path=True)
+        out.append(case(f"mutation/{n:03d}", "parse_doc", exp, doc=doc, then_run=True, what="; ".join(what)))
+    return out
+
+
+def nonfinite_named_cases(r1: dict) -> list[dict]:
+    """NaN and infinities in a dict: refused, naming the field (as every other bad value is)."""
+    out = []
+    targets = [
+        (("retry", "first_retry_s"), math.nan),
+        (("sender_classes", 0, "weight"), math.nan),
+        (("sender_classes", 0, "ip_listed"), math.inf),
+        (("recipient_profiles", 1, "mx", 0, "down"), -math.inf),
+        (("sender_classes", 2, "size_bytes", 0, "bytes"), math.inf),
+        (("sender_classes", 1, "content_score", "sd"), math.nan),
+        (("recipient_profiles", 0, "policies", 1, "max_bytes"), math.nan),
+    ]
+    for steps, value in targets:
+        doc = copy.deepcopy(r1)
+        _get(doc, steps[:-1])[steps[-1]] = value
+        p = path_text(steps)
+        out.append(case(f"nonfinite_dict/{p}={value!r}", "parse_doc", raises("ValueError", p + ": "), doc=doc))
+    return out
+
+
+# API misuse ---------------------------------------------------------------------------------
+
+VE, TE = "ValueError", "TypeError"
+
+
+def run_cases() -> list[dict]:
+    out = []
+
+    def r(cid, kwargs, exp, **kw):
+        out.append(case("run/" + cid, "call_run", exp, kwargs=kwargs, **kw))
+
+    # messages
+    for v, exp in [
+        (-1, raises(VE, "messages")), (2**63, raises(VE, "messages")), (2**64, raises(VE, "messages")),
+        (2**100, raises(VE, "messages")), (-(2**63), raises(VE, "messages")),
+        (1.5, raises(TE, "messages")), (10.0, raises(TE, "messages")), ("10", raises(TE, "messages")),
+        (None, raises(TE, "messages")), (True, raises(TE, "messages")), (False, raises(TE, "messages")),
+        (math.nan, raises(TE, "messages")), (math.inf, raises(TE, "messages")), ([10], raises(TE, "messages")),
+        ({"$np": ["float64", 10]}, raises(TE, "messages")), ({"$np": ["bool_", True]}, raises(TE, "messages")),
+        ({"$np": ["uint64", 2**64 - 1]}, raises(VE, "messages")), ({"$decimal": "10"}, raises(TE, "messages")),
+        ({"$complex": [10, 0]}, raises(TE, "messages")),
+        (0, ok({"messages": 0, "ranges": []}, check_value=True)),
+        ({"$np": ["int64", 10]}, ok({"messages": 10, "ranges": [[0, 10]]}, check_value=True)),
+    ]:
+        r(f"messages={v!r}", {"messages": v, "threads": 1}, exp)
+    # seed
+    for v, exp in [
+        (-1, raises(VE, "seed")), (2**64, raises(VE, "seed")), (-(2**64), raises(VE, "seed")),
+        ("1", raises(TE, "seed")), (1.0, raises(TE, "seed")), (None, raises(TE, "seed")), (True, raises(TE, "seed")),
+        (math.nan, raises(TE, "seed")), (2**64 - 1, ok()), (0, ok()),
+    ]:
+        r(f"seed={v!r}", {"messages": 10, "seed": v, "threads": 1}, exp)
+    # threads
+    for v, exp in [
+        (0, raises(VE, "threads")), (-3, raises(VE, "threads")), (10**6, raises(VE, "threads")),
+        (2**32, raises(VE, "threads")), (2**64, raises(VE, "threads")), ("2", raises(TE, "threads")),
+        (2.0, raises(TE, "threads")), (True, raises(TE, "threads")), (4096, ok()),
+    ]:
+        r(f"threads={v!r}", {"messages": 10, "threads": v}, exp)
+    # More threads than this machine's cores (16 chunks of 65536: 16 threads really start).
+    for threads, n in ((3, 300_000), (16, 16 * 65536), (64, 300_000), (1000, 300_000)):
+        out.append(case(f"run/threads={threads}_same_as_threads=1", "threads_equal", ok({"equal": True},
+                        check_value=True), threads=threads, messages=n))
+    # first_message and the top of the index range
+    top = MAX_INDEX
+    for (first, n), exp, defect in [
+        ((-1, 10), raises(VE, "first_message"), None),
+        ((2**63, 1), raises(VE, "first_message"), None),
+        ((2**64, 1), raises(VE, "first_message"), None),
+        ((1.0, 1), raises(TE, "first_message"), None),
+        (("0", 1), raises(TE, "first_message"), None),
+        ((None, 1), raises(TE, "first_message"), None),
+        ((top, 1), ok({"messages": 1, "ranges": [[top, top + 1]]}, check_value=True), "LAST_INDEX_REFUSED"),
+        ((top - 1, 2), ok({"messages": 2, "ranges": [[top - 1, top + 1]]}, check_value=True), "LAST_INDEX_REFUSED"),
+        ((top - 1, 1), ok({"messages": 1, "ranges": [[top - 1, top]]}, check_value=True), None),
+        ((top, 2), raises(VE, "first_message"), None),
+        ((top, 0), ok({"messages": 0, "ranges": []}, check_value=True), None),
+        ((top - 5, 10), raises(VE, "first_message"), None),
+        ((1, top), raises(VE, "first_message"), None),
+    ]:
+        r(f"first_message={first!r},messages={n}", {"messages": n, "first_message": first, "threads": 1}, exp,
+          defect=defect)
+    out.append(case("run/top_of_index_range_merges_exactly", "top_of_range",
+                    ok({"merged_equal": True, "messages": 200_000, "sum": 200_000,
+                        "ranges": [[top - 200_000, top]], "progress_last": [200_000, 200_000]}, check_value=True)))
+    out.append(case("run/explain_at_top_agrees_with_run", "explain_agrees", ok({"agree": True}, check_value=True),
+                    index=top - 1))
+    out.append(case("run/explain_last_index_agrees_with_run", "explain_agrees", ok({"agree": True}, check_value=True),
+                    index=top, defect="LAST_INDEX_REFUSED"))
+    # Huge counts: accepted (the run starts; a progress callback stops it) or refused naming messages.
+    huge = _raises(("StopRun", "started"), (VE, "messages"))
+    out.append(case("run/messages=2**40_starts", "huge_count", huge, messages=2**40, isolated=True))
+    for n in (2**62, 2**63 - 1):
+        out.append(case(f"run/messages={n}_starts_or_is_refused_clearly", "huge_count", huge, messages=n,
+                        isolated=True, defect="HUGE_COUNT_BAD_ALLOC"))
+    # Threads that cannot be created: the run still works (results do not depend on the thread
+    # count) or fails with an error that says so; never an abort.
+    out.append(case("run/more_threads_than_can_be_created", "thread_exhaustion",
+                    ok_or(("OSError", "MemoryError", "RuntimeError"), "thread", value={"equal": True},
+                          check_value=True),
+                    isolated=True, defect="THREAD_SPAWN_ABORT", timeout=30))
+    # scenario argument
+    for v, exp, defect in [
+        ("r1.json", raises(TE, "scenario"), None),
+        (str(R1_PATH), raises(TE, "scenario"), None),
+        ({"$r1dict": None}, raises(TE, "scenario"), None),
+        (42, raises(TE, "scenario"), None),
+        ({"$r1core": None}, raises(TE, "scenario", "_core.Scenario"), "CORE_SCENARIO_TYPE_MESSAGE"),
+        (None, ok(), None),
+    ]:
+        r(f"scenario={v!r}", {"scenario": v, "messages": 10, "threads": 1}, exp, defect=defect)
+    # checkpoint_interval and progress argument types
+    for k, (v, exp) in enumerate([
+            (-1, raises(VE, "checkpoint_interval")), (math.nan, raises(VE, "checkpoint_interval")),
+            (-math.inf, raises(VE, "checkpoint_interval")), ("1", raises(TE, "checkpoint_interval")),
+            (None, raises(TE, "checkpoint_interval")), (True, raises(TE, "checkpoint_interval")),
+            (math.inf, ok()), (0, ok())]):
+        # one file per case: cases run in parallel children
+        r(f"checkpoint_interval={v!r}", {"messages": 10, "threads": 1, "checkpoint_interval": v,
+                                         "checkpoint": f"$TMP/interval-{k}.ckpt"}, exp)
+    for v in (3, "yes", 1.0, [], {"$object": None}):
+        r(f"progress={v!r}", {"messages": 10, "threads": 1, "progress": v}, raises(TE, "progress"))
+    r("unknown_keyword", {"messages": 10, "threads": 1, "thread": 2}, raises(TE, "thread"))
+    r("positional_overflow", {"$args": [None, 10, 1, 1, False, "extra"]}, raises(TE, "positional"))
+    return out
+
+
+def explain_cases() -> list[dict]:
+    out = []
+    top = MAX_INDEX
+    for v, exp, defect in [
+        (-1, raises(VE, "index"), None), (2**63, raises(VE, "index"), None), (2**64, raises(VE, "index"), None),
+        (top, ok(), "LAST_INDEX_REFUSED"), (top - 1, ok(), None), (0, ok(), None),
+        ("3", raises(TE, "index"), None), (None, raises(TE, "index"), None), (3.0, raises(TE, "index"), None),
+        (math.nan, raises(TE, "index"), None), (True, raises(TE, "index"), None),
+    ]:
+        out.append(case(f"explain/index={v!r}", "call_explain", exp, defect=defect, args=["$r1", v], kwargs={}))
+    for v, exp in [(-1, raises(VE, "seed")), (2**64, raises(VE, "seed")), ("1", raises(TE, "seed")),
+                   (2**64 - 1, ok())]:
+        out.append(case(f"explain/seed={v!r}", "call_explain", exp, args=["$r1", 0], kwargs={"seed": v}))
+    for v in ("r1.json", 3, {"$r1dict": None}):
+        out.append(case(f"explain/scenario={v!r}", "call_explain", raises(TE, "scenario"), args=[v, 0], kwargs={}))
+    out.append(case("explain/result.explain(-1)", "result_explain", raises(VE, "index"), index=-1))
+    out.append(case("explain/result.explain('3')", "result_explain", raises(TE, "index"), index="3"))
+    return out
+
+
+def scenario_input_cases() -> list[dict]:
+    out = []
+    for v, exp, defect in [
+        (None, raises(TE, "source"), None), (42, raises(TE, "source"), None), ([1, 2], raises(TE, "source"), None),
+        ({"$object": None}, raises(TE, "source"), None), ({"$memoryview": "{}"}, raises(TE, "source"), None),
+        ("", raises(VE, "not valid JSON"), None), ("{}", raises(VE, "format: required field is missing"), None),
+        ("[]", raises(VE, "is not an object"), None), ("null", raises(VE, "is not an object"), None),
+        ("{ not json", raises(VE, "line 1"), None), ("[" * 100_000, raises(VE, "nested deeper than 64"), None),
+        ({"$bytes": "\xff\xfe"}, raises(VE, "utf-8"), None),
+        ('"\udcff"', raises(VE), "SURROGATE_TEXT_TYPEERROR"),
+        ({}, raises(VE, "format: required field is missing"), None),
+        ({"$r1with": [["name"], "\udcff"]}, raises(VE), None),
+        ({"$r1with": [["zz"], 2]}, raises(VE, "zz: unknown key 'zz'"), None),
+        ({"$r1intkey": None}, _raises((TE, "keys must be strings"), (VE, "unknown key '1'")), None),
+        ({"$r1with": [["sender_classes", 0, "weight"], {"$set": [1]}]}, raises(TE, "sender_classes[0].weight"),
+         None),
+        ({"$r1with": [["retry", "first_retry_s"], {"$decimal": "300"}]}, raises(TE, "retry.first_retry_s"), None),
+        ({"$r1with": [["retry", "first_retry_s"], {"$np": ["int64", 300]}]}, ok(), None),
+        ({"$r1with": [["retry", "first_retry_s"], {"$object": None}]}, raises(TE, "retry.first_retry_s"), None),
+        ({"$r1tuplekey": None}, raises(TE, "key"), None),
+        ({"$deepdict": 100}, raises(VE, "nested deeper than 64"), None),
+        ({"$deepdict": 100_000}, raises(VE, "nested deeper than 64"), "DEEP_RECURSION"),
+        ({"$mappingproxy": None}, ok(), None), ({"$bytesr1": None}, ok(), None),
+    ]:
+        label = v if not isinstance(v, str) or len(v) < 40 else v[:20] + "..."
+        out.append(case(f"parse_scenario/source={label!r}", "parse_value", exp, defect=defect, value=v))
+    for v, exp, defect in [
+        (None, raises(TE), None), (3, raises(TE), None),
+        ("$TMP", raises(VE, "is a directory"), None), ("$TMP/missing.json", raises(VE, "cannot be opened"), None),
+        ("", raises(VE, "cannot be opened"), None), ("/dev/null", raises(VE, "not valid JSON"), None),
+        ("/proc/self/status", raises(VE, "not valid JSON"), None),
+        ("$TMP/r1copy.json\x00junk", raises(VE, "null"), "NUL_IN_PATH"),
+        ({"$bytes": "$TMP/\xff-missing.json"}, raises(VE, "cannot be opened"), "NON_UTF8_PATH"),
+    ]:
+        out.append(case(f"load_scenario/path={v!r}", "load_value", exp, defect=defect, value=v))
+    out.append(case("load_scenario/file_named_in_latin1", "load_non_utf8_name", ok({"name": "r1_article_world"},
+                    check_value=True), defect="NON_UTF8_PATH"))
+    out.append(case("load_scenario/latin1_text", "load_bytes_file", raises(VE, "UTF-8"),
+                    data={"$bytes": '{"format": "delivsim-scenario/1", "name": "caf\xe9"}'}))
+    garbage = "".join(map(chr, random.Random(5).choices(range(256), k=2000)))
+    out.append(case("load_scenario/binary_garbage", "load_bytes_file", raises(VE, "not valid JSON"),
+                    data={"$bytes": garbage}))
+    out.append(case("load_scenario/utf8_bom", "load_bytes_file", ok_or(VE, "not valid JSON"),
+                    data={"$bomr1": None}))
+    return out
+
+
+def result_cases() -> list[dict]:
+    out = []
+    same = {"seed": 1, "first": 100, "messages": 50}
+    for cid, other, exp in [
+        ("different_seed", {"seed": 2, "first": 100, "messages": 50}, raises(VE, "seed")),
+        ("different_scenario_name", {**same, "scenario": "other_name"}, raises(VE, "scenario")),
+        ("different_scenario_content", {**same, "scenario": "other_content"}, raises(VE, "scenario")),
+        ("different_class_layout", {**same, "scenario": "other_layout"}, raises(VE, "scenario")),
+        ("overlapping_range", {"seed": 1, "first": 50, "messages": 100}, raises(VE, "overlap")),
+        ("same_result_twice", "$self", raises(VE, "overlap")),
+        ("adjacent_ranges", same, ok({"messages": 150, "ranges": [[0, 150]]}, check_value=True)),
+        ("disjoint_ranges", {"seed": 1, "first": 1000, "messages": 5},
+         ok({"messages": 105, "ranges": [[0, 100], [1000, 1005]]}, check_value=True)),
+        ("empty_result", {"seed": 1, "first": 0, "messages": 0}, ok({"messages": 100, "ranges": [[0, 100]]},
+                                                                   check_value=True)),
+        ("int_1", {"$value": 1}, raises(TE, "unsupported operand")),
+        ("int_0_radd", {"$radd0": None}, ok({"messages": 100, "ranges": [[0, 100]]}, check_value=True)),
+        ("None", {"$value": None}, raises(TE, "unsupported operand")),
+        ("str", {"$value": "x"}, raises(TE, "unsupported operand")),
+        ("tally", {"$tally": None}, raises(TE, "unsupported operand")),
+        ("sum_of_three", {"$sum": None}, ok({"messages": 300, "ranges": [[0, 300]]}, check_value=True)),
+    ]:
+        out.append(case(f"result/add_{cid}", "result_add", exp, other=other))
+    for proto in range(0, 6):
+        for what in ("result", "tally", "core_scenario", "scenario"):
+            defect = "PICKLE_PROTOCOL_0_1_ABORT" if proto < 2 and what in ("result", "tally", "core_scenario") else None
+            out.append(case(f"result/pickle_{what}_protocol_{proto}", "pickle_roundtrip",
+                            ok({"equal": True, "usable": True}, check_value=True), defect=defect,
+                            isolated=defect is not None, what=what, protocol=proto))
+    out.append(case("result/copy", "copy_result", ok({"equal": True}, check_value=True), deep=False))
+    out.append(case("result/deepcopy", "copy_result", ok({"equal": True}, check_value=True), deep=True))
+    out.append(case("result/scenario_deleted_then_used", "result_scenario_gone",
+                    ok({"frame": [56, 8], "explain_equal": True, "merged": 110}, check_value=True)))
+    out.append(case("result/array_outlives_result", "array_outlives_result", ok({"equal": True}, check_value=True)))
+    out.append(case("result/core_scenario_outlives_wrapper", "core_scenario_outlives_wrapper",
+                    ok({"name": "r1_article_world", "messages": 10, "explained": True}, check_value=True)))
+    out.append(case("result/zero_messages_is_usable", "zero_messages_result",
+                    ok({"frame": [56, 8], "acceptance": {"p50": None, "p90": None, "p99": None}}, check_value=True)))
+    out.append(case("result/init_with_none", "result_init", raises(TE, "scenario"), defect="RESULT_INIT_UNCHECKED",
+                    variant="none"))
+    out.append(case("result/init_with_junk_tally", "result_init", raises(TE, "tally"), defect="RESULT_INIT_UNCHECKED",
+                    variant="junk_tally"))
+    out.append(case("result/unpickle_overflowing_counts", "tally_state", raises(VE, "tally"),
+                    defect="TALLY_STATE_OVERFLOW", variant="overflow"))
+    for variant, exp in [("format", raises(VE, "format")), ("short_array", raises(VE, "outcome")),
+                         ("counts_disagree", raises(VE, "tally")), ("negative", raises(TE)),
+                         ("empty_times", raises(VE, "attempt_times")), ("junk", raises(TE)),
+                         ("not_a_tuple", raises(TE))]:
+        out.append(case(f"result/unpickle_tally_{variant}", "tally_state", exp, variant=variant))
+    # objects created without their constructor (cls.__new__(cls)): must not reach C++
+    for cls, action in [("Tally", "messages"), ("Tally", "report_json"), ("Tally", "add"),
+                        ("Scenario", "to_json"), ("Scenario", "core_run"), ("Scenario", "wrapped_run"),
+                        ("Scenario", "wrapped_explain")]:
+        # Undefined behaviour today (garbage sizes): short watchdog, capped address space.
+        out.append(case(f"unconstructed/{cls}.{action}", "unconstructed", raises(TE), defect="UNCONSTRUCTED_INSTANCE",
+                        isolated=True, public=False, timeout=4, cls=cls, action=action))
+    return out
+
+
+def core_cases() -> list[dict]:
+    out = []
+
+    def c(cid, fn, args, kwargs, exp, defect=None):
+        out.append(case(f"_core/{cid}", "core_call", exp, defect=defect, public=False, fn=fn, args=args,
+                        kwargs=kwargs))
+
+    S = "$r1core"
+    for cid, args, kwargs, exp in [
+        ("run(None)", [None, 1, 1, 1], {}, raises(TE)),
+        ("run(wrapper)", ["$r1", 1, 1, 1], {}, raises(TE)),
+        ("run(messages=-1)", [S, -1, 1, 1], {}, raises(TE)),
+        ("run(messages='1')", [S, "1", 1, 1], {}, raises(TE)),
+        ("run(messages=1.5)", [S, 1.5, 1, 1], {}, raises(TE)),
+        ("run(messages=2**63)", [S, 2**63, 1, 1], {}, raises(VE, "messages")),
+        ("run(messages=2**64)", [S, 2**64, 1, 1], {}, raises(TE)),
+        ("run(seed=-1)", [S, 1, -1, 1], {}, raises(TE)),
+        ("run(threads=0)", [S, 1, 1, 0], {}, raises(VE, "threads")),
+        ("run(threads=5000)", [S, 1, 1, 5000], {}, raises(VE, "threads")),
+        ("run(threads=2**32)", [S, 1, 1, 2**32], {}, raises(TE)),
+        ("run(first_message=2**63-1,messages=2)", [S, 2, 1, 1], {"first_message": 2**63 - 1},
+         raises(VE, "first_message")),
+        ("run(progress=3)", [S, 10, 1, 1], {"progress": 3}, raises(TE)),
+        ("run(checkpoint=3)", [S, 10, 1, 1], {"checkpoint": 3}, raises(TE)),
+        ("run(checkpoint_interval=nan)", [S, 10, 1, 1], {"checkpoint": "$TMP/core_nan.ckpt",
+                                                         "checkpoint_interval": math.nan},
+         raises(VE, "checkpoint_interval")),
+        ("run(checkpoint_interval=-1)", [S, 10, 1, 1], {"checkpoint": "$TMP/core_neg.ckpt", "checkpoint_interval": -1},
+         raises(VE, "checkpoint_interval")),
+        ("run(resume=garbage)", [S, 10, 1, 1], {"resume": "$TMP/garbage.bin"}, raises(VE, "not a checkpoint")),
+        ("run(progress=raises)", [S, 10, 1, 1], {"progress": {"$raiser": "core"}}, raises("CallbackError", "core")),
+        ("explain(None)", [None, 1, 1], {}, raises(TE)),
+        ("explain(index=-1)", [S, 1, -1], {}, raises(TE)),
+        ("explain(seed=2**64)", [S, 2**64, 1], {}, raises(TE)),
+        ("parse_scenario(None)", [None], {}, raises(TE)),
+        ("parse_scenario(3)", [3], {}, raises(TE)),
+        ("parse_scenario('')", [""], {}, raises(VE, "not valid JSON")),
+        ("load_scenario(None)", [None], {}, raises(TE)),
+        ("Tally()", [], {}, raises(TE)),
+        ("Scenario()", [], {}, raises(TE)),
+    ]:
+        fn = cid.split("(")[0]
+        c(cid, fn, args, kwargs, exp)
+    c("explain(index=2**63)", "explain", [S, 1, 2**63], {}, raises(VE, "index"), defect="CORE_EXPLAIN_INDEX_RANGE")
+    out.append(case("_core/tally+tally_of_other_layout", "core_tally_add", raises(VE, "different scenarios"),
+                    public=False))
+    out.append(case("_core/tally+3", "core_tally_add_junk", raises(TE), public=False))
+    out.append(case("_core/report_json(None, 1)", "core_report_json", raises(TE), public=False, args=[None, 1]))
+    out.append(case("_core/report_json('x', -1)", "core_report_json", raises(TE), public=False, args=["x", -1]))
+    for args, exp in [([99], _raises((("IndexError", VE), "class_index"))),
+                      ([None, 99], _raises((("IndexError", VE), "profile_index"))),
+                      ([0, 0], raises(VE, "by class or by profile")), ([-1], raises(TE)), (["T"], raises(TE))]:
+        out.append(case(f"_core/acceptance_histogram{tuple(args)!r}", "core_histogram", exp, public=False, args=args))
+    return out
+
+
+def progress_cases() -> list[dict]:
+    out = []
+    for beh, n, threads, exp in [
+        ("raise_value_error", 10, 1, raises("CallbackError", "boom")),
+        ("raise_value_error", 10**9, 2, raises("CallbackError", "boom")),
+        ("raise_keyboard_interrupt", 10**9, 2, raises("KeyboardInterrupt")),
+        ("raise_system_exit", 10**9, 2, raises("SystemExit", "7")),
+        ("raise_base_exception", 10**9, 2, raises("CustomBase", "base")),
+        ("raise_bad_str", 10**9, 2, raises("BadStr")),
+        ("raise_memory_error", 300_000, 2, raises("MemoryError", "pretend")),
+        ("raise_on_final_call", 300_000, 2, raises("CallbackError", "final")),
+        ("wrong_arity", 300_000, 2, raises(TE, "positional")),
+        ("return_junk", 300_000, 2, ok({"messages": 300_000}, check_value=True)),
+        ("return_huge_int", 300_000, 2, ok({"messages": 300_000}, check_value=True)),
+        ("nested_run", 300_000, 2, ok({"messages": 300_000}, check_value=True)),
+        ("progress_true", 1000, 1, ok({"messages": 1000}, check_value=True)),
+        ("progress_none", 1000, 1, ok({"messages": 1000}, check_value=True)),
+        ("progress_false", 1000, 1, ok({"messages": 1000}, check_value=True)),
+    ]:
+        out.append(case(f"progress/{beh}/messages={n}", "progress", exp, behaviour=beh, messages=n, threads=threads))
+    out.append(case("progress/raising_run_stops_quickly", "progress_stops_quickly", ok({"fast": True},
+                    check_value=True)))
+    return out
+
+
+def checkpoint_cases() -> list[dict]:
+    out = []
+    for cid, path, exp, defect in [
+        ("/proc/x", "/proc/x", _raises((("OSError", VE), "/proc/x")), "CHECKPOINT_WRITE_ERROR_TYPE"),
+        ("directory", "$TMP/ckpt-dir", _raises((("OSError", VE), "ckpt-dir")), "CHECKPOINT_WRITE_ERROR_TYPE"),
+        ("missing_directory", "$TMP/no/such/dir/run.ckpt", _raises((("OSError", VE), "no/such/dir")),
+         "CHECKPOINT_WRITE_ERROR_TYPE"),
+        ("empty_path", "", raises(VE, "checkpoint"), "CHECKPOINT_EMPTY_PATH"),
+        ("nul_in_path", "$TMP/nul.ckpt\x00junk", raises(VE, "null"), "NUL_IN_PATH"),
+        ("int", 3, raises(TE), None),
+        ("bytes_path", {"$bytes": "$TMP/bytes.ckpt"}, ok({"messages": 10}, check_value=True), None),
+        ("pathlib", {"$path": "$TMP/pathlib.ckpt"}, ok({"messages": 10}, check_value=True), None),
+    ]:
+        out.append(case(f"checkpoint/{cid}", "checkpoint_to", exp, defect=defect, path=path))
+    out.append(case("checkpoint/failed_write_leaves_no_tmp_file", "checkpoint_tmp_left",
+                    ok({"left_behind": False}, check_value=True), defect="CHECKPOINT_TMP_LEFT_BEHIND"))
+    for variant, exp, defect in [
+        ("garbage", raises(VE, "not a checkpoint"), None),
+        ("missing", raises(VE, "cannot be opened"), None),
+        ("directory", raises(VE, "resume-dir"), None),
+        ("empty_file", raises(VE, "not a checkpoint"), None),
+        ("deeply_nested", raises(VE, "not a delivsim-checkpoint"), None),
+        ("json_list", raises(VE, "not a delivsim-checkpoint"), None),
+        ("other_seed", raises(VE, "seed"), None),
+        ("other_messages", raises(VE, "messages"), None),
+        ("other_first_message", raises(VE, "first_message"), None),
+        ("other_scenario", raises(VE, "different scenario"), None),
+        ("tally_messages_negative", raises(VE, "damaged"), None),
+        ("tally_messages_string", raises(VE, "damaged"), "CHECKPOINT_DAMAGE_MESSAGE"),
+        ("completed_chunks_out_of_range", raises(VE, "completed_chunks"), None),
+        ("completed_chunks_junk", raises(VE, "damaged"), "CHECKPOINT_DAMAGE_MESSAGE"),
+        ("completed_chunks_empty", raises(VE, "do not match"), None),
+        ("outcome_too_short", raises(VE, "outcome"), None),
+        ("counts_overflow", raises(VE, "damaged"), "TALLY_STATE_OVERFLOW"),
+        ("format", raises(VE, "not a delivsim-checkpoint"), None),
+        ("no_tally", raises(VE, "tally"), "CHECKPOINT_DAMAGE_MESSAGE"),
+        ("seed_as_string", raises(VE, "seed"), None),
+        ("chunk_size", raises(VE, "chunk"), None),
+        ("int_path", raises(TE), None),
+        ("nul_in_path", raises(VE, "null"), "NUL_IN_PATH"),
+        ("good", ok({"messages": 1000, "equal": True}, check_value=True), None),
+    ]:
+        out.append(case(f"resume/{variant}", "resume_from", exp, defect=defect, variant=variant))
+    return out
+
+
+def view_cases() -> list[dict]:
+    """The editable Scenario (attribute views and paths): bad values are refused naming the
+    path at once (types, NaN) or when the scenario is next used (everything the loader checks);
+    views of removed items and frozen scenarios refuse use."""
+    detached = (("RuntimeError", "ValueError", "KeyError", "ReferenceError"), "detached")
+    out = []
+    for action, exp, defect in [
+        ("set_nan", raises(VE, "retry.first_retry_s"), None),
+        ("attribute_inf", raises(VE, "retry.first_retry_s"), None),
+        ("set_a_set", raises(TE, "retry.first_retry_s"), None),
+        ("set_an_object", raises(TE, "sender_classes"), None),
+        ("set_unknown_path", _raises((("KeyError", VE), "retry.nope")), None),
+        ("get_unknown_name", _raises((("KeyError", VE), "ZZ")), None),
+        ("get_index_out_of_range", _raises((("KeyError", "IndexError", VE), "99")), None),
+        ("get_path_not_a_string", raises(TE, "path"), None),
+        ("get_unparsable_path", raises(VE, "a..b"), None),
+        ("wrong_type_then_run", raises(VE, "sender_classes[0].weight"), None),
+        ("bad_probability_then_run", raises(VE, "mx[0].down: 1.5 is not a probability"), None),
+        ("negative_then_explain", raises(VE, "retry.lifetime_s"), None),
+        ("name_not_a_string_then_run", raises(VE, "name"), None),
+        ("huge_int_then_validate", raises(VE, "retry."), None),
+        ("numpy_array_value", ok(), None),
+        ("result_scenario_is_read_only", raises(TE, "read-only"), None),
+        ("copy_of_result_scenario_is_editable", ok(), None),
+        ("invalid_edit_survives_pickle_then_run", raises(VE, "retry.first_retry_s"), None),
+        ("view_outlives_its_scenario", ok({"weight": 0.5, "path": "sender_classes.T"}, check_value=True), None),
+        ("write_through_view_of_removed_item", _raises(detached), None),
+        ("read_through_view_of_removed_item", _raises(detached), "VIEW_DETACHED_READ"),
+        ("read_through_view_of_replaced_list", _raises(detached), "VIEW_DETACHED_READ"),
+        ("with_values_not_a_mapping", raises(TE, "changes"), "WITH_VALUES_TYPE"),
+        ("deeply_nested_value", raises(VE, "nested deeper than 64"), "DEEP_RECURSION"),
+    ]:
+        out.append(case(f"scenario_view/{action}", "view_action", exp, defect=defect, action=action))
+    return out
+
+
+def sweep_cases() -> list[dict]:
+    out = []
+    P = "retry.first_retry_s"
+    for cid, params, kwargs, exp in [
+        ("parameters=3", 3, {}, raises(TE, "parameters")),
+        ("parameters=str", P, {}, raises(TE, "parameters")),
+        ("values_not_a_list", {P: 300}, {}, raises(TE, P)),
+        ("no_values", {P: []}, {}, raises(VE, P)),
+        ("no_points", [], {}, raises(VE, "no points")),
+        ("point_not_a_dict", [{P: 300}, 3], {}, raises(TE, "point 1")),
+        ("bad_value", {P: [300, -1]}, {}, raises(VE, P + ": -1 must be greater than 0")),
+        ("nan_value", {P: [300, math.nan]}, {}, raises(VE, P)),
+        ("set_value", {P: [300, {"$set": [1]}]}, {}, raises(TE, P)),
+        ("unknown_path", {"no.such.path": [1]}, {}, _raises((("KeyError", VE), "no"))),
+        ("path_not_a_string", {"$intkey": [1]}, {}, raises(TE, "path")),
+        ("messages=-1", {P: [300]}, {"messages": -1}, raises(VE, "messages")),
+        ("messages=2.5", {P: [300]}, {"messages": 2.5}, raises(TE, "messages")),
+        ("scenario=str", {P: [300]}, {"scenario": "r1.json"}, raises(TE, "scenario")),
+        ("progress=3", {P: [300]}, {"progress": 3}, raises(TE, "progress")),
+        ("progress_raises", {P: [300, 600]}, {"progress": {"$raiser": "sweep"}}, raises("CallbackError", "sweep")),
+        ("numpy_values", {P: {"$nparray": [300, 600]}}, {}, ok([112, 10], check_value=True)),
+        ("valid", {P: [300, 600]}, {}, ok([112, 10], check_value=True)),
+    ]:
+        out.append(case(f"sweep/{cid}", "call_sweep", exp, params=params, kwargs=kwargs))
+    for cid, scenarios, exp, defect in [
+        ("empty", [], raises(VE, "no scenarios"), None),
+        ("str_in_list", ["r1.json"], raises(TE, "scenario"), "COMPARE_ARGUMENT_CHECK"),
+        ("int", 3, raises(TE, "scenarios"), "COMPARE_ARGUMENT_CHECK"),
+        ("None", None, raises(TE, "scenarios"), "COMPARE_ARGUMENT_CHECK"),
+        ("str_in_dict", {"a": "$r1", "b": "r1.json"}, raises(TE, "scenario"), None),
+        ("duplicate_labels", ["$r1", "$r1"], raises(VE, "not unique"), None),
+        ("invalid_scenario", {"a": "$r1", "b": "$r1_bad_retry"}, raises(VE, "retry.first_retry_s"), None),
+        ("valid", {"a": "$r1", "b": "$r1_slow_retry"}, ok([112, 9], check_value=True), None),
+    ]:
+        out.append(case(f"compare/{cid}", "call_compare", exp, defect=defect, scenarios=scenarios))
+    return out
+
+
+def build_cases() -> list[dict]:
+    r1 = json.loads(R1_PATH.read_text(encoding="utf-8"))
+    cases = (bad_scenario_cases() + mutation_cases(r1) + nonfinite_named_cases(r1) + run_cases() + explain_cases()
+             + scenario_input_cases() + view_cases() + result_cases() + core_cases() + progress_cases()
+             + checkpoint_cases() + sweep_cases())
+    ids = [c["id"] for c in cases]
+    dupes = {i for i in ids if ids.count(i) > 1}
+    if dupes:
+        raise ValueError(f"duplicate case ids: {sorted(dupes)[:5]}")
+    return cases
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking a result (parent)
+
+
+def problems(c: dict, res: dict | None) -> list[str]:
+    """What is wrong with case c's result; empty if it met its expectation."""
+    if res is None:
+        return ["no result: the harness never ran this case"]
+    if "crash" in res:
+        return [f"the interpreter did not survive: {res['crash']}"]
+    exp = c["expect"]
+    out: list[str] = []
+    if res["ok"]:
+        if "ok" not in exp:
+            out.append(f"no exception: the call was silently accepted and returned {json.dumps(res['value'])[:300]}")
+        elif "value" in exp and res["value"] != exp["value"]:
+            out.append(f"returned {json.dumps(res['value'])[:300]}, expected {json.dumps(exp['value'])[:300]}")
+        return out
+    mro, msg, name = res["mro"], res["message"], res["type"]
+    shown = f"{name}: {msg[:400]!r}"
+    if "SystemError" in mro:
+        out.append(f"SystemError (a C-level error escaped): {shown}")
+    if not msg.strip() and not {"KeyboardInterrupt", "BadStr"} & set(mro):
+        out.append(f"{name} without a message")
+    if c["public"]:
+        if "incompatible function arguments" in msg:
+            out.append(f"pybind11's signature error leaked through the public API: {shown}")
+        if re.search(r"\bstd::|\bbad_alloc\b|json\.exception", msg):
+            out.append(f"a raw C++ exception name leaked: {shown}")
+    if "raises" not in exp:
+        out.append(f"expected success, got {shown}")
+        return out
+    for alt in exp["raises"]:
+        if any(t in mro for t in alt["types"]) and all(m in msg for m in alt["match"]):
+            break
+    else:
+        wanted = " or ".join(f"{'/'.join(a['types'])} containing {a['match']}" for a in exp["raises"])
+        out.append(f"raised {shown}; expected {wanted}")
+    if exp.get("names_path") and not out:
+        # valid JSON went in: the error must name a JSON path, in one line
+        if "\n" in msg or msg.startswith("scenario: not valid JSON") or not re.match(r"^[^:\s][^\n]*?: ", msg):
+            out.append(f"the error does not name a JSON path on one line: {shown}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Running cases in children (parent)
+
+
+def _describe_exit(rc: int) -> str:
+    if rc < 0:
+        import signal
+
+        try:
+            return f"killed by signal {signal.Signals(-rc).name}"
+        except ValueError:
+            return f"killed by signal {-rc}"
+    return f"exit code {rc}"
+
+
+def _run_batch(batch: list[dict], tmp: Path, tag: str, log: list[dict]) -> dict[str, dict]:
+    results: dict[str, dict] = {}
+    case_file = tmp / f"cases-{tag}.json"
+    case_file.write_text(json.dumps(batch), encoding="utf-8")
+    cwd = tmp / f"cwd-{tag}"
+    cwd.mkdir(exist_ok=True)
+    start = 0
+    while start < len(batch):
+        budget = sum(c["timeout"] for c in batch[start:]) + 30
+        cmd = [sys.executable, str(Path(__file__).resolve()), "child", str(case_file), str(start), str(tmp)]
+        env = {**os.environ, "PYTHONFAULTHANDLER": "1", "PYTHONDONTWRITEBYTECODE": "1"}
+        try:
+            proc = subprocess.run(cmd, capture_output=True, cwd=cwd, env=env, timeout=budget)
+            stdout, stderr, rc = proc.stdout, proc.stderr, proc.returncode
+        except subprocess.TimeoutExpired as e:
+            stdout, stderr, rc = e.stdout or b"", e.stderr or b"", None
+        started = None
+        for line in stdout.decode("utf-8", "replace").splitlines():
+            if not line.startswith(MARK):
+                continue
+            rec = json.loads(line[len(MARK):])
+            if "start" in rec:
+                started = rec["start"]
+            else:
+                results[rec["id"]] = rec
+                started = None
+        log.append({"tag": tag, "start": start, "rc": rc, "culprit": started})
+        reported = [i for i, c in enumerate(batch) if c["id"] in results]
+        last = max([start - 1] + reported)
+        if rc == 0 and started is None and last == len(batch) - 1:
+            break
+        err = stderr.decode("utf-8", "replace")
+        tail = " | ".join(l for l in err.strip().splitlines()[-6:])
+        if started is None:
+            # died between cases (or before the first): blame the next case, say so
+            nxt = last + 1
+            if nxt >= len(batch):
+                break
+            started = batch[nxt]["id"]
+            why = "the child died outside any case"
+        else:
+            why = "timed out (hang)" if rc is None or "Timeout (" in err else _describe_exit(rc)
+        results[started] = {"id": started, "crash": f"{why}; stderr: {tail[-700:]}"}
+        start = next(i for i, c in enumerate(batch) if c["id"] == started) + 1
+    return results
+
+
+def run_all(cases: list[dict], tmp: Path, workers: int = 3) -> tuple[dict[str, dict], list[dict]]:
+    """Runs every case in children; returns results by id and the log of child runs."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    shared = [c for c in cases if not c["isolated"]]
+    isolated = [c for c in cases if c["isolated"]]
+    nshared = max(1, workers)
+    batches = [(f"b{k}", shared[k::nshared]) for k in range(nshared)]
+    batches += [(f"iso{k}", [c]) for k, c in enumerate(isolated)]
+    results: dict[str, dict] = {}
+    log: list[dict] = []
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for part in pool.map(lambda b: _run_batch(b[1], tmp, b[0], log), batches):
+            results.update(part)
+    return results, log
+
+
+# ---------------------------------------------------------------------------------------------
+# The child: runs the cases
+
+
+class StopRun(Exception):
+    pass
+
+
+class CallbackError(Exception):
+    pass
+
+
+class CustomBase(BaseException):
+    pass
+
+
+class BadStr(Exception):
+    def __str__(self) -> str:
+        raise RuntimeError("__str__ fails")
+
+
+class Ctx:
+    def __init__(self, tmp: str) -> None:
+        import delivsim
+
+        self.delivsim = delivsim
+        self.core = delivsim._core
+        self.tmp = tmp
+        self.r1 = delivsim.default_scenario()
+        self._runs: dict[Any, Any] = {}
+
+    def path(self, p: str) -> str:
+        return p.replace("$TMP", self.tmp)
+
+    def other(self, which: str):
+        doc = self.r1.to_dict()
+        if which == "other_name":
+            doc["name"] = "other"
+        elif which == "other_content":
+            doc["sender_classes"][0]["ip_listed"] = 0.5
+        elif which == "other_layout":
+            doc["recipient_profiles"][0]["name"] = "G2"
+        else:
+            raise KeyError(which)
+        return self.delivsim.parse_scenario(doc)
+
+    def decode(self, v: Any) -> Any:
+        """Case arguments are JSON; a few tags stand for values JSON cannot carry."""
+        import numpy as np
+
+        if isinstance(v, str):
+            if v == "$r1":
+                return self.r1
+            if v == "$r1core":
+                return self.r1._core
+            return self.path(v) if "$TMP" in v else v
+        if isinstance(v, list):
+            return [self.decode(x) for x in v]
+        if not isinstance(v, dict):
+            return v
+        if len(v) == 1:
+            (tag, arg), = v.items()
+            if tag == "$np":
+                return getattr(np, arg[0])(arg[1])
+            if tag == "$bytes":
+                return self.path(arg).encode("latin-1")
+            if tag == "$path":
+                return Path(self.path(arg))
+            if tag == "$memoryview":
+                return memoryview(arg.encode())
+            if tag == "$object":
+                return object()
+            if tag == "$set":
+                return set(arg)
+            if tag == "$decimal":
+                import decimal
+
+                return decimal.Decimal(arg)
+            if tag == "$complex":
+                return complex(*arg)
+            if tag == "$r1dict":
+                return self.r1.to_dict()
+            if tag == "$r1core":
+                return self.r1._core
+            if tag == "$r1with":
+                doc = self.r1.to_dict()
+                steps, value = arg
+                node = doc
+                for s in steps[:-1]:
+                    node = node[s]
+                node[steps[-1]] = self.decode(value)
+                return doc
+            if tag == "$r1intkey":
+                return {**self.r1.to_dict(), 1: 2}
+            if tag == "$r1tuplekey":
+                return {**self.r1.to_dict(), (1, 2): 2}
+            if tag == "$deepdict":
+                d: Any = 1
+                for _ in range(arg):
+                    d = {"a": d}
+                return d
+            if tag == "$mappingproxy":
+                import types
+
+                return types.MappingProxyType(self.r1.to_dict())
+            if tag == "$bytesr1":
+                return self.r1.to_json().encode()
+            if tag == "$bomr1":
+                return b"\xef\xbb\xbf" + self.r1.to_json().encode()
+            if tag == "$raiser":
+                def raiser(*a: Any) -> None:
+                    raise CallbackError(arg)
+                return raiser
+        return {k: self.decode(x) for k, x in v.items()}
+
+    def run(self, scenario: Any = None, seed: int = 1, first: int = 0, messages: int = 100):
+        key = (id(scenario), seed, first, messages)
+        if key not in self._runs:
+            self._runs[key] = self.delivsim.run(scenario or self.r1, messages=messages, seed=seed, threads=1,
+                                                first_message=first)
+        return self._runs[key]
+
+
+KINDS: dict[str, Callable[..., Any]] = {}
+
+
+def _write_shared(path: Path, data: bytes) -> None:
+    """Writes a file other children may be reading: never seen half-written."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.part")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def kind(f: Callable[..., Any]) -> Callable[..., Any]:
+    KINDS[f.__name__] = f
+    return f
+
+
+def _summary(result: Any) -> dict:
+    return {"messages": result.messages, "ranges": [list(r) for r in result.message_ranges]}
+
+
+@kind
+def parse_text(ctx: Ctx, text: str) -> Any:
+    return ctx.delivsim.parse_scenario(text).name
+
+
+@kind
+def load_text_file(ctx: Ctx, text: str, name: str) -> Any:
+    p = Path(ctx.tmp) / "scenarios" / f"{name}.json"
+    p.parent.mkdir(exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return ctx.delivsim.load_scenario(str(p)).name
+
+
+@kind
+def load_bytes_file(ctx: Ctx, data: Any) -> Any:
+    p = Path(ctx.tmp) / f"bytes-{os.getpid()}-{time.monotonic_ns()}.json"
+    p.write_bytes(ctx.decode(data))
+    return ctx.delivsim.load_scenario(p).name
+
+
+@kind
+def load_non_utf8_name(ctx: Ctx) -> Any:
+    p = os.path.join(os.fsencode(ctx.tmp), b"sc\xe9nario.json")
+    with open(p, "wb") as f:
+        f.write(ctx.r1.to_json().encode())
+    return {"name": ctx.delivsim.load_scenario(p).name}
+
+
+@kind
+def parse_doc(ctx: Ctx, doc: Any, then_run: bool = False, what: str = "") -> Any:
+    d = ctx.delivsim
+    s = d.parse_scenario(doc)
+    if not then_run:
+        return s.name
+    r = d.run(s, messages=300, seed=1, threads=2)
+    explained = sum(d.explain(s, i)["outcome"] in r.outcomes for i in range(3))
+    return {"messages": r.messages, "sum": sum(r.outcomes.values()), "explained": explained}
+
+
+@kind
+def parse_value(ctx: Ctx, value: Any) -> Any:
+    return ctx.delivsim.parse_scenario(ctx.decode(value)).name
+
+
+@kind
+def load_value(ctx: Ctx, value: Any) -> Any:
+    _write_shared(Path(ctx.tmp) / "r1copy.json", ctx.r1.to_json().encode())
+    return ctx.delivsim.load_scenario(ctx.decode(value)).name
+
+
+@kind
+def call_run(ctx: Ctx, kwargs: dict) -> Any:
+    kw = ctx.decode(kwargs)
+    if "$args" in kw:
+        return _summary(ctx.delivsim.run(*kw["$args"]))
+    kw.setdefault("scenario", ctx.r1)
+    return _summary(ctx.delivsim.run(**kw))
+
+
+@kind
+def threads_equal(ctx: Ctx, threads: int, messages: int) -> Any:
+    d = ctx.delivsim
+    one = d.run(ctx.r1, messages=messages, seed=5, threads=1)
+    many = d.run(ctx.r1, messages=messages, seed=5, threads=threads)
+    return {"equal": one == many and one.to_json() == many.to_json()}
+
+
+@kind
+def top_of_range(ctx: Ctx) -> Any:
+    d, top = ctx.delivsim, MAX_INDEX
+    a = d.run(ctx.r1, messages=100_000, seed=9, threads=2, first_message=top - 200_000)
+    b = d.run(ctx.r1, messages=100_000, seed=9, threads=1, first_message=top - 100_000)
+    seen: list = []
+    w = d.run(ctx.r1, messages=200_000, seed=9, threads=2, first_message=top - 200_000,
+              progress=lambda done, total: seen.append([done, total]))
+    return {"merged_equal": a + b == w, "messages": w.messages, "sum": sum(w.outcomes.values()),
+            "ranges": [list(r) for r in w.message_ranges], "progress_last": seen[-1] if seen else None}
+
+
+@kind
+def explain_agrees(ctx: Ctx, index: int) -> Any:
+    d = ctx.delivsim
+    path = d.explain(ctx.r1, index, seed=3)
+    one = d.run(ctx.r1, messages=1, seed=3, threads=1, first_message=index)
+    return {"agree": path["message"] == index and one.outcomes[path["outcome"]] == 1}
+
+
+@kind
+def huge_count(ctx: Ctx, messages: int) -> Any:
+    import resource
+
+    # Guard the machine: a regression that allocates per chunk fails here, not in the OOM killer.
+    resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.RLIM_INFINITY))
+
+    def stop(done: int, total: int) -> None:
+        raise StopRun(f"started: {done}/{total}")
+
+    ctx.delivsim.run(ctx.r1, messages=messages, seed=1, threads=2, progress=stop)
+    return "the run of a huge count ended?"
+
+
+@kind
+def thread_exhaustion(ctx: Ctx) -> Any:
+    import resource
+
+    d = ctx.delivsim
+    n = 32 * 65536  # 32 chunks, so that 32 threads are wanted
+    one = d.run(ctx.r1, messages=n, seed=4, threads=1)
+    with open("/proc/self/status") as f:
+        vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize"))
+    # Room for a few thread stacks (8 MiB each, plus malloc arenas), not for 32.
+    resource.setrlimit(resource.RLIMIT_AS, (vm + 64 * 2**20, resource.RLIM_INFINITY))
+    many = d.run(ctx.r1, messages=n, seed=4, threads=32)
+    return {"equal": many == one}
+
+
+@kind
+def call_explain(ctx: Ctx, args: list, kwargs: dict) -> Any:
+    return ctx.delivsim.explain(*ctx.decode(args), **ctx.decode(kwargs))["outcome"]
+
+
+@kind
+def result_explain(ctx: Ctx, index: Any) -> Any:
+    return ctx.run().explain(index)["outcome"]
+
+
+@kind
+def result_add(ctx: Ctx, other: Any) -> Any:
+    a = ctx.run()
+    if other == "$self":
+        return _summary(a + a)
+    if isinstance(other, dict) and len(other) == 1 and next(iter(other)).startswith("$"):
+        tag = next(iter(other))
+        if tag == "$value":
+            return _summary(a + other[tag])
+        if tag == "$radd0":
+            return _summary(0 + a)
+        if tag == "$tally":
+            return _summary(a + a._tally)
+        if tag == "$sum":
+            return _summary(sum([ctx.run(first=200), a, ctx.run(first=100)]))
+    scen = ctx.other(other["scenario"]) if "scenario" in other else None
+    b = ctx.run(scen, seed=other["seed"], first=other["first"], messages=other["messages"])
+    return _summary(a + b)
+
+
+@kind
+def pickle_roundtrip(ctx: Ctx, what: str, protocol: int) -> Any:
+    import pickle
+
+    d = ctx.delivsim
+    r = ctx.run()
+    obj = {"result": r, "tally": r._tally, "core_scenario": ctx.r1._core, "scenario": ctx.r1}[what]
+    back = pickle.loads(pickle.dumps(obj, protocol=protocol))
+    if what == "result":
+        more = d.run(ctx.r1, messages=10, seed=1, threads=1, first_message=100)
+        usable = (back.to_frame().shape == (56, 8) and back.explain(3) == r.explain(3)
+                  and (back + more).messages == 110)
+        return {"equal": back == r, "usable": usable}
+    if what == "tally":
+        return {"equal": back == r._tally, "usable": (back + r._tally).messages == 200}
+    if what == "core_scenario":
+        return {"equal": back.to_json() == ctx.r1._core.to_json(),
+                "usable": d.run(d.Scenario(back), messages=10, threads=1).messages == 10}
+    return {"equal": back == ctx.r1, "usable": d.run(back, messages=10, threads=1).messages == 10}
+
+
+@kind
+def copy_result(ctx: Ctx, deep: bool) -> Any:
+    import copy as cp
+
+    r = ctx.run()
+    c = cp.deepcopy(r) if deep else cp.copy(r)
+    return {"equal": c == r and c.to_json() == r.to_json()}
+
+
+@kind
+def result_scenario_gone(ctx: Ctx) -> Any:
+    import gc
+
+    d = ctx.delivsim
+    scenario = d.parse_scenario(ctx.r1.to_json())
+    r = d.run(scenario, messages=100, seed=2, threads=1)
+    expected = d.explain(ctx.r1, 7, seed=2)
+    del scenario
+    gc.collect()
+    frame = r.to_frame()
+    more = d.run(ctx.r1, messages=10, seed=2, threads=1, first_message=100)
+    return {"frame": list(frame.shape), "explain_equal": r.explain(7) == expected, "merged": (r + more).messages}
+
+
+@kind
+def array_outlives_result(ctx: Ctx) -> Any:
+    import gc
+
+    r = ctx.delivsim.run(ctx.r1, messages=1000, seed=2, threads=1)
+    arr, expected = r.acceptance_times, list(r.acceptance_times)
+    del r
+    gc.collect()
+    return {"equal": list(arr) == expected}
+
+
+@kind
+def core_scenario_outlives_wrapper(ctx: Ctx) -> Any:
+    import gc
+
+    d = ctx.delivsim
+    core = d.default_scenario()._core  # the wrapper is gone at once
+    gc.collect()
+    t = d._core.run(core, 10, 1, 1)
+    explained = json.loads(d._core.explain(core, 1, 3))["message"] == 3
+    return {"name": core.name, "messages": t.messages, "explained": explained}
+
+
+@kind
+def zero_messages_result(ctx: Ctx) -> Any:
+    r = ctx.delivsim.run(ctx.r1, messages=0, seed=1, threads=1)
+    repr(r)
+    return {"frame": list(r.to_frame().shape), "acceptance": r.acceptance_time_s}
+
+
+@kind
+def result_init(ctx: Ctx, variant: str) -> Any:
+    if variant == "none":
+        ctx.delivsim.Result(None, 1, ((0, 1),), None)
+    else:
+        ctx.delivsim.Result(ctx.r1, 1, ((0, 1),), "junk")
+    return "constructed"
+
+
+def wrap_counts(arrays: list[list[int]], attempts: int) -> None:
+    """Edits the six count arrays (outcome, status, responsible, stage, class_decided_at,
+    profile_decided_at) so that every consistency sum is unchanged modulo 2^64 while one count
+    is 2^64-1: a state that only wrapping arithmetic accepts."""
+    big = 2**64 - 1
+    a0 = arrays[0][0]  # outcome of cell (class 0, profile 0), outcomes 0 and 1
+    for k in range(4):
+        first = arrays[k][0]
+        arrays[k][0], arrays[k][1] = big, arrays[k][1] + first + 1
+    for k in (4, 5):  # class 0 / profile 0, outcomes 0 and 1, attempt 0
+        arrays[k][0] = (arrays[k][0] + big - a0) % 2**64
+        arrays[k][attempts] += a0 + 1
+
+
+@kind
+def tally_state(ctx: Ctx, variant: str) -> Any:
+    d = ctx.delivsim
+    r = ctx.run()
+    st = r._tally.__getstate__()
+    if variant == "overflow":
+        arrays = [list(a) for a in st[5:]]
+        wrap_counts(arrays, len(st[3]))
+        st = st[:5] + tuple(arrays)
+    elif variant == "format":
+        st = (99,) + st[1:]
+    elif variant == "short_array":
+        st = st[:5] + ([1],) + st[6:]
+    elif variant == "counts_disagree":
+        st = st[:5] + ([1] * len(st[5]),) + st[6:]
+    elif variant == "negative":
+        st = st[:5] + ([-1] * len(st[5]),) + st[6:]
+    elif variant == "empty_times":
+        st = st[:3] + ([],) + st[4:]
+    elif variant == "junk":
+        st = ("x",) * len(st)
+    elif variant == "not_a_tuple":
+        st = "state"
+    tally = d._core.Tally.__new__(d._core.Tally)  # what unpickling does
+    tally.__setstate__(st)
+    res = d.Result(ctx.r1, 1, ((0, tally.messages),), tally)
+    return {"messages": res.messages, "outcomes": res.outcomes, "frame": list(res.to_frame().shape)}
+
+
+@kind
+def unconstructed(ctx: Ctx, cls: str, action: str) -> Any:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, resource.RLIM_INFINITY))
+    d, core = ctx.delivsim, ctx.core
+    obj = getattr(core, cls).__new__(getattr(core, cls))
+    if action == "messages":
+        return obj.messages
+    if action == "report_json":
+        return obj.report_json("x", 1)[:100]
+    if action == "add":
+        return (obj + ctx.run()._tally).messages
+    if action == "to_json":
+        return obj.to_json()[:100]
+    if action == "core_run":
+        return core.run(obj, 10, 1, 1).messages
+    if action == "wrapped_run":
+        return d.run(d.Scenario(obj), messages=10, threads=1).messages
+    if action == "wrapped_explain":
+        return d.explain(d.Scenario(obj), 1)["outcome"]
+    raise KeyError(action)
+
+
+@kind
+def core_call(ctx: Ctx, fn: str, args: list, kwargs: dict) -> Any:
+    _write_shared(Path(ctx.tmp) / "garbage.bin", b"\x00\xffgarbage")
+    f = getattr(ctx.core, fn)
+    out = f(*ctx.decode(args), **ctx.decode(kwargs))
+    return out if isinstance(out, (str, int, float)) else type(out).__name__
+
+
+@kind
+def core_tally_add(ctx: Ctx) -> Any:
+    a = ctx.run()._tally
+    b = ctx.run(ctx.other("other_layout"))._tally
+    return (a + b).messages
+
+
+@kind
+def core_tally_add_junk(ctx: Ctx) -> Any:
+    return ctx.run()._tally + 3
+
+
+@kind
+def core_histogram(ctx: Ctx, args: list) -> Any:
+    return [int(x) for x in ctx.run()._tally.acceptance_histogram(*args)][:5]
+
+
+@kind
+def view_action(ctx: Ctx, action: str) -> Any:
+    import gc
+    import pickle
+
+    d = ctx.delivsim
+    c = ctx.r1.copy()
+    if action == "set_nan":
+        c.set("retry.first_retry_s", math.nan)
+    elif action == "attribute_inf":
+        c.retry.first_retry_s = math.inf
+    elif action == "set_a_set":
+        c.set("retry.first_retry_s", {1})
+    elif action == "set_an_object":
+        c.sender_classes = object()
+    elif action == "set_unknown_path":
+        c.set("retry.nope.x", 1)
+    elif action == "get_unknown_name":
+        return repr(c.get("recipient_profiles.ZZ.weight"))
+    elif action == "get_index_out_of_range":
+        return repr(c.get("sender_classes[99]"))
+    elif action == "get_path_not_a_string":
+        return repr(c.get(3))
+    elif action == "get_unparsable_path":
+        return repr(c.get("a..b[[["))
+    elif action == "wrong_type_then_run":
+        c.sender_classes["T"].weight = "x"
+        d.run(c, messages=10, threads=1)
+    elif action == "bad_probability_then_run":
+        c.recipient_profiles["G"].mx[0].down = 1.5
+        d.run(c, messages=10, threads=1)
+    elif action == "negative_then_explain":
+        d.explain(c.with_values({"retry.lifetime_s": -5}), 0)
+    elif action == "name_not_a_string_then_run":
+        c.name = 5
+        d.run(c, messages=10, threads=1)
+    elif action == "huge_int_then_validate":
+        c.retry.first_retry_s = 2**70
+        c.validate()
+    elif action == "numpy_array_value":
+        import numpy as np
+
+        c.set("sender_classes[0].size_bytes[0].bytes", np.int64(2000))
+        d.run(c, messages=10, threads=1)
+    elif action == "result_scenario_is_read_only":
+        ctx.run().scenario.retry.first_retry_s = 60
+    elif action == "copy_of_result_scenario_is_editable":
+        e = ctx.run().scenario.copy()
+        e.retry.first_retry_s = 60
+        d.run(e, messages=10, threads=1)
+    elif action == "invalid_edit_survives_pickle_then_run":
+        c.retry.first_retry_s = -1
+        d.run(pickle.loads(pickle.dumps(c)), messages=10, threads=1)
+    elif action == "view_outlives_its_scenario":
+        v = d.default_scenario().sender_classes["T"]
+        gc.collect()
+        v.weight = 0.5
+        return {"weight": v.weight, "path": v.path}
+    elif action == "write_through_view_of_removed_item":
+        v = c.sender_classes["T"]
+        del c.sender_classes["T"]
+        v.weight = 0.5
+    elif action == "read_through_view_of_removed_item":
+        v = c.sender_classes["T"]
+        del c.sender_classes["T"]
+        return v.weight
+    elif action == "read_through_view_of_replaced_list":
+        v = c.sender_classes["T"]
+        c.sender_classes = []
+        return v.weight
+    elif action == "with_values_not_a_mapping":
+        c.with_values(3)
+    elif action == "deeply_nested_value":
+        deep: Any = 1
+        for _ in range(100_000):
+            deep = [deep]
+        c.set("description", deep)
+        c.validate()
+    else:
+        raise KeyError(action)
+    return None
+
+
+@kind
+def call_sweep(ctx: Ctx, params: Any, kwargs: dict) -> Any:
+    import numpy as np
+
+    if isinstance(params, dict) and "$intkey" in params:
+        params = {3: params["$intkey"]}
+    elif isinstance(params, dict):
+        params = {k: (np.array(v["$nparray"]) if isinstance(v, dict) and "$nparray" in v else ctx.decode(v))
+                  for k, v in params.items()}
+    else:
+        params = ctx.decode(params)
+    kw = {"messages": 100, "threads": 1, **ctx.decode(kwargs)}
+    scenario = kw.pop("scenario", ctx.r1)
+    return list(ctx.delivsim.sweep(scenario, params, **kw).shape)
+
+
+@kind
+def call_compare(ctx: Ctx, scenarios: Any) -> Any:
+    def one(v: Any) -> Any:
+        if v == "$r1_bad_retry":
+            return ctx.r1.with_values({"retry.first_retry_s": -1})
+        if v == "$r1_slow_retry":
+            return ctx.r1.with_values({"retry.first_retry_s": 600})
+        return ctx.decode(v)
+
+    if isinstance(scenarios, dict):
+        scenarios = {k: one(v) for k, v in scenarios.items()}
+    elif isinstance(scenarios, list):
+        scenarios = [one(v) for v in scenarios]
+    return list(ctx.delivsim.compare(scenarios, messages=100, threads=1).shape)
+
+
+@kind
+def core_report_json(ctx: Ctx, args: list) -> Any:
+    return ctx.run()._tally.report_json(*args)[:50]
+
+
+@kind
+def progress(ctx: Ctx, behaviour: str, messages: int, threads: int) -> Any:
+    d = ctx.delivsim
+    calls: list = []
+
+    def cb(done: int, total: int) -> Any:
+        calls.append(done)
+        if behaviour == "raise_value_error":
+            raise CallbackError("boom")
+        if behaviour == "raise_keyboard_interrupt":
+            raise KeyboardInterrupt
+        if behaviour == "raise_system_exit":
+            raise SystemExit(7)
+        if behaviour == "raise_base_exception":
+            raise CustomBase("base")
+        if behaviour == "raise_bad_str":
+            raise BadStr()
+        if behaviour == "raise_memory_error":
+            raise MemoryError("pretend")
+        if behaviour == "raise_on_final_call" and done == total:
+            raise CallbackError("final")
+        if behaviour == "return_junk":
+            return object()
+        if behaviour == "return_huge_int":
+            return 2**200
+        if behaviour == "nested_run" and len(calls) == 1:
+            d.run(ctx.r1, messages=1000, threads=1, progress=lambda a, b: None)
+        return None
+
+    prog: Any = cb
+    if behaviour == "wrong_arity":
+        prog = lambda: None  # noqa: E731
+    elif behaviour == "progress_true":
+        prog = True
+    elif behaviour == "progress_none":
+        prog = None
+    elif behaviour == "progress_false":
+        prog = False
+    r = d.run(ctx.r1, messages=messages, seed=1, threads=threads, progress=prog)
+    return {"messages": r.messages}
+
+
+@kind
+def progress_stops_quickly(ctx: Ctx) -> Any:
+    def cb(done: int, total: int) -> None:
+        raise CallbackError("stop")
+
+    t0 = time.monotonic()
+    try:
+        ctx.delivsim.run(ctx.r1, messages=10**12, threads=2, progress=cb)
+    except CallbackError:
+        pass
+    return {"fast": time.monotonic() - t0 < 5}
+
+
+@kind
+def checkpoint_to(ctx: Ctx, path: Any) -> Any:
+    (Path(ctx.tmp) / "ckpt-dir").mkdir(exist_ok=True)
+    r = ctx.delivsim.run(ctx.r1, messages=10, seed=1, threads=1, checkpoint=ctx.decode(path))
+    return {"messages": r.messages}
+
+
+@kind
+def checkpoint_tmp_left(ctx: Ctx) -> Any:
+    target = Path(ctx.tmp) / "ckpt-target-dir"
+    target.mkdir(exist_ok=True)
+    try:
+        ctx.delivsim.run(ctx.r1, messages=10, seed=1, threads=1, checkpoint=target)
+    except Exception:
+        pass
+    return {"left_behind": Path(str(target) + ".tmp").exists()}
+
+
+@kind
+def resume_from(ctx: Ctx, variant: str) -> Any:
+    d = ctx.delivsim
+    base = Path(ctx.tmp) / "resume"
+    base.mkdir(exist_ok=True)
+    good = base / f"{variant}.good.ckpt"
+    whole = d.run(ctx.r1, messages=1000, seed=5, threads=1, checkpoint=good)
+    doc = json.loads(good.read_text())
+    target: Any = base / f"{variant}.ckpt"
+    kw: dict[str, Any] = {"messages": 1000, "seed": 5}
+    scenario = ctx.r1
+
+    def edited(f: Callable[[dict], None]) -> None:
+        j = copy.deepcopy(doc)
+        f(j)
+        target.write_text(json.dumps(j))
+
+    if variant == "garbage":
+        target.write_bytes(b"\x00\xff garbage \x01")
+    elif variant == "missing":
+        pass
+    elif variant == "directory":
+        target = base / "resume-dir"
+        target.mkdir(exist_ok=True)
+    elif variant == "empty_file":
+        target.write_bytes(b"")
+    elif variant == "deeply_nested":
+        target.write_text("[" * 100_000 + "]" * 100_000)
+    elif variant == "json_list":
+        target.write_text("[1, 2]")
+    elif variant == "other_seed":
+        target, kw["seed"] = good, 6
+    elif variant == "other_messages":
+        target, kw["messages"] = good, 999
+    elif variant == "other_first_message":
+        target, kw["first_message"] = good, 1
+    elif variant == "other_scenario":
+        target, scenario = good, ctx.other("other_content")
+    elif variant == "tally_messages_negative":
+        edited(lambda j: j["tally"].__setitem__("messages", -1))
+    elif variant == "tally_messages_string":
+        edited(lambda j: j["tally"].__setitem__("messages", "x"))
+    elif variant == "completed_chunks_out_of_range":
+        edited(lambda j: j.__setitem__("completed_chunks", [[0, 99]]))
+    elif variant == "completed_chunks_junk":
+        edited(lambda j: j.__setitem__("completed_chunks", "x"))
+    elif variant == "completed_chunks_empty":
+        edited(lambda j: j.__setitem__("completed_chunks", []))
+    elif variant == "outcome_too_short":
+        edited(lambda j: j["tally"].__setitem__("outcome", [1]))
+    elif variant == "counts_overflow":
+        def overflow(j: dict) -> None:
+            names = ("outcome", "status", "responsible", "stage", "class_decided_at", "profile_decided_at")
+            wrap_counts([j["tally"][k] for k in names], len(ctx.r1.attempt_times))
+        edited(overflow)
+    elif variant == "format":
+        edited(lambda j: j.__setitem__("format", "delivsim-checkpoint/9"))
+    elif variant == "no_tally":
+        edited(lambda j: j.pop("tally"))
+    elif variant == "seed_as_string":
+        edited(lambda j: j.__setitem__("seed", "5"))
+    elif variant == "chunk_size":
+        edited(lambda j: j.__setitem__("chunk", 2**64 - 1))
+    elif variant == "int_path":
+        target = 3
+    elif variant == "nul_in_path":
+        target = str(good) + "\x00junk"  # must not silently resume from `good`
+    elif variant == "good":
+        target = good
+    else:
+        raise KeyError(variant)
+    r = d.run(scenario, threads=1, resume=target, **kw)
+    return {"messages": r.messages, "equal": r == whole}
+
+
+def _result_line(c: dict, ctx: Ctx) -> dict:
+    t0 = time.monotonic()
+    try:
+        value = KINDS[c["kind"]](ctx, **c["args"])
+        rec: dict[str, Any] = {"id": c["id"], "ok": True, "value": value}
+    except BaseException as e:  # noqa: BLE001 - every outcome is reported, including SystemExit
+        try:
+            msg = str(e)
+        except BaseException as inner:  # noqa: BLE001
+            msg = f"<str() failed: {type(inner).__name__}>"
+        t = type(e)
+        rec = {"id": c["id"], "ok": False, "type": f"{t.__module__}.{t.__qualname__}",
+               "mro": [k.__name__ for k in t.__mro__], "message": msg}
+    rec["elapsed_s"] = round(time.monotonic() - t0, 3)
+    try:
+        json.dumps(rec)
+    except (TypeError, ValueError):
+        rec["value"] = repr(rec.get("value"))[:300]
+    return rec
+
+
+def child_main(case_file: str, start: int, tmp: str) -> int:
+    import faulthandler
+
+    faulthandler.enable()
+    cases = json.loads(Path(case_file).read_text(encoding="utf-8"))
+    ctx = Ctx(tmp)
+    out = sys.stdout
+    for c in cases[start:]:
+        out.write(MARK + json.dumps({"start": c["id"]}) + "\n")
+        out.flush()
+        faulthandler.dump_traceback_later(c["timeout"], exit=True)
+        rec = _result_line(c, ctx)
+        faulthandler.cancel_dump_traceback_later()
+        out.write(MARK + json.dumps(rec) + "\n")
+        out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "child":
+        sys.exit(child_main(sys.argv[2], int(sys.argv[3]), sys.argv[4]))
+    sys.exit("usage: safety_cases.py child CASES.json START TMPDIR")
