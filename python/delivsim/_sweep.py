@@ -176,16 +176,18 @@ def sweep(
 
 
 def compare(
-    scenarios: Mapping[str, Scenario] | Sequence[Scenario],
+    scenarios: Mapping[Any, Scenario] | Sequence[Scenario],
     messages: int = 100_000,
     seed: int = 1,
     threads: int | None = None,
     progress: Any = False,
+    column: str = "scenario",
 ) -> pd.DataFrame:
     """Run several scenarios with the same seed (common random numbers: the same messages, as
     far as the scenarios share their sender classes and recipient profiles) and return one tidy
-    frame like :func:`sweep`'s, with a ``scenario`` column holding each one's label (the dict's
-    keys, or the scenarios' names)."""
+    frame like :func:`sweep`'s, whose first column (``column``, default "scenario") holds each
+    one's label: the dict's keys (text, or numbers for a what-if over a quantity that is not a
+    single field, e.g. ``{0.1: s1, 0.2: s2}`` with ``column="share"``), or the scenarios' names."""
     if isinstance(scenarios, Mapping):
         items = list(scenarios.items())
     else:
@@ -195,10 +197,13 @@ def compare(
     labels = [label for label, _ in items]
     if len(set(labels)) != len(labels):
         raise ValueError(f"compare: the scenarios' labels are not unique: {labels}")
-    labelled = [({"scenario": str(label)}, _scenario(s)) for label, s in items]
+    if column in RESULT_COLUMNS:
+        raise ValueError(f"compare: column {column!r} is one of the result columns")
+    labelled = [({column: label if isinstance(label, numbers.Number) else str(label)}, _scenario(s))
+                for label, s in items]
     results = _run_all(labelled, messages, seed, threads, progress)
-    frame = _frame(labelled, results, ["scenario"])
-    frame.attrs["delivsim"]["parameters"] = ["scenario"]
+    frame = _frame(labelled, results, [column])
+    frame.attrs["delivsim"]["parameters"] = [column]
     return frame
 
 

@@ -106,11 +106,12 @@ def outcomes(
         sel = frame[(frame.group_kind == kind) & (frame.group == (group or "all"))]
         if sel.empty:
             raise ValueError(f"no rows for group_kind={kind!r}, group={group!r}")
-        key = "scenario" if "scenario" in sel.columns else "point"
-        params = [p for p in parameters(frame) if p != key]
+        params = parameters(frame)
+        key = "point" if "point" in sel.columns else (params[0] if params else label_cols[0])
+        params = [p for p in params if p != key]
 
         def label(rows: pd.DataFrame) -> str:
-            if key == "scenario" or not params:
+            if key != "point" or not params:
                 return str(rows[key].iloc[0])
             return ", ".join(f"{p.rsplit('.', 1)[-1]}={rows[p].iloc[0]}" for p in params)
 

@@ -119,3 +119,16 @@ def test_compare(r1):
         frame[frame.scenario == "baseline"]["count"].values, delivsim.run(r1, messages=N, seed=2).to_frame()["count"].values)
     with pytest.raises(ValueError, match="not unique"):
         delivsim.compare([r1, r1], messages=10)
+
+
+def test_compare_with_numeric_labels(r1):
+    def with_address_errors(p):
+        s = r1.copy()
+        s.sender_classes.N.address_error.probability = p
+        return s
+
+    frame = delivsim.compare({p: with_address_errors(p) for p in [0.0, 0.02, 0.05]}, messages=N, column="N errors")
+    assert frame.columns[0] == "N errors" and frame["N errors"].dtype.kind == "f"
+    assert frame.attrs["delivsim"]["parameters"] == ["N errors"]
+    bounced = frame[(frame.group == "N") & (frame.outcome == "bounced")]["count"]
+    assert bounced.is_monotonic_increasing
