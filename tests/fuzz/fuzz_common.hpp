@@ -1,11 +1,13 @@
 #pragma once
 // What both fuzz targets check once they have scenario text:
 //  - parse_scenario_text returns a Scenario or throws delivsim::ScenarioError, whose message
-//    is one non-empty line; any other exception is a finding (reported, then abort());
+//    is one non-empty line of valid UTF-8; any other exception is a finding (reported, then
+//    abort());
 //  - a scenario that parsed survives a round trip through its own document;
-//  - the engine runs it: run() counts every message once, gives the same tally for any
-//    chunking, explain() of message 0 is that message's fate in the run, and the report
-//    has one entry per (class, profile) cell.
+//  - the engine runs it: explain() of message 0 works; run() counts every message once, gives
+//    the same tally for any chunking, agrees with explain() on message 0, and the report has
+//    one entry per (class, profile) cell. Scenarios whose results need more than
+//    max_tally_mib_run per Tally are only explained (see exercise()).
 // A finding aborts, so libFuzzer saves the input as a crash artifact.
 #include <delivsim/delivsim.hpp>
 
@@ -81,6 +83,16 @@ inline constexpr double step_budget = 1e6;
 inline constexpr std::uint64_t max_messages = 50;
 inline constexpr std::size_t max_rendered_steps = 20000;  // explain's JSON/text rendering
 
+// The size of one Tally (results/tally.hpp: per-cell counts, and decision times by class and
+// by profile for each outcome and attempt), and the most this harness lets run() allocate.
+inline constexpr double max_tally_mib_run = 64;
+inline double tally_mib(const Scenario& s) {
+    const double cells = static_cast<double>(s.classes.size()) * static_cast<double>(s.profiles.size());
+    const double by_attempt = static_cast<double>(s.classes.size() + s.profiles.size()) * outcome_count *
+                              static_cast<double>(s.attempt_times.size());
+    return 8.0 / (1 << 20) * (cells * (outcome_count + status_count + responsible_count + stage_count) + by_attempt);
+}
+
 inline std::size_t widest_profile(const Scenario& s) {
     std::size_t w = 1;
     for (const auto& p : s.profiles) w = std::max(w, p.routing.hosts().size() + p.policies.policies.size() + 1);
@@ -94,6 +106,20 @@ inline void exercise(const Scenario& s, std::uint64_t seed) {
     check(again->attempt_times == s.attempt_times && again->class_cdf == s.class_cdf &&
               again->profile_cdf == s.profile_cdf,
           "a scenario's own document parses to different tables");
+
+    // explain() of message 0 needs no tally: it runs whatever the scenario's size.
+    const Explanation e = explain(s, seed, 0);
+    std::size_t steps = 0;
+    for (const auto& a : e.attempts) steps += 1 + a.tried.size();
+    if (steps <= max_rendered_steps) {
+        (void)e.to_json(s);
+        (void)e.to_text(s);
+    }
+
+    // A run holds (threads + 1) tallies and this harness keeps a third alive to compare:
+    // under libFuzzer's 2048 MB RSS limit a scenario near the loader's tally budget
+    // (max_tally_mib per run thread) would be reported as out-of-memory, so it is only explained.
+    if (tally_mib(s) > max_tally_mib_run) return;
 
     const double per_message = static_cast<double>(s.attempt_times.size()) * static_cast<double>(widest_profile(s));
     const auto messages =
@@ -115,21 +141,16 @@ inline void exercise(const Scenario& s, std::uint64_t seed) {
         check(run(s, chunked) == t, "the tally depends on the chunk size");
     }
 
-    const Explanation e = explain(s, seed, 0);
+    // Message 0 alone (the run above when it has one message).
     RunOptions one = o;
     one.messages = 1;
-    const Tally t1 = run(s, one);
-    check(t1.outcome(e.fate.outcome, e.message.sender_class, e.message.profile) == 1,
+    const Tally t1 = messages == 1 ? Tally() : run(s, one);
+    const Tally& first = messages == 1 ? t : t1;
+    check(first.outcome(e.fate.outcome, e.message.sender_class, e.message.profile) == 1,
           "explain(message 0) disagrees with the run: outcome, class or profile");
-    check(t1.status(e.fate.status) == 1, "explain(message 0) disagrees with the run: status");
-    check(t1.decided_at(e.fate.outcome, e.fate.attempt) == 1, "explain(message 0) disagrees with the run: attempt");
+    check(first.status(e.fate.status) == 1, "explain(message 0) disagrees with the run: status");
+    check(first.decided_at(e.fate.outcome, e.fate.attempt) == 1, "explain(message 0) disagrees with the run: attempt");
 
-    std::size_t steps = 0;
-    for (const auto& a : e.attempts) steps += 1 + a.tried.size();
-    if (steps <= max_rendered_steps) {
-        (void)e.to_json(s);
-        (void)e.to_text(s);
-    }
     const json report = report_json(t, s.name, seed);
     std::size_t cells = 0;
     for (const auto& [cls, by_profile] : report["by_class_profile"].items()) cells += by_profile.size();
