@@ -79,5 +79,11 @@ void register_results(py::module_& m) {
             py::arg("class_index") = py::none(), py::arg("profile_index") = py::none(),
             "Accepted messages by delivery attempt (see attempt_times), of one sender class and/or\n"
             "recipient profile (by index) or of all")
-        .def(py::pickle(&tally_state, &tally_from_state));
+        // __reduce__ to a module function rather than py::pickle: pickle protocols 0 and 1
+        // would otherwise build the object through object.__new__ and abort the interpreter.
+        .def("__reduce__", [](const Tally& t) {
+            return py::make_tuple(py::module_::import("delivsim._pickle").attr("tally_from_state"),
+                                  py::make_tuple(tally_state(t)));
+        });
+    m.def("_tally_from_state", &tally_from_state, py::arg("state"), "Rebuilds a Tally from its pickled state");
 }

@@ -18,8 +18,12 @@ void register_scenario(py::module_& m) {
                                "Times (s after the first attempt) of the delivery attempts in the retry schedule")
         .def("to_json", [](const delivsim::Scenario& s) { return s.document.dump(); },
              "The validated source document as JSON text")
-        .def(py::pickle([](const delivsim::Scenario& s) { return s.document.dump(); },
-                        [](const std::string& text) { return delivsim::parse_scenario_text(text); }));
+        // __reduce__ to a module function rather than py::pickle: pickle protocols 0 and 1
+        // would otherwise build the object through object.__new__ and abort the interpreter.
+        .def("__reduce__", [](const delivsim::Scenario& s) {
+            return py::make_tuple(py::module_::import("delivsim._pickle").attr("scenario_from_json"),
+                                  py::make_tuple(s.document.dump()));
+        });
 
     m.def("load_scenario", &delivsim::load_scenario, py::arg("path"),
           "Load and validate a scenario file; ValueError names the offending JSON path");

@@ -94,8 +94,10 @@ def run(
     seed = _integer("seed", seed, 0, MAX_SEED)
     threads = _integer("threads", (os.cpu_count() or 1) if threads is None else threads, 1, MAX_THREADS)
     first_message = _integer("first_message", first_message, 0, MAX_MESSAGES)
-    if first_message + messages > MAX_MESSAGES:
-        raise ValueError(f"first_message + messages must be at most {MAX_MESSAGES}, got {first_message + messages}")
+    # Message indices run from 0 to 2**63 - 1: the range's exclusive end may be 2**63.
+    if first_message + messages > MAX_MESSAGES + 1:
+        raise ValueError(
+            f"first_message + messages must be at most 2**63 (the last index is 2**63 - 1), got {first_message + messages}")
 
     if isinstance(checkpoint_interval, bool) or not isinstance(checkpoint_interval, numbers.Real):
         raise TypeError(f"checkpoint_interval must be a number of seconds, not {type(checkpoint_interval).__name__}")
@@ -123,6 +125,6 @@ def explain(scenario: Scenario | None, index: int, seed: int = 1) -> dict[str, A
     """Message ``index``'s exact delivery path in any run of ``scenario`` with ``seed``: the
     facts drawn for it, each attempt with the hosts tried and the reply, and its outcome."""
     scenario = _scenario(scenario)
-    index = _integer("index", index, 0, MAX_MESSAGES - 1)
+    index = _integer("index", index, 0, MAX_MESSAGES)
     seed = _integer("seed", seed, 0, MAX_SEED)
     return json.loads(_core.explain(scenario._core, seed, index))

@@ -235,3 +235,28 @@ TEST_CASE("a compile-time Pipeline gives the same results as the run-time chain"
     o.seed = 8;
     CHECK(run(ct, o) == run(only_g, o));
 }
+
+TEST_CASE("the message index range reaches 2^63-1 and no further") {
+    const Scenario s = default_scenario();
+    RunOptions o;
+    o.messages = 1;
+    o.first_message = message_index_limit - 1;
+    CHECK(run(s, o).messages() == 1);
+    CHECK(explain(s, 1, message_index_limit - 1).message.index == message_index_limit - 1);
+    o.messages = 2;
+    CHECK_THROWS_AS(run(s, o), std::invalid_argument);
+    CHECK_THROWS_AS(explain(s, 1, message_index_limit), std::invalid_argument);
+    // A huge run starts at once (chunk bookkeeping does not grow with the count) and stops on request.
+    RunOptions huge;
+    huge.messages = message_index_limit - 1;
+    huge.threads = 2;
+    std::atomic<bool> cancel{false};
+    huge.cancel = &cancel;
+    std::uint64_t seen = 0;
+    huge.progress = [&](std::uint64_t done) {
+        seen = done;
+        cancel = true;
+    };
+    CHECK_THROWS_AS(run(s, huge), Cancelled);
+    CHECK(seen < huge.messages);
+}

@@ -6,7 +6,10 @@
 #include <delivsim/engine/run.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -20,19 +23,19 @@ namespace delivsim {
 
 inline constexpr std::string_view checkpoint_format = "delivsim-checkpoint/1";
 
+// Bad checkpoint paths or files: invalid input (ValueError in Python).
 struct CheckpointError : std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
+inline void check_path(const std::string& what, const std::string& path) {
+    if (path.empty()) throw CheckpointError(what + ": the path is empty");
+    if (path.find('\0') != std::string::npos) throw CheckpointError(what + ": the path contains a NUL character");
+}
+
 inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunState& st) {
     json ranges = json::array();  // completed chunks as [first, end) runs
-    for (std::size_t c = 0; c < st.chunk_done.size();) {
-        if (!st.chunk_done[c]) { ++c; continue; }
-        std::size_t e = c;
-        while (e < st.chunk_done.size() && st.chunk_done[e]) ++e;
-        ranges.push_back({c, e});
-        c = e;
-    }
+    for (const auto& [b, e] : st.done.ranges()) ranges.push_back({b, e});
     const auto counts = st.tally.counts();
     return {{"format", checkpoint_format},
             {"scenario", s.document},
@@ -47,26 +50,44 @@ inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunSta
               {"class_decided_at", counts.class_decided_at}, {"profile_decided_at", counts.profile_decided_at}}}};
 }
 
+// Writes `text` to `path` through a temporary file in the same directory (unique per process
+// and call, so concurrent writers never share one), then renames it over `path`.
 inline void write_file_atomically(const std::string& path, const std::string& text) {
-    const std::string tmp = path + ".tmp";
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw std::runtime_error(tmp + ": cannot be opened for writing");
-    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+    check_path("checkpoint", path);
+    static std::atomic<unsigned> serial{0};
 #if defined(__unix__) || defined(__APPLE__)
-    const bool synced = ok && ::fsync(fileno(f)) == 0;  // on disk before it replaces the old one
+    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(serial++);
 #else
-    const bool synced = ok;
+    const std::string tmp = path + ".tmp." + std::to_string(serial++);
 #endif
-    if (std::fclose(f) != 0 || !synced) throw std::runtime_error(tmp + ": write failed");
-    std::filesystem::rename(tmp, path);
+    auto fail = [&](const std::string& why) {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+        throw CheckpointError("checkpoint: " + path + ": cannot be written (" + why + ")");
+    };
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    if (!f) fail(std::strerror(errno));
+    bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+#if defined(__unix__) || defined(__APPLE__)
+    ok = ok && ::fsync(fileno(f)) == 0;  // on disk before it replaces the old one
+#endif
+    const int saved = errno;
+    if (std::fclose(f) != 0 || !ok) fail(std::strerror(saved ? saved : errno));
+    std::error_code ec;
+    std::filesystem::rename(tmp, path, ec);
+    if (ec) fail(ec.message());
 }
 
 inline void write_checkpoint(const std::string& path, const Scenario& s, const RunOptions& o, const RunState& st) {
     write_file_atomically(path, checkpoint_json(s, o, st).dump());
 }
 
-// Reads a checkpoint for the run (s, o); refuses one written for another scenario or options.
+// Reads a checkpoint for the run (s, o); refuses one written for another scenario or options,
+// and names the field of a damaged one.
 inline RunState read_checkpoint(const std::string& path, const Scenario& s, const RunOptions& o) {
+    check_path("resume", path);
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) throw CheckpointError(path + ": is a directory, not a checkpoint");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw CheckpointError(path + ": cannot be opened for reading");
     std::stringstream text;
@@ -78,45 +99,58 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
         throw CheckpointError(path + ": is not a checkpoint file (not valid JSON)");
     }
     try {
-        if (!j.is_object() || j.value("format", "") != checkpoint_format)
+        const Field root(j, "");
+        root.expect_object();
+        if (!root.has("format") || !root["format"].raw().is_string() || root["format"].string() != checkpoint_format)
             throw CheckpointError(path + ": is not a " + std::string(checkpoint_format) + " file");
-        auto refuse = [&](const std::string& what, const json& theirs, const json& ours) {
-            throw CheckpointError(path + ": was written for " + what + " " + theirs.dump() + ", this run has " + ours.dump());
+        root.allow_keys({"format", "scenario", "seed", "messages", "first_message", "chunk", "completed_chunks", "tally"});
+        auto refuse = [&](const std::string& what, std::uint64_t theirs, std::uint64_t ours) {
+            throw CheckpointError(path + ": was written for " + what + " " + std::to_string(theirs) + ", this run has " +
+                                  std::to_string(ours));
         };
-        if (j.at("scenario") != s.document)
-            throw CheckpointError(path + ": was written for a different scenario ('" +
-                                  j.at("scenario").value("name", std::string("?")) + "' as it was then)");
-        if (j.at("seed") != o.seed) refuse("seed", j.at("seed"), o.seed);
-        if (j.at("messages") != o.messages) refuse("messages", j.at("messages"), o.messages);
-        if (j.at("first_message") != o.first_message) refuse("first_message", j.at("first_message"), o.first_message);
-        const std::uint64_t chunk = chunk_size(s, o);
-        if (j.at("chunk") != chunk) refuse("chunk size", j.at("chunk"), chunk);
-        RunState st;
-        st.chunk_done.assign(chunk_count(s, o), false);
-        for (const auto& r : j.at("completed_chunks")) {
-            const auto b = r.at(0).get<std::uint64_t>(), e = r.at(1).get<std::uint64_t>();
-            if (b >= e || e > st.chunk_done.size()) throw CheckpointError(path + ": completed_chunks out of range");
-            for (auto c = b; c < e; ++c) st.chunk_done[c] = true;
+        if (root["scenario"].raw() != s.document) {
+            const json& doc = root["scenario"].raw();
+            const std::string name = doc.is_object() && doc.contains("name") && doc["name"].is_string()
+                                         ? doc["name"].get<std::string>() : "?";
+            throw CheckpointError(path + ": was written for a different scenario ('" + name + "' as it was then)");
         }
-        const json& t = j.at("tally");
-        st.tally = Tally::from_counts(
-            s.class_names(), s.profile_names(), s.attempt_times,
-            {t.at("messages").get<std::uint64_t>(), t.at("outcome").get<std::vector<std::uint64_t>>(),
-             t.at("status").get<std::vector<std::uint64_t>>(), t.at("responsible").get<std::vector<std::uint64_t>>(),
-             t.at("stage").get<std::vector<std::uint64_t>>(), t.at("class_decided_at").get<std::vector<std::uint64_t>>(),
-             t.at("profile_decided_at").get<std::vector<std::uint64_t>>()});
-        std::uint64_t expected = 0;
-        for (std::uint64_t c = 0; c < st.chunk_done.size(); ++c)
-            if (st.chunk_done[c]) expected += std::min(chunk, o.messages - c * chunk);
+        if (const auto v = root["seed"].count(); v != o.seed) refuse("seed", v, o.seed);
+        if (const auto v = root["messages"].count(); v != o.messages) refuse("messages", v, o.messages);
+        if (const auto v = root["first_message"].count(); v != o.first_message) refuse("first_message", v, o.first_message);
+        const std::uint64_t chunk = chunk_size(s, o), chunks = chunk_count(s, o);
+        if (const auto v = root["chunk"].count(); v != chunk) refuse("chunk size", v, chunk);
+
+        RunState st;
+        std::uint64_t expected = 0, last_end = 0;
+        for (const Field& r : root["completed_chunks"].items()) {
+            const auto pair = r.items();
+            if (pair.size() != 2) r.fail("is not a [first, end) pair");
+            const auto b = pair[0].count(), e = pair[1].count();
+            if (b >= e || e > chunks || b < last_end) r.fail("is out of order or beyond the run's " + std::to_string(chunks) + " chunks");
+            last_end = e;
+            st.done.insert(b, e);
+            // messages in chunks [b, e): only the last chunk of the run may be short
+            expected += (e - b) * chunk - (e == chunks ? chunks * chunk - o.messages : 0);
+        }
+        const Field t = root["tally"];
+        t.allow_keys({"messages", "outcome", "status", "responsible", "stage", "class_decided_at", "profile_decided_at"});
+        auto counts = [&](const char* key) {
+            std::vector<std::uint64_t> v;
+            for (const Field& x : t[key].items()) v.push_back(x.count());
+            return v;
+        };
+        st.tally = Tally::from_counts(s.class_names(), s.profile_names(), s.attempt_times,
+                                      {t["messages"].count(), counts("outcome"), counts("status"), counts("responsible"),
+                                       counts("stage"), counts("class_decided_at"), counts("profile_decided_at")});
         if (expected != st.tally.messages())
-            throw CheckpointError(path + ": its counts do not match its completed chunks");
+            throw CheckpointError(path + ": damaged checkpoint: tally.messages does not match completed_chunks");
         return st;
-    } catch (const json::exception& e) {
-        throw CheckpointError(path + ": damaged checkpoint (" + std::string(e.what()) + ")");
+    } catch (const ScenarioError& e) {
+        throw CheckpointError(path + ": damaged checkpoint: " + e.what());
     } catch (const CheckpointError&) {
         throw;
-    } catch (const std::invalid_argument& e) {
-        throw CheckpointError(path + ": damaged checkpoint (" + std::string(e.what()) + ")");
+    } catch (const std::invalid_argument& e) {  // from Tally::from_counts
+        throw CheckpointError(path + ": damaged checkpoint: " + e.what());
     }
 }
 

@@ -3,6 +3,7 @@
 // with a recording trace. Every draw is keyed by (seed, message index, stream, draw), so the
 // replay is the message as it happened in any run with that seed.
 #include <delivsim/engine/deliver.hpp>
+#include <delivsim/engine/run.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
 #include <sstream>
@@ -44,6 +45,7 @@ struct Explanation {
 };
 
 inline Explanation explain(const Scenario& s, std::uint64_t seed, std::uint64_t index) {
+    if (index >= message_index_limit) throw std::invalid_argument("index: more than the last message index, 2^63-1");
     ExplainTrace trace;
     Explanation e;
     e.seed = seed;

@@ -13,24 +13,58 @@
 #include <condition_variable>
 #include <functional>
 #include <limits>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 namespace delivsim {
 
+// A set of chunk indices, kept as disjoint [begin, end) ranges: its size does not grow with
+// the number of chunks (a run of 2^63 messages has 2^47 of them).
+class ChunkSet {
+public:
+    bool contains(std::uint64_t c) const {
+        auto it = ranges_.upper_bound(c);
+        return it != ranges_.begin() && c < std::prev(it)->second;
+    }
+    void insert(std::uint64_t c) { insert(c, c + 1); }
+    void insert(std::uint64_t begin, std::uint64_t end) {
+        if (begin >= end) return;
+        auto it = ranges_.upper_bound(begin);
+        if (it != ranges_.begin() && std::prev(it)->second >= begin) {
+            --it;
+            begin = it->first;
+            end = std::max(end, it->second);
+            it = ranges_.erase(it);
+        }
+        while (it != ranges_.end() && it->first <= end) {
+            end = std::max(end, it->second);
+            it = ranges_.erase(it);
+        }
+        ranges_.emplace(begin, end);
+    }
+    std::uint64_t count() const {
+        std::uint64_t n = 0;
+        for (const auto& [b, e] : ranges_) n += e - b;
+        return n;
+    }
+    const std::map<std::uint64_t, std::uint64_t>& ranges() const noexcept { return ranges_; }
+    bool operator==(const ChunkSet&) const = default;
+
+private:
+    std::map<std::uint64_t, std::uint64_t> ranges_;
+};
+
 // What a run has completed: the merged tally of the done chunks. A checkpoint holds this.
 struct RunState {
     Tally tally;
-    std::vector<bool> chunk_done;
-    std::uint64_t chunks_done() const {
-        std::uint64_t n = 0;
-        for (bool d : chunk_done) n += d;
-        return n;
-    }
+    ChunkSet done;
+    std::uint64_t chunks_done() const { return done.count(); }
 };
 
 struct RunOptions {
@@ -58,13 +92,16 @@ struct Cancelled : std::runtime_error {
     Cancelled() : std::runtime_error("run cancelled") {}
 };
 
+// Message indices are 0 .. 2^63-1 (they fit a signed 64-bit integer in every binding).
+inline constexpr std::uint64_t message_index_limit = std::uint64_t{1} << 63;
+
 inline void validate(const RunOptions& o) {
     if (o.threads == 0) throw std::invalid_argument("threads: must be at least 1");
     if (o.threads > 4096) throw std::invalid_argument("threads: " + std::to_string(o.threads) + " is more than 4096");
-    constexpr auto limit = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    if (o.messages > limit) throw std::invalid_argument("messages: more than 2^63-1");
-    if (o.first_message > limit - o.messages)
-        throw std::invalid_argument("first_message: the range [first_message, first_message + messages) exceeds 2^63-1");
+    if (o.messages > message_index_limit - 1) throw std::invalid_argument("messages: more than 2^63-1");
+    if (o.first_message > message_index_limit - 1 || o.first_message > message_index_limit - o.messages)
+        throw std::invalid_argument(
+            "first_message: the messages [first_message, first_message + messages) go past the last index, 2^63-1");
     if (!(o.checkpoint_interval_s >= 0)) throw std::invalid_argument("checkpoint_interval_s: must be >= 0");
 }
 
@@ -106,16 +143,18 @@ template <class Scenario>
 Tally run(const Scenario& s, const RunOptions& o) {
     validate(o);
     const std::uint64_t chunk = chunk_size(s, o), chunks = chunk_count(s, o);
-    if (o.resume && o.resume->chunk_done.size() != chunks)
-        throw std::invalid_argument("resume: the snapshot has " + std::to_string(o.resume->chunk_done.size()) +
-                                    " chunks, this run " + std::to_string(chunks));
-    RunState state = o.resume ? *o.resume : RunState{make_tally(s), std::vector<bool>(chunks, false)};
-    if (o.resume && !(state.tally.classes() == s.class_names() && state.tally.profiles() == s.profile_names() &&
-                      state.tally.attempt_times() == s.attempt_times))
-        throw std::invalid_argument("resume: the snapshot was made with a different scenario");
-    std::vector<std::uint64_t> todo;
-    for (std::uint64_t c = 0; c < chunks; ++c)
-        if (!state.chunk_done[c]) todo.push_back(c);
+    RunState state = o.resume ? *o.resume : RunState{make_tally(s), {}};
+    if (o.resume) {
+        if (!state.done.ranges().empty() && state.done.ranges().rbegin()->second > chunks)
+            throw std::invalid_argument("resume: the snapshot has chunks beyond this run's " + std::to_string(chunks));
+        if (!(state.tally.classes() == s.class_names() && state.tally.profiles() == s.profile_names() &&
+              state.tally.attempt_times() == s.attempt_times))
+            throw std::invalid_argument("resume: the snapshot was made with a different scenario");
+    }
+    // A first checkpoint before any work: an unwritable path fails now, not minutes in.
+    if (o.checkpoint) o.checkpoint(state);
+    const ChunkSet skip = state.done;  // read without the lock: never changes during the run
+    const std::uint64_t todo = chunks - skip.count();
 
     std::mutex mu;  // guards state
     std::atomic<std::uint64_t> next{0}, done{state.tally.messages()};
@@ -128,16 +167,17 @@ Tally run(const Scenario& s, const RunOptions& o) {
             Tally scratch = make_tally(s);
             for (;;) {
                 if (stop.load(std::memory_order_relaxed) || cancelled()) return;
-                const std::uint64_t k = next.fetch_add(1, std::memory_order_relaxed);
-                if (k >= todo.size()) return;
-                const std::uint64_t c = todo[k], begin = c * chunk;
+                const std::uint64_t c = next.fetch_add(1, std::memory_order_relaxed);
+                if (c >= chunks) return;
+                if (skip.contains(c)) continue;
+                const std::uint64_t begin = c * chunk;
                 const std::uint64_t count = std::min(chunk, o.messages - begin);
                 scratch.clear();
                 simulate_range(s, o.seed, o.first_message + begin, count, scratch);
                 {
                     std::lock_guard lock(mu);
                     state.tally += scratch;
-                    state.chunk_done[c] = true;
+                    state.done.insert(c);
                 }
                 done.fetch_add(count, std::memory_order_relaxed);
             }
@@ -148,11 +188,26 @@ Tally run(const Scenario& s, const RunOptions& o) {
         }
     };
 
-    const unsigned nthreads =
-        static_cast<unsigned>(std::min<std::uint64_t>(o.threads, std::max<std::uint64_t>(todo.size(), 1)));
+    const unsigned nthreads = static_cast<unsigned>(std::min<std::uint64_t>(o.threads, std::max<std::uint64_t>(todo, 1)));
+    // Starts a pool thread; if the system refuses one, the run stops cleanly and says so.
+    std::vector<std::thread> pool;
+    auto start = [&](auto&& body) {
+        try {
+            pool.emplace_back(body);
+        } catch (const std::system_error& e) {
+            std::lock_guard lock(mu);
+            if (!error)
+                error = std::make_exception_ptr(std::runtime_error(
+                    "threads: could not start thread " + std::to_string(pool.size() + 1) + " of " +
+                    std::to_string(nthreads) + " (" + e.what() + ")"));
+            stop = true;
+            return false;
+        }
+        return true;
+    };
     if (!o.progress && !o.checkpoint) {
-        std::vector<std::thread> pool;
-        for (unsigned w = 1; w < nthreads; ++w) pool.emplace_back(worker);
+        for (unsigned w = 1; w < nthreads && start(worker); ++w) {
+        }
         worker();
         for (auto& t : pool) t.join();
     } else {
@@ -160,16 +215,21 @@ Tally run(const Scenario& s, const RunOptions& o) {
         // or at once when the last worker finishes, so a short run does not wait it out.
         std::condition_variable finished;
         unsigned running = nthreads;
-        std::vector<std::thread> pool;
-        for (unsigned w = 0; w < nthreads; ++w)
-            pool.emplace_back([&] {
+        for (unsigned w = 0; w < nthreads; ++w) {
+            const bool started = start([&] {
                 worker();
                 std::lock_guard lock(mu);
                 if (--running == 0) finished.notify_one();
             });
+            if (!started) {
+                std::lock_guard lock(mu);
+                running -= nthreads - w;  // the threads that will never run
+                break;
+            }
+        }
         auto last = std::chrono::steady_clock::now();
         std::unique_lock lock(mu);
-        while (!finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; })) {
+        while (running > 0 && !finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; })) {
             const bool due = o.checkpoint && std::chrono::duration<double>(std::chrono::steady_clock::now() - last).count() >=
                                                  o.checkpoint_interval_s;
             RunState snapshot;

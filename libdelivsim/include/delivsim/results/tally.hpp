@@ -128,8 +128,10 @@ public:
             if (from.size() != into.size())
                 throw std::invalid_argument(std::string("tally: ") + name + " has " + std::to_string(from.size()) +
                                             " counts, expected " + std::to_string(into.size()));
-            std::uint64_t total = 0;
-            for (auto x : from) total += x;
+            std::uint64_t total = 0;  // every message once: no count above the total, no wrap-around
+            for (auto x : from)
+                if (__builtin_add_overflow(total, x, &total) || x > c.messages)
+                    throw std::invalid_argument(std::string("tally: ") + name + " has a count above the message count");
             if (total != c.messages)
                 throw std::invalid_argument(std::string("tally: ") + name + " counts " + std::to_string(total) +
                                             " messages, not " + std::to_string(c.messages));

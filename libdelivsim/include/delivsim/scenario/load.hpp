@@ -168,6 +168,7 @@ inline Scenario parse_scenario_text(const std::string& text, const std::string& 
 }
 
 inline Scenario load_scenario(const std::string& path) {
+    if (path.find('\0') != std::string::npos) throw ScenarioError("path", "contains a NUL character");
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) throw ScenarioError(path, "is a directory, not a scenario file");
     std::ifstream in(path, std::ios::binary);

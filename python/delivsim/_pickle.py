@@ -1,0 +1,18 @@
+"""Pickle constructors for the compiled objects.
+
+_core's __reduce__ methods name these plain Python functions: pickle stores a function by its
+module and name, which works for Python functions but not for pybind11 builtins (pickle would
+try to pickle their capsule)."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import _core
+
+
+def scenario_from_json(text: str) -> _core.Scenario:
+    return _core.parse_scenario(text)
+
+
+def tally_from_state(state: Any) -> _core.Tally:
+    return _core._tally_from_state(state)
