@@ -89,16 +89,16 @@ def test_stubtest(tmp_path):
     (tmp_path / "delivsim").mkdir()
     (tmp_path / "delivsim" / "__init__.pyi").write_text("")
     shutil.copy(STUB, tmp_path / "delivsim" / "_core.pyi")
-    # pybind11 artefacts a stub cannot express: its metaclass, and the __init__ of classes
-    # without a constructor (objects come from the module's functions).
-    allowlist = tmp_path / "allowlist.txt"
-    allowlist.write_text("delivsim._core.Scenario\ndelivsim._core.Tally\ndelivsim._core.*.__init__\n")
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\n")
     env = dict(os.environ, MYPYPATH=str(tmp_path))
     done = subprocess.run(
-        [sys.executable, "-m", "mypy.stubtest", "delivsim._core", "--mypy-config-file", str(config),
-         "--allowlist", str(allowlist)],
+        [sys.executable, "-m", "mypy.stubtest", "delivsim._core", "--mypy-config-file", str(config), "--concise"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "Success" in done.stdout
+    # pybind11 artefacts a stub cannot express: every class's metaclass, and the __init__ of
+    # classes without a constructor (their objects come from the module's functions).
+    errors = [line for line in done.stdout.splitlines()
+              if line.strip() and not re.search(r" is inconsistent, metaclass differs$", line)
+              and not re.search(r"\.__init__ is inconsistent, stub does not have \*args argument", line)]
+    assert done.returncode in (0, 1) and not done.stderr.strip(), done.stdout + done.stderr
+    assert errors == [], "\n".join(errors)
