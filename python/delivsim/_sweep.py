@@ -31,7 +31,7 @@ Parameters = Union[Mapping[str, Sequence[Any]], Sequence[Mapping[str, Any]]]
 RESULT_COLUMNS = ["group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
 
 
-def points_of(parameters: Parameters) -> tuple[list[str], list[dict[str, Any]]]:
+def points_of(parameters: Parameters) -> tuple[list[str], list[dict[Any, Any]]]:
     """The parameter paths and the list of points: a grid (dict path -> values, the last path
     varying fastest) or the given list of dicts path -> value."""
     if isinstance(parameters, Mapping):
@@ -112,7 +112,7 @@ def _run_all(
     try:
         for k, (_, s) in enumerate(labelled):
             base = k * messages
-            callback = (lambda done, _t, base=base: report(base + done, total)) if report else False
+            callback: Any = (lambda done, _t, base=base: report(base + done, total)) if report else False
             results.append(run(s, messages=messages, seed=seed, threads=threads, progress=callback))
     finally:
         if bar is not None:
