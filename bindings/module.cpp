@@ -12,6 +12,8 @@ void register_scenario(py::module_& m);
 void register_results(py::module_& m);
 void register_run(py::module_& m);
 void register_explain(py::module_& m);
+void register_dns(py::module_& m);
+void register_auth(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "delivsim core: Monte Carlo simulation of the email delivery path (private; use `delivsim`)";
@@ -31,4 +33,6 @@ PYBIND11_MODULE(_core, m) {
     register_results(m);
     register_run(m);
     register_explain(m);
+    register_dns(m);
+    register_auth(m);
 }

@@ -14,6 +14,7 @@ from ._results import Result
 from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
 from ._sweep import compare, sweep
+from . import dkim, dmarc, dns, spf  # authentication over a simulated DNS zone
 
 
 def __getattr__(name: str) -> object:
@@ -31,9 +32,13 @@ __all__ = [
     "__version__",
     "compare",
     "default_scenario",
+    "dkim",
+    "dmarc",
+    "dns",
     "explain",
     "load_scenario",
     "parse_scenario",
     "run",
+    "spf",
     "sweep",
 ]
