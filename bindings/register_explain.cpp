@@ -2,6 +2,7 @@
 #include <delivsim/engine/explain.hpp>
 
 #include <pybind11/pybind11.h>
+#include "initialised.hpp"  // before any cast of Scenario or Tally
 
 namespace py = pybind11;
 

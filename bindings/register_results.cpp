@@ -7,6 +7,7 @@
 #include <pybind11/operators.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include "initialised.hpp"  // before any cast of Scenario or Tally
 
 #include <optional>
 #include <stdexcept>

@@ -5,6 +5,7 @@
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include "initialised.hpp"  // before any cast of Scenario or Tally
 
 namespace py = pybind11;
 

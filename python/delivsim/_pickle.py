@@ -15,4 +15,10 @@ def scenario_from_json(text: str) -> _core.Scenario:
 
 
 def tally_from_state(state: Any) -> _core.Tally:
-    return _core._tally_from_state(state)
+    try:
+        return _core._tally_from_state(state)
+    except TypeError:  # pybind11's "incompatible function arguments": say what a state is
+        raise TypeError(
+            "Tally state: not a tuple (format, classes, profiles, attempt_times, messages, outcome, status, "
+            f"responsible, stage, class_decided_at, profile_decided_at) of names and non-negative counts: "
+            f"{type(state).__name__}") from None

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -48,9 +49,38 @@ class Result:
     __slots__ = ("_scenario", "_seed", "_ranges", "_tally", "_report")
 
     def __init__(self, scenario: Scenario, seed: int, message_ranges: Ranges, tally: _core.Tally) -> None:
+        # Public (and what unpickling calls): check the parts fit together.
+        if not isinstance(scenario, Scenario):
+            raise TypeError(f"scenario must be a delivsim.Scenario, not {type(scenario).__name__}")
+        if not isinstance(tally, _core.Tally):
+            raise TypeError(f"tally must be a delivsim._core.Tally, not {type(tally).__name__}")
+        try:
+            if isinstance(seed, bool):
+                raise TypeError
+            seed = operator.index(seed)  # an int, or a numpy integer
+        except TypeError:
+            raise TypeError(f"seed must be an int, not {type(seed).__name__}") from None
+        if not 0 <= seed <= 2**64 - 1:
+            raise ValueError(f"seed must be in [0, 2**64 - 1], got {seed}")
+        try:
+            ranges = [(operator.index(start), operator.index(stop)) for start, stop in message_ranges]
+        except (TypeError, ValueError):
+            raise TypeError("message_ranges must be (start, stop) pairs of ints") from None
+        if any(not 0 <= start <= stop <= 2**63 for start, stop in ranges):
+            raise ValueError(f"message_ranges: {ranges} has a range outside [0, 2**63] or with stop < start")
+        try:
+            ranges = list(_union(tuple(r for r in ranges if r[1] > r[0]), ()))
+        except ValueError:
+            raise ValueError(f"message_ranges: {ranges} overlap") from None
+        if sum(stop - start for start, stop in ranges) != tally.messages:
+            raise ValueError(f"message_ranges cover {sum(stop - start for start, stop in ranges)} messages, "
+                             f"the tally {tally.messages}")
         self._scenario = scenario._snapshot()  # frozen: editing the run's scenario later cannot change it
-        self._seed = seed
-        self._ranges = tuple((int(start), int(stop)) for start, stop in message_ranges if stop > start)
+        if (tally.class_names, tally.profile_names, tally.attempt_times) != (
+                self._scenario.class_names, self._scenario.profile_names, self._scenario.attempt_times):
+            raise ValueError("tally: its sender classes, recipient profiles or attempt times are not the scenario's")
+        self._seed = int(seed)
+        self._ranges = tuple(ranges)
         self._tally = tally
         self._report: dict[str, Any] | None = None
 

@@ -31,13 +31,23 @@ def _integer(name: str, value: object, low: int, high: int) -> int:
     return value
 
 
+def _path(name: str, value: object) -> bytes:
+    # As bytes: a POSIX file name need not be UTF-8 (the core refuses '' and NUL characters).
+    try:
+        return os.fsencode(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be a path (str, bytes or os.PathLike), not {type(value).__name__}") from None
+
+
 def _scenario(scenario: Scenario | None) -> Scenario:
     if scenario is None:
         return default_scenario()
     if not isinstance(scenario, Scenario):
+        t = type(scenario)  # qualified: delivsim._core.Scenario is also called Scenario
+        name = t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
         raise TypeError(
             f"scenario must be a delivsim.Scenario (from load_scenario, parse_scenario or default_scenario), "
-            f"not {type(scenario).__name__}"
+            f"not {name}"
         )
     return scenario
 
@@ -103,8 +113,8 @@ def run(
         raise TypeError(f"checkpoint_interval must be a number of seconds, not {type(checkpoint_interval).__name__}")
     if not checkpoint_interval >= 0:
         raise ValueError(f"checkpoint_interval must be at least 0 seconds, got {checkpoint_interval}")
-    checkpoint = None if checkpoint is None else os.fspath(checkpoint)
-    resume = None if resume is None else os.fspath(resume)
+    checkpoint = None if checkpoint is None else _path("checkpoint", checkpoint)
+    resume = None if resume is None else _path("resume", resume)
 
     bar = _progress.new_bar(messages, _ProgressBar) if progress is True else None
     report = bar if bar is not None else progress

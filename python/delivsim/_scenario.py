@@ -147,6 +147,8 @@ class Scenario:
 
     def with_values(self, changes: Mapping[Path, Any]) -> Scenario:
         """A copy with ``{path: value}`` set (see :meth:`set`)."""
+        if not isinstance(changes, Mapping):
+            raise TypeError(f"changes must be a mapping of path -> value, not {type(changes).__name__}")
         other = self.copy()
         for path, value in changes.items():
             other.set(path, value)
@@ -229,7 +231,8 @@ def _validate_document(doc: Mapping[str, Any]) -> _core.Scenario:
 def load_scenario(path: PathLike) -> Scenario:
     """Load and validate a scenario file. A broken file raises ValueError naming the JSON path
     of the first offending field, e.g. ``recipient_profiles[1].mx[0].down: 1.3 is not a probability``."""
-    return Scenario(_core.load_scenario(os.fsdecode(path)))
+    # As bytes: a POSIX file name need not be UTF-8 (the core refuses NUL characters).
+    return Scenario(_core.load_scenario(os.fsencode(path)))
 
 
 def parse_scenario(source: str | bytes | Mapping[str, Any]) -> Scenario:
@@ -243,7 +246,11 @@ def parse_scenario(source: str | bytes | Mapping[str, Any]) -> Scenario:
         return Scenario._unchecked(doc, _validate_document(doc))
     if not isinstance(source, str):
         raise TypeError(f"source must be JSON text or a dict, not {type(source).__name__}")
-    return Scenario(_core.parse_scenario(source))
+    try:
+        text = source.encode("utf-8")
+    except UnicodeEncodeError as e:  # a lone surrogate
+        raise ValueError(f"source: not valid UTF-8 text at position {e.start} ({e.reason})") from None
+    return Scenario(_core.parse_scenario(text))
 
 
 def default_scenario() -> Scenario:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 import json
 import numbers
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from ._results import Result
@@ -190,8 +190,11 @@ def compare(
     single field, e.g. ``{0.1: s1, 0.2: s2}`` with ``column="share"``), or the scenarios' names."""
     if isinstance(scenarios, Mapping):
         items = list(scenarios.items())
+    elif isinstance(scenarios, Iterable) and not isinstance(scenarios, (str, bytes)):
+        items = [(_scenario(s).name, s) for s in scenarios]
     else:
-        items = [(s.name, s) for s in scenarios]
+        raise TypeError(f"compare: scenarios must be a dict label -> Scenario or a list of Scenarios, "
+                        f"not {type(scenarios).__name__}")
     if not items:
         raise ValueError("compare: no scenarios")
     labels = [label for label, _ in items]

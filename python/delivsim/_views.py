@@ -126,10 +126,14 @@ def _kind_of(container_kind: str, item: object) -> str:
 # --- values ------------------------------------------------------------------------------
 
 
-def plain(value: object, where: str = "value") -> Any:
+#: Containers nested deeper than this are refused (as the C++ loader does).
+MAX_DEPTH = 64
+
+
+def plain(value: object, where: str = "value", depth: int = 0) -> Any:
     """A deep copy of ``value`` as plain JSON data (views are unwrapped; numpy scalars and
     arrays become Python numbers and lists). TypeError for what JSON cannot hold, ValueError
-    for NaN and infinities; both name ``where``."""
+    for NaN, infinities and containers nested deeper than MAX_DEPTH; all name ``where``."""
     if isinstance(value, _View):
         return copy.deepcopy(value._data)
     if value is None or isinstance(value, (bool, str)):
@@ -141,17 +145,19 @@ def plain(value: object, where: str = "value") -> Any:
         if not math.isfinite(f):
             raise ValueError(f"{where}: {f} is not a finite number (JSON has no NaN or infinity)")
         return f
+    if isinstance(value, (Mapping, list, tuple)) and depth >= MAX_DEPTH:
+        raise ValueError(f"{where}: nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, Mapping):
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
                 raise TypeError(f"{where}: keys must be strings, got {k!r}")
-            out[k] = plain(v, f"{where}.{k}")
+            out[k] = plain(v, f"{where}.{k}", depth + 1)
         return out
     if hasattr(value, "tolist") and not isinstance(value, (bytes, bytearray)):  # numpy arrays and scalars
-        return plain(value.tolist(), where)
+        return plain(value.tolist(), where, depth)
     if isinstance(value, (list, tuple)):
-        return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [plain(v, f"{where}[{i}]", depth + 1) for i, v in enumerate(value)]
     raise TypeError(f"{where}: {type(value).__name__} is not a JSON value (number, string, bool, dict or list)")
 
 
@@ -329,6 +335,7 @@ class _View:
 
     def to_json(self, indent: int | None = None) -> str:
         """This part of the document as JSON text."""
+        self._attached()
         return json.dumps(self._data, indent=indent)
 
     def __eq__(self, other: object) -> bool:
@@ -378,6 +385,7 @@ class _ObjectView(_View):
         return KEYS.get(self._kind, ())
 
     def _child(self, name: PathKey) -> Any:
+        self._attached()  # reads refuse a detached view, as writes do
         if not isinstance(name, str):
             raise TypeError(f"{self.path or 'the scenario'} is an object: index it by key, not {name!r}")
         alias = _ALIASES.get((self._kind, name))
@@ -474,6 +482,7 @@ class _ObjectView(_View):
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of this object as a plain dict."""
+        self._attached()
         return copy.deepcopy(self._data)
 
     def __dir__(self) -> list[str]:
@@ -491,6 +500,7 @@ class _MapView(_ObjectView):
         return ()
 
     def _child(self, name: PathKey) -> Any:
+        self._attached()
         if isinstance(name, str) and name in self._data:
             return self._wrap(name, self._data[name], self._kind[4:])
         raise PathError(f"{self.path} has no {name!r}")
@@ -537,6 +547,7 @@ class _Thresholds(MutableMapping):  # type: ignore[type-arg]
         object.__setattr__(self, "_filter", content_filter)
 
     def _actions(self) -> list[dict[str, Any]]:
+        self._filter._attached()
         actions = self._filter._data.get("actions")
         return actions if isinstance(actions, list) else []
 
@@ -602,6 +613,7 @@ class _ListView(_View):
         return key % n
 
     def __getitem__(self, key: PathKey) -> Any:
+        self._attached()  # reads refuse a detached view, as writes do
         i = self._index(key)
         item = self._data[i]
         return self._wrap(i, item, self._item_kind(item))
@@ -637,6 +649,7 @@ class _ListView(_View):
 
     def to_list(self) -> list[Any]:
         """A deep copy of this list as plain data."""
+        self._attached()
         return copy.deepcopy(self._data)
 
 

@@ -62,138 +62,10 @@ DEFAULT_TIMEOUT_S = 15
 # Library defects these cases found. Each: where, what goes wrong, and the proposed fix.
 
 DEFECTS: dict[str, str] = {
-    "LAST_INDEX_REFUSED": (
-        "python/delivsim/_run.py run()/explain() and libdelivsim engine/run.hpp validate(): message index "
-        "2^63-1 (the largest signed 64-bit index) is unreachable: run(first_message=2**63-1, messages=1) and "
-        "explain(index=2**63-1) are refused because the range end first_message + messages (exclusive) is "
-        "capped at 2^63-1 instead of 2^63. Fix: allow first_message <= 2^63-1 and first_message + messages <= 2^63 "
-        "(in Python and in validate(); the end fits in uint64), and explain index <= 2^63-1."
-    ),
-    "HUGE_COUNT_BAD_ALLOC": (
-        "libdelivsim engine/run.hpp run(): bookkeeping is linear in the chunk count (std::vector<bool> "
-        "chunk_done and std::vector<uint64_t> todo), so a valid message count near 2^63-1 fails with "
-        "MemoryError('std::bad_alloc') (and counts around 2^44..2^50 allocate gigabytes first). Fix: keep "
-        "completed chunks as a set of ranges plus an atomic next-chunk counter (the checkpoint already stores "
-        "ranges), so a run of 2^63-1 messages starts in O(1) memory; until then refuse counts whose state "
-        "cannot be allocated with ValueError naming 'messages'."
-    ),
-    "THREAD_SPAWN_ABORT": (
-        "libdelivsim engine/run.hpp run(): if creating a worker std::thread fails (std::system_error: "
-        "RLIMIT_AS/RLIMIT_NPROC/cgroup pids limit), the exception unwinds while `pool` holds joinable threads "
-        "and std::terminate aborts the interpreter (both the plain and the progress/checkpoint branch). Fix: "
-        "spawn inside try/catch; on failure carry on with the threads already started (at least the calling "
-        "thread: results do not depend on the thread count), or set stop, join the started threads and "
-        "rethrow as a clear error naming 'threads'."
-    ),
-    "PICKLE_PROTOCOL_0_1_ABORT": (
-        "bindings/register_results.cpp and register_scenario.cpp: pickling a _core.Tally (hence any "
-        "delivsim.Result) or a _core.Scenario with protocol 0 or 1 aborts the interpreter: copyreg._reduce_ex "
-        "calls pybind11_object(self), whose C++ exception ('instance allocation failed: new instance has no "
-        "pybind11-registered base types') escapes a C callback -> std::terminate. Fix: define __reduce__ on both "
-        "classes returning (module-level factory, (state,)), e.g. _core._tally_from_state, instead of relying on "
-        "__getstate__/__setstate__ through object.__reduce_ex__."
-    ),
-    "UNCONSTRUCTED_INSTANCE": (
-        "bindings/register_results.cpp, register_scenario.cpp (pybind11 2.10): _core.Tally.__new__(_core.Tally) "
-        "and _core.Scenario.__new__(_core.Scenario) give instances whose C++ object was never constructed; any "
-        "method or _core.run/explain on them reads garbage (segfault, bus error, bad_alloc, or wrong values). "
-        "Fix: check the instance is initialised in every binding (a small helper on "
-        "py::detail::value_and_holder::holder_constructed(), raising TypeError 'uninitialised ...'), and have "
-        "delivsim.Scenario.__init__ refuse a core object that fails that check."
-    ),
-    "TALLY_STATE_OVERFLOW": (
-        "libdelivsim results/tally.hpp Tally::from_counts(): the consistency sums are computed in wrapping "
-        "uint64 arithmetic, so a pickled/checkpointed state whose counts overflow (e.g. 2^64-1 and 1 with "
-        "messages 0) is accepted; Result.outcomes then reports 18446744073709551615 of 0 messages and "
-        "to_frame() raises OverflowError. Fix: add with overflow checks (__builtin_add_overflow) and refuse "
-        "any count above `messages` with std::invalid_argument."
-    ),
-    "CHECKPOINT_WRITE_ERROR_TYPE": (
-        "libdelivsim engine/checkpoint.hpp write_file_atomically() (and bindings/register_run.cpp run()): an "
-        "unwritable checkpoint path raises RuntimeError ('/proc/x.tmp: cannot be opened for writing', or "
-        "std::filesystem's 'filesystem error: cannot rename: Is a directory [...]'), only when the first "
-        "checkpoint is due (after all the work of a short run; checkpoint_interval into a long one), and the "
-        "message does not say it is the checkpoint. Fix: check the target in "
-        "run() before simulating (open the .tmp for writing, refuse a directory or an empty path), and raise "
-        "OSError (errno, filename) or ValueError 'checkpoint: <path>: <reason>'."
-    ),
-    "CHECKPOINT_TMP_LEFT_BEHIND": (
-        "libdelivsim engine/checkpoint.hpp write_file_atomically(): when the final rename fails (the target is a "
-        "directory), the fully written '<path>.tmp' is left behind. Fix: remove the temporary file on any "
-        "failure after it was created."
-    ),
-    "CHECKPOINT_EMPTY_PATH": (
-        "python/delivsim/_run.py run(): checkpoint='' is accepted; the run then writes '.tmp' into the current "
-        "directory and fails with RuntimeError 'filesystem error: cannot rename: No such file or directory'. "
-        "Fix: refuse an empty checkpoint/resume path with ValueError naming the argument."
-    ),
-    "NUL_IN_PATH": (
-        "python/delivsim/_run.py run(), _scenario.py load_scenario() and the bindings: a path with an embedded "
-        "NUL is passed to C++ std::string and silently truncated by fopen/ifstream: load_scenario('a.json\\0x') "
-        "loads a.json, run(checkpoint='f\\0x') writes file 'f', run(resume='f\\0x') resumes from 'f'. Fix: refuse "
-        "'\\0' in paths with ValueError naming the argument (as open() does), e.g. by passing paths through "
-        "os.fspath + a check, or by taking std::filesystem::path in the bindings."
-    ),
-    "NON_UTF8_PATH": (
-        "bindings/register_scenario.cpp load_scenario (and register_run.cpp checkpoint/resume): paths are "
-        "std::string converted from str, so a valid POSIX file name that is not UTF-8 (bytes path, or the "
-        "surrogate-escaped str os.fsdecode gives) raises pybind11's TypeError 'incompatible function arguments' "
-        "instead of loading the file. Fix: pass os.fsencode(path) as bytes (or bind std::filesystem::path)."
-    ),
-    "COMPARE_ARGUMENT_CHECK": (
-        "python/delivsim/_sweep.py compare(): the scenarios argument is not checked: compare(['r1.json']) "
-        "raises AttributeError (\"'str' object has no attribute 'name'\") and compare(3) / compare(None) raise "
-        "TypeError \"'int' object is not iterable\", naming neither the argument nor what it should be. Fix: "
-        "check for a Mapping or a non-string Sequence, and pass every item through _run._scenario() before "
-        "reading .name, so that the TypeError names 'scenarios'."
-    ),
-    "SURROGATE_TEXT_TYPEERROR": (
-        "python/delivsim/_scenario.py parse_scenario(): a str that cannot be encoded as UTF-8 (a lone "
-        "surrogate) reaches _core.parse_scenario and fails with pybind11's TypeError 'incompatible function "
-        "arguments'. Fix: encode in Python (source.encode('utf-8')) and turn UnicodeEncodeError into "
-        "ValueError 'source: not valid UTF-8 text at position N'."
-    ),
-    "DEEP_RECURSION": (
-        "python/delivsim/_views.py plain() (used by parse_scenario(dict), Scenario.set and view assignment): "
-        "a deeply nested value (10^5 levels of dicts or lists) raises RecursionError ('maximum recursion depth "
-        "exceeded in comparison') instead of the loader's ValueError '<path>: nested deeper than 64 levels'. "
-        "Fix: track the depth in plain() and raise ValueError naming the path beyond 64 levels."
-    ),
-    "CHECKPOINT_DAMAGE_MESSAGE": (
-        "libdelivsim engine/checkpoint.hpp read_checkpoint(): a damaged checkpoint's ValueError embeds "
-        "nlohmann's exception id and not the field, e.g. 'damaged checkpoint ([json.exception.type_error.302] "
-        "type must be number, but is string)'. Fix: read the checkpoint through the path-aware Field class "
-        "(scenario/field.hpp) so the error names the key ('tally.messages: \"x\" is not a number'), or at least "
-        "strip the '[json.exception...] ' prefix as parse_scenario_text() does."
-    ),
-    "VIEW_DETACHED_READ": (
-        "python/delivsim/_views.py _View: a view whose item was removed or replaced refuses writes "
-        "(RuntimeError 'this view is detached') but reads silently return the stale value, e.g. "
-        "v = s.sender_classes['T']; s.sender_classes = []; v.weight -> 0.35. Fix: call _attached() on reads "
-        "too (in __getattr__/__getitem__/to_dict), raising the same error."
-    ),
-    "WITH_VALUES_TYPE": (
-        "python/delivsim/_scenario.py Scenario.with_values(): a non-mapping argument raises AttributeError "
-        "(\"'int' object has no attribute 'items'\"). Fix: check isinstance(changes, Mapping) and raise "
-        "TypeError 'changes must be a mapping of path -> value, not int'."
-    ),
-    "CORE_EXPLAIN_INDEX_RANGE": (
-        "bindings/register_explain.cpp / engine/explain.hpp explain(): the core accepts any uint64 index, so "
-        "_core.explain(s, seed, 2**63) explains a message no run can contain (run() refuses that index). "
-        "Fix: validate index <= 2^63-1 in delivsim::explain (std::invalid_argument 'index: ...')."
-    ),
-    "CORE_SCENARIO_TYPE_MESSAGE": (
-        "python/delivsim/_run.py _scenario(): passing the private _core.Scenario says 'scenario must be a "
-        "delivsim.Scenario (...), not Scenario' - both are named Scenario. Fix: use the qualified type name "
-        "(type(x).__module__ + '.' + type(x).__qualname__) in the message."
-    ),
-    "RESULT_INIT_UNCHECKED": (
-        "python/delivsim/_results.py Result.__init__: public, but does not check its arguments: "
-        "Result(None, 1, ((0, 1),), None) raises AttributeError (\"'NoneType' object has no attribute "
-        "'_snapshot'\"), and Result(scenario, 1, ((0, 1),), 'junk') is accepted and fails later on any use. "
-        "Fix: check scenario is a Scenario, seed an int, tally a _core.Tally with the scenario's layout and "
-        "ranges whose total equals tally.messages; raise TypeError/ValueError naming the argument."
-    ),
+    # None open. The defects this test found (the top message index, huge counts, thread-start
+    # failures, pickle protocols 0/1, checkpoint paths and messages, tally overflow, NUL and
+    # non-UTF-8 paths, surrogates, deep nesting, detached views, uninitialised _core objects,
+    # argument checks of Result, with_values and compare) are fixed: see the git log.
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -469,13 +341,13 @@ def run_cases() -> list[dict]:
         ((1.0, 1), raises(TE, "first_message"), None),
         (("0", 1), raises(TE, "first_message"), None),
         ((None, 1), raises(TE, "first_message"), None),
-        ((top, 1), ok({"messages": 1, "ranges": [[top, top + 1]]}, check_value=True), "LAST_INDEX_REFUSED"),
-        ((top - 1, 2), ok({"messages": 2, "ranges": [[top - 1, top + 1]]}, check_value=True), "LAST_INDEX_REFUSED"),
+        ((top, 1), ok({"messages": 1, "ranges": [[top, top + 1]]}, check_value=True), None),
+        ((top - 1, 2), ok({"messages": 2, "ranges": [[top - 1, top + 1]]}, check_value=True), None),
         ((top - 1, 1), ok({"messages": 1, "ranges": [[top - 1, top]]}, check_value=True), None),
         ((top, 2), raises(VE, "first_message"), None),
         ((top, 0), ok({"messages": 0, "ranges": []}, check_value=True), None),
         ((top - 5, 10), raises(VE, "first_message"), None),
-        ((1, top), raises(VE, "first_message"), None),
+        ((2, top), raises(VE, "first_message"), None),  # (1, top) ends at 2^63: valid (a huge run, below)
     ]:
         r(f"first_message={first!r},messages={n}", {"messages": n, "first_message": first, "threads": 1}, exp,
           defect=defect)
@@ -485,26 +357,30 @@ def run_cases() -> list[dict]:
     out.append(case("run/explain_at_top_agrees_with_run", "explain_agrees", ok({"agree": True}, check_value=True),
                     index=top - 1))
     out.append(case("run/explain_last_index_agrees_with_run", "explain_agrees", ok({"agree": True}, check_value=True),
-                    index=top, defect="LAST_INDEX_REFUSED"))
-    # Huge counts: accepted (the run starts; a progress callback stops it) or refused naming messages.
-    huge = _raises(("StopRun", "started"), (VE, "messages"))
-    out.append(case("run/messages=2**40_starts", "huge_count", huge, messages=2**40, isolated=True))
-    for n in (2**62, 2**63 - 1):
-        out.append(case(f"run/messages={n}_starts_or_is_refused_clearly", "huge_count", huge, messages=n,
-                        isolated=True, defect="HUGE_COUNT_BAD_ALLOC"))
-    # Threads that cannot be created: the run still works (results do not depend on the thread
-    # count) or fails with an error that says so; never an abort.
-    out.append(case("run/more_threads_than_can_be_created", "thread_exhaustion",
-                    ok_or(("OSError", "MemoryError", "RuntimeError"), "thread", value={"equal": True},
-                          check_value=True),
-                    isolated=True, defect="THREAD_SPAWN_ABORT", timeout=30))
+                    index=top))
+    # Huge counts start at once in bounded memory (completed chunks are kept as ranges); a
+    # progress callback that raises, or Ctrl-C, stops them within a chunk or so, and the
+    # interpreter runs on.
+    stopped = ok({"started": True, "stopped_fast": True, "then_runs": True}, check_value=True)
+    for first, n in ((0, 2**40), (0, 2**62), (0, 2**63 - 1), (1, 2**63 - 1)):
+        out.append(case(f"run/first_message={first},messages={n}_starts_and_stops", "huge_count", stopped,
+                        messages=n, first_message=first, isolated=True))
+    out.append(case("run/messages=2**63-1_stops_on_ctrl_c", "huge_count", stopped, messages=2**63 - 1,
+                    first_message=0, interrupt=True, isolated=True))
+    # Threads that cannot be created: the run works (results do not depend on the thread count)
+    # or stops with RuntimeError 'threads: could not start thread N of T (...)' after joining
+    # the threads it started; never an abort.
+    for variant in ("progress", "checkpoint"):
+        out.append(case(f"run/more_threads_than_can_be_created/{variant}", "thread_exhaustion",
+                        ok({"equal": True, "stopped_cleanly": True}, check_value=True),
+                        isolated=True, timeout=30, variant=variant))
     # scenario argument
     for v, exp, defect in [
         ("r1.json", raises(TE, "scenario"), None),
         (str(R1_PATH), raises(TE, "scenario"), None),
         ({"$r1dict": None}, raises(TE, "scenario"), None),
         (42, raises(TE, "scenario"), None),
-        ({"$r1core": None}, raises(TE, "scenario", "_core.Scenario"), "CORE_SCENARIO_TYPE_MESSAGE"),
+        ({"$r1core": None}, raises(TE, "scenario", "delivsim._core.Scenario"), None),
         (None, ok(), None),
     ]:
         r(f"scenario={v!r}", {"scenario": v, "messages": 10, "threads": 1}, exp, defect=defect)
@@ -529,7 +405,7 @@ def explain_cases() -> list[dict]:
     top = MAX_INDEX
     for v, exp, defect in [
         (-1, raises(VE, "index"), None), (2**63, raises(VE, "index"), None), (2**64, raises(VE, "index"), None),
-        (top, ok(), "LAST_INDEX_REFUSED"), (top - 1, ok(), None), (0, ok(), None),
+        (top, ok(), None), (top - 1, ok(), None), (0, ok(), None),
         ("3", raises(TE, "index"), None), (None, raises(TE, "index"), None), (3.0, raises(TE, "index"), None),
         (math.nan, raises(TE, "index"), None), (True, raises(TE, "index"), None),
     ]:
@@ -553,7 +429,7 @@ def scenario_input_cases() -> list[dict]:
         ("[]", raises(VE, "is not an object"), None), ("null", raises(VE, "is not an object"), None),
         ("{ not json", raises(VE, "line 1"), None), ("[" * 100_000, raises(VE, "nested deeper than 64"), None),
         ({"$bytes": "\xff\xfe"}, raises(VE, "utf-8"), None),
-        ('"\udcff"', raises(VE), "SURROGATE_TEXT_TYPEERROR"),
+        ('"\udcff"', raises(VE, "source: not valid UTF-8 text at position 1"), None),
         ({}, raises(VE, "format: required field is missing"), None),
         ({"$r1with": [["name"], "\udcff"]}, raises(VE), None),
         ({"$r1with": [["zz"], 2]}, raises(VE, "zz: unknown key 'zz'"), None),
@@ -565,7 +441,7 @@ def scenario_input_cases() -> list[dict]:
         ({"$r1with": [["retry", "first_retry_s"], {"$object": None}]}, raises(TE, "retry.first_retry_s"), None),
         ({"$r1tuplekey": None}, raises(TE, "key"), None),
         ({"$deepdict": 100}, raises(VE, "nested deeper than 64"), None),
-        ({"$deepdict": 100_000}, raises(VE, "nested deeper than 64"), "DEEP_RECURSION"),
+        ({"$deepdict": 100_000}, raises(VE, "nested deeper than 64"), None),
         ({"$mappingproxy": None}, ok(), None), ({"$bytesr1": None}, ok(), None),
     ]:
         label = v if not isinstance(v, str) or len(v) < 40 else v[:20] + "..."
@@ -575,12 +451,13 @@ def scenario_input_cases() -> list[dict]:
         ("$TMP", raises(VE, "is a directory"), None), ("$TMP/missing.json", raises(VE, "cannot be opened"), None),
         ("", raises(VE, "cannot be opened"), None), ("/dev/null", raises(VE, "not valid JSON"), None),
         ("/proc/self/status", raises(VE, "not valid JSON"), None),
-        ("$TMP/r1copy.json\x00junk", raises(VE, "null"), "NUL_IN_PATH"),
-        ({"$bytes": "$TMP/\xff-missing.json"}, raises(VE, "cannot be opened"), "NON_UTF8_PATH"),
+        ("$TMP/r1copy.json\x00junk", raises(VE, "path: contains a NUL character"), None),
+        ({"$bytes": "$TMP/\xff-missing.json"}, raises(VE, "cannot be opened"), None),
     ]:
         out.append(case(f"load_scenario/path={v!r}", "load_value", exp, defect=defect, value=v))
-    out.append(case("load_scenario/file_named_in_latin1", "load_non_utf8_name", ok({"name": "r1_article_world"},
-                    check_value=True), defect="NON_UTF8_PATH"))
+    for as_str in (False, True):  # bytes, or the surrogate-escaped str os.fsdecode gives
+        out.append(case(f"load_scenario/file_named_in_latin1/{'str' if as_str else 'bytes'}", "load_non_utf8_name",
+                        ok({"name": "r1_article_world"}, check_value=True), as_str=as_str))
     out.append(case("load_scenario/latin1_text", "load_bytes_file", raises(VE, "UTF-8"),
                     data={"$bytes": '{"format": "delivsim-scenario/1", "name": "caf\xe9"}'}))
     garbage = "".join(map(chr, random.Random(5).choices(range(256), k=2000)))
@@ -616,10 +493,8 @@ def result_cases() -> list[dict]:
         out.append(case(f"result/add_{cid}", "result_add", exp, other=other))
     for proto in range(0, 6):
         for what in ("result", "tally", "core_scenario", "scenario"):
-            defect = "PICKLE_PROTOCOL_0_1_ABORT" if proto < 2 and what in ("result", "tally", "core_scenario") else None
             out.append(case(f"result/pickle_{what}_protocol_{proto}", "pickle_roundtrip",
-                            ok({"equal": True, "usable": True}, check_value=True), defect=defect,
-                            isolated=defect is not None, what=what, protocol=proto))
+                            ok({"equal": True, "usable": True}, check_value=True), what=what, protocol=proto))
     out.append(case("result/copy", "copy_result", ok({"equal": True}, check_value=True), deep=False))
     out.append(case("result/deepcopy", "copy_result", ok({"equal": True}, check_value=True), deep=True))
     out.append(case("result/scenario_deleted_then_used", "result_scenario_gone",
@@ -629,23 +504,29 @@ def result_cases() -> list[dict]:
                     ok({"name": "r1_article_world", "messages": 10, "explained": True}, check_value=True)))
     out.append(case("result/zero_messages_is_usable", "zero_messages_result",
                     ok({"frame": [56, 8], "acceptance": {"p50": None, "p90": None, "p99": None}}, check_value=True)))
-    out.append(case("result/init_with_none", "result_init", raises(TE, "scenario"), defect="RESULT_INIT_UNCHECKED",
-                    variant="none"))
-    out.append(case("result/init_with_junk_tally", "result_init", raises(TE, "tally"), defect="RESULT_INIT_UNCHECKED",
-                    variant="junk_tally"))
-    out.append(case("result/unpickle_overflowing_counts", "tally_state", raises(VE, "tally"),
-                    defect="TALLY_STATE_OVERFLOW", variant="overflow"))
+    for variant, exp in [("none", raises(TE, "scenario")), ("junk_tally", raises(TE, "tally")),
+                         ("bool_seed", raises(TE, "seed")), ("negative_seed", raises(VE, "seed")),
+                         ("ranges_not_pairs", raises(TE, "message_ranges")),
+                         ("ranges_overlap", raises(VE, "message_ranges", "overlap")),
+                         ("ranges_miscount", raises(VE, "message_ranges cover 99 messages")),
+                         ("ranges_past_the_top", raises(VE, "message_ranges")),
+                         ("other_layout", raises(VE, "tally")), ("valid", ok({"messages": 100}, check_value=True))]:
+        out.append(case(f"result/init_{variant}", "result_init", exp, variant=variant))
+    out.append(case("result/unpickle_overflowing_counts", "tally_state", raises(VE, "tally", "above the message count"),
+                    variant="overflow"))
     for variant, exp in [("format", raises(VE, "format")), ("short_array", raises(VE, "outcome")),
-                         ("counts_disagree", raises(VE, "tally")), ("negative", raises(TE)),
-                         ("empty_times", raises(VE, "attempt_times")), ("junk", raises(TE)),
-                         ("not_a_tuple", raises(TE))]:
+                         ("counts_disagree", raises(VE, "tally")), ("negative", raises(TE, "Tally state")),
+                         ("empty_times", raises(VE, "attempt_times")), ("junk", raises(TE, "Tally state")),
+                         ("not_a_tuple", raises(TE, "Tally state")), ("good", ok({"messages": 100}, check_value=True))]:
         out.append(case(f"result/unpickle_tally_{variant}", "tally_state", exp, variant=variant))
     # objects created without their constructor (cls.__new__(cls)): must not reach C++
-    for cls, action in [("Tally", "messages"), ("Tally", "report_json"), ("Tally", "add"),
-                        ("Scenario", "to_json"), ("Scenario", "core_run"), ("Scenario", "wrapped_run"),
+    for cls, action in [("Tally", "messages"), ("Tally", "report_json"), ("Tally", "add"), ("Tally", "radd"),
+                        ("Tally", "eq"), ("Tally", "histogram"), ("Tally", "pickle"), ("Tally", "wrapped_result"),
+                        ("Scenario", "to_json"), ("Scenario", "name"), ("Scenario", "pickle"),
+                        ("Scenario", "core_run"), ("Scenario", "core_explain"), ("Scenario", "wrapped_run"),
                         ("Scenario", "wrapped_explain")]:
-        # Undefined behaviour today (garbage sizes): short watchdog, capped address space.
-        out.append(case(f"unconstructed/{cls}.{action}", "unconstructed", raises(TE), defect="UNCONSTRUCTED_INSTANCE",
+        # Were undefined behaviour (garbage sizes): short watchdog, capped address space.
+        out.append(case(f"unconstructed/{cls}.{action}", "unconstructed", raises(TE, "not initialised"),
                         isolated=True, public=False, timeout=4, cls=cls, action=action))
     return out
 
@@ -693,7 +574,8 @@ def core_cases() -> list[dict]:
     ]:
         fn = cid.split("(")[0]
         c(cid, fn, args, kwargs, exp)
-    c("explain(index=2**63)", "explain", [S, 1, 2**63], {}, raises(VE, "index"), defect="CORE_EXPLAIN_INDEX_RANGE")
+    c("explain(index=2**63)", "explain", [S, 1, 2**63], {}, raises(VE, "index"))
+    c("explain(index=2**63-1)", "explain", [S, 1, 2**63 - 1], {}, ok())
     out.append(case("_core/tally+tally_of_other_layout", "core_tally_add", raises(VE, "different scenarios"),
                     public=False))
     out.append(case("_core/tally+3", "core_tally_add_junk", raises(TE), public=False))
@@ -734,19 +616,24 @@ def progress_cases() -> list[dict]:
 def checkpoint_cases() -> list[dict]:
     out = []
     for cid, path, exp, defect in [
-        ("/proc/x", "/proc/x", _raises((("OSError", VE), "/proc/x")), "CHECKPOINT_WRITE_ERROR_TYPE"),
-        ("directory", "$TMP/ckpt-dir", _raises((("OSError", VE), "ckpt-dir")), "CHECKPOINT_WRITE_ERROR_TYPE"),
-        ("missing_directory", "$TMP/no/such/dir/run.ckpt", _raises((("OSError", VE), "no/such/dir")),
-         "CHECKPOINT_WRITE_ERROR_TYPE"),
-        ("empty_path", "", raises(VE, "checkpoint"), "CHECKPOINT_EMPTY_PATH"),
-        ("nul_in_path", "$TMP/nul.ckpt\x00junk", raises(VE, "null"), "NUL_IN_PATH"),
-        ("int", 3, raises(TE), None),
+        ("/proc/x", "/proc/x", raises(VE, "checkpoint: /proc/x: cannot be written"), None),
+        ("directory", "$TMP/ckpt-dir", raises(VE, "checkpoint: ", "ckpt-dir: cannot be written (Is a directory)"), None),
+        ("missing_directory", "$TMP/no/such/dir/run.ckpt", raises(VE, "checkpoint: ", "no/such/dir/run.ckpt: cannot"),
+         None),
+        ("empty_path", "", raises(VE, "checkpoint: the path is empty"), None),
+        ("nul_in_path", "$TMP/nul.ckpt\x00junk", raises(VE, "checkpoint: the path contains a NUL character"), None),
+        ("int", 3, raises(TE, "checkpoint"), None),
         ("bytes_path", {"$bytes": "$TMP/bytes.ckpt"}, ok({"messages": 10}, check_value=True), None),
+        ("non_utf8_bytes_path", {"$bytes": "$TMP/caf\xe9.ckpt"}, ok({"messages": 10}, check_value=True), None),
         ("pathlib", {"$path": "$TMP/pathlib.ckpt"}, ok({"messages": 10}, check_value=True), None),
     ]:
         out.append(case(f"checkpoint/{cid}", "checkpoint_to", exp, defect=defect, path=path))
     out.append(case("checkpoint/failed_write_leaves_no_tmp_file", "checkpoint_tmp_left",
-                    ok({"left_behind": False}, check_value=True), defect="CHECKPOINT_TMP_LEFT_BEHIND"))
+                    ok({"left_behind": []}, check_value=True)))
+    # An unwritable checkpoint is refused before any simulation: a run of 10^12 messages would
+    # otherwise hang until the watchdog ends it.
+    out.append(case("checkpoint/unwritable_refused_before_simulating", "checkpoint_refused_first",
+                    raises(VE, "checkpoint: ", "cannot be written")))
     for variant, exp, defect in [
         ("garbage", raises(VE, "not a checkpoint"), None),
         ("missing", raises(VE, "cannot be opened"), None),
@@ -759,18 +646,21 @@ def checkpoint_cases() -> list[dict]:
         ("other_first_message", raises(VE, "first_message"), None),
         ("other_scenario", raises(VE, "different scenario"), None),
         ("tally_messages_negative", raises(VE, "damaged"), None),
-        ("tally_messages_string", raises(VE, "damaged"), "CHECKPOINT_DAMAGE_MESSAGE"),
+        ("tally_messages_string", raises(VE, "damaged checkpoint: tally.messages: "), None),
         ("completed_chunks_out_of_range", raises(VE, "completed_chunks"), None),
-        ("completed_chunks_junk", raises(VE, "damaged"), "CHECKPOINT_DAMAGE_MESSAGE"),
-        ("completed_chunks_empty", raises(VE, "do not match"), None),
+        ("completed_chunks_junk", raises(VE, "damaged checkpoint: completed_chunks: "), None),
+        ("completed_chunks_empty", raises(VE, "damaged checkpoint: tally.messages does not match completed_chunks"),
+         None),
         ("outcome_too_short", raises(VE, "outcome"), None),
-        ("counts_overflow", raises(VE, "damaged"), "TALLY_STATE_OVERFLOW"),
+        ("counts_overflow", raises(VE, "damaged checkpoint: tally: ", "above the message count"), None),
         ("format", raises(VE, "not a delivsim-checkpoint"), None),
-        ("no_tally", raises(VE, "tally"), "CHECKPOINT_DAMAGE_MESSAGE"),
+        ("no_tally", raises(VE, "damaged checkpoint: tally: required field is missing"), None),
         ("seed_as_string", raises(VE, "seed"), None),
         ("chunk_size", raises(VE, "chunk"), None),
-        ("int_path", raises(TE), None),
-        ("nul_in_path", raises(VE, "null"), "NUL_IN_PATH"),
+        ("int_path", raises(TE, "resume"), None),
+        ("empty_path", raises(VE, "resume: the path is empty"), None),
+        ("nul_in_path", raises(VE, "resume: the path contains a NUL character"), None),
+        ("non_utf8_path", ok({"messages": 1000, "equal": True}, check_value=True), None),
         ("good", ok({"messages": 1000, "equal": True}, check_value=True), None),
     ]:
         out.append(case(f"resume/{variant}", "resume_from", exp, defect=defect, variant=variant))
@@ -804,10 +694,13 @@ def view_cases() -> list[dict]:
         ("invalid_edit_survives_pickle_then_run", raises(VE, "retry.first_retry_s"), None),
         ("view_outlives_its_scenario", ok({"weight": 0.5, "path": "sender_classes.T"}, check_value=True), None),
         ("write_through_view_of_removed_item", _raises(detached), None),
-        ("read_through_view_of_removed_item", _raises(detached), "VIEW_DETACHED_READ"),
-        ("read_through_view_of_replaced_list", _raises(detached), "VIEW_DETACHED_READ"),
-        ("with_values_not_a_mapping", raises(TE, "changes"), "WITH_VALUES_TYPE"),
-        ("deeply_nested_value", raises(VE, "nested deeper than 64"), "DEEP_RECURSION"),
+        ("read_through_view_of_removed_item", _raises(detached), None),
+        ("read_through_view_of_replaced_list", _raises(detached), None),
+        ("to_dict_of_view_of_removed_item", _raises(detached), None),
+        ("thresholds_of_removed_policy", _raises(detached), None),
+        ("with_values_not_a_mapping", raises(TE, "changes must be a mapping"), None),
+        ("deeply_nested_value", raises(VE, "description", "nested deeper than 64"), None),
+        ("nested_64_levels_reaches_the_loader", raises(VE, "nested deeper than 64"), None),
     ]:
         out.append(case(f"scenario_view/{action}", "view_action", exp, defect=defect, action=action))
     return out
@@ -839,9 +732,10 @@ def sweep_cases() -> list[dict]:
         out.append(case(f"sweep/{cid}", "call_sweep", exp, params=params, kwargs=kwargs))
     for cid, scenarios, exp, defect in [
         ("empty", [], raises(VE, "no scenarios"), None),
-        ("str_in_list", ["r1.json"], raises(TE, "scenario"), "COMPARE_ARGUMENT_CHECK"),
-        ("int", 3, raises(TE, "scenarios"), "COMPARE_ARGUMENT_CHECK"),
-        ("None", None, raises(TE, "scenarios"), "COMPARE_ARGUMENT_CHECK"),
+        ("str_in_list", ["r1.json"], raises(TE, "scenario must be a delivsim.Scenario", "not str"), None),
+        ("int", 3, raises(TE, "scenarios", "not int"), None),
+        ("None", None, raises(TE, "scenarios", "not NoneType"), None),
+        ("str", "r1.json", raises(TE, "scenarios", "not str"), None),
         ("str_in_dict", {"a": "$r1", "b": "r1.json"}, raises(TE, "scenario"), None),
         ("duplicate_labels", ["$r1", "$r1"], raises(VE, "not unique"), None),
         ("invalid_scenario", {"a": "$r1", "b": "$r1_bad_retry"}, raises(VE, "retry.first_retry_s"), None),
@@ -1149,11 +1043,10 @@ def load_bytes_file(ctx: Ctx, data: Any) -> Any:
 
 
 @kind
-def load_non_utf8_name(ctx: Ctx) -> Any:
+def load_non_utf8_name(ctx: Ctx, as_str: bool) -> Any:
     p = os.path.join(os.fsencode(ctx.tmp), b"sc\xe9nario.json")
-    with open(p, "wb") as f:
-        f.write(ctx.r1.to_json().encode())
-    return {"name": ctx.delivsim.load_scenario(p).name}
+    _write_shared(Path(os.fsdecode(p)), ctx.r1.to_json().encode())
+    return {"name": ctx.delivsim.load_scenario(os.fsdecode(p) if as_str else p).name}
 
 
 @kind
@@ -1216,32 +1109,68 @@ def explain_agrees(ctx: Ctx, index: int) -> Any:
 
 
 @kind
-def huge_count(ctx: Ctx, messages: int) -> Any:
+def huge_count(ctx: Ctx, messages: int, first_message: int, interrupt: bool = False) -> Any:
     import resource
+    import signal
 
     # Guard the machine: a regression that allocates per chunk fails here, not in the OOM killer.
     resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, resource.RLIM_INFINITY))
+    d = ctx.delivsim
+    seen: list[int] = []
+    stopped_at: list[float] = []
 
     def stop(done: int, total: int) -> None:
-        raise StopRun(f"started: {done}/{total}")
+        seen.append(done)
+        if done > 0 and not stopped_at and not interrupt:
+            stopped_at.append(time.monotonic())
+            raise StopRun(f"started: {done}/{total}")
 
-    ctx.delivsim.run(ctx.r1, messages=messages, seed=1, threads=2, progress=stop)
-    return "the run of a huge count ended?"
+    if interrupt:  # Ctrl-C while the run is in C++: its signal check raises KeyboardInterrupt
+        import threading
+
+        def ctrl_c() -> None:
+            stopped_at.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Timer(0.5, ctrl_c).start()
+    try:
+        d.run(ctx.r1, messages=messages, seed=1, threads=2, first_message=first_message, progress=stop)
+    except (StopRun, KeyboardInterrupt):
+        pass
+    else:
+        return "the run of a huge count ended?"
+    fast = bool(stopped_at) and time.monotonic() - stopped_at[0] < 5
+    return {"started": bool(seen) and seen[-1] > 0, "stopped_fast": fast,
+            "then_runs": d.run(ctx.r1, messages=1000, seed=1, threads=2).messages == 1000}
+
+
+def _status(field: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
 
 @kind
-def thread_exhaustion(ctx: Ctx) -> Any:
+def thread_exhaustion(ctx: Ctx, variant: str) -> Any:
     import resource
 
     d = ctx.delivsim
     n = 32 * 65536  # 32 chunks, so that 32 threads are wanted
     one = d.run(ctx.r1, messages=n, seed=4, threads=1)
-    with open("/proc/self/status") as f:
-        vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize"))
+    kw: dict[str, Any] = {"progress": lambda done, total: None} if variant == "progress" else {
+        "checkpoint": Path(ctx.tmp) / f"exhaustion-{os.getpid()}.ckpt"}
+    threads_before = _status("Threads")
     # Room for a few thread stacks (8 MiB each, plus malloc arenas), not for 32.
-    resource.setrlimit(resource.RLIMIT_AS, (vm + 64 * 2**20, resource.RLIM_INFINITY))
-    many = d.run(ctx.r1, messages=n, seed=4, threads=32)
-    return {"equal": many == one}
+    resource.setrlimit(resource.RLIMIT_AS, (_status("VmSize") * 1024 + 64 * 2**20, resource.RLIM_INFINITY))
+    try:
+        many = d.run(ctx.r1, messages=n, seed=4, threads=32, **kw)
+        return {"equal": many == one, "stopped_cleanly": True}
+    except RuntimeError as e:
+        if not re.match(r"threads: could not start thread \d+ of 32 \(", str(e)):
+            raise
+    # Stopped: the threads it had started are joined, and a run that fits still works.
+    joined = _status("Threads") == threads_before
+    again = d.run(ctx.r1, messages=n, seed=4, threads=2, **kw)
+    return {"equal": again == one, "stopped_cleanly": joined}
 
 
 @kind
@@ -1351,11 +1280,21 @@ def zero_messages_result(ctx: Ctx) -> Any:
 
 @kind
 def result_init(ctx: Ctx, variant: str) -> Any:
-    if variant == "none":
-        ctx.delivsim.Result(None, 1, ((0, 1),), None)
-    else:
-        ctx.delivsim.Result(ctx.r1, 1, ((0, 1),), "junk")
-    return "constructed"
+    d = ctx.delivsim
+    tally = ctx.run()._tally  # messages [0, 100)
+    args: list[Any] = {
+        "none": [None, 1, ((0, 1),), None],
+        "junk_tally": [ctx.r1, 1, ((0, 1),), "junk"],
+        "bool_seed": [ctx.r1, True, ((0, 100),), tally],
+        "negative_seed": [ctx.r1, -1, ((0, 100),), tally],
+        "ranges_not_pairs": [ctx.r1, 1, (0, 100), tally],
+        "ranges_overlap": [ctx.r1, 1, ((0, 60), (50, 90)), tally],
+        "ranges_miscount": [ctx.r1, 1, ((0, 99),), tally],
+        "ranges_past_the_top": [ctx.r1, 1, ((2**63 - 50, 2**63 + 50),), tally],
+        "other_layout": [ctx.other("other_layout"), 1, ((0, 100),), tally],
+        "valid": [ctx.r1, 1, ((0, 40), (40, 100)), tally],
+    }[variant]
+    return {"messages": d.Result(*args).messages}
 
 
 def wrap_counts(arrays: list[list[int]], attempts: int) -> None:
@@ -1376,7 +1315,7 @@ def wrap_counts(arrays: list[list[int]], attempts: int) -> None:
 def tally_state(ctx: Ctx, variant: str) -> Any:
     d = ctx.delivsim
     r = ctx.run()
-    st = r._tally.__getstate__()
+    rebuild, (st,) = r._tally.__reduce__()  # what pickling stores, and the function unpickling calls
     if variant == "overflow":
         arrays = [list(a) for a in st[5:]]
         wrap_counts(arrays, len(st[3]))
@@ -1395,9 +1334,10 @@ def tally_state(ctx: Ctx, variant: str) -> Any:
         st = ("x",) * len(st)
     elif variant == "not_a_tuple":
         st = "state"
-    tally = d._core.Tally.__new__(d._core.Tally)  # what unpickling does
-    tally.__setstate__(st)
+    tally = rebuild(st)
     res = d.Result(ctx.r1, 1, ((0, tally.messages),), tally)
+    if variant == "good":
+        return {"messages": res.messages}
     return {"messages": res.messages, "outcomes": res.outcomes, "frame": list(res.to_frame().shape)}
 
 
@@ -1414,10 +1354,26 @@ def unconstructed(ctx: Ctx, cls: str, action: str) -> Any:
         return obj.report_json("x", 1)[:100]
     if action == "add":
         return (obj + ctx.run()._tally).messages
+    if action == "radd":
+        return (ctx.run()._tally + obj).messages
+    if action == "eq":
+        return ctx.run()._tally == obj
+    if action == "histogram":
+        return len(obj.acceptance_histogram())
+    if action == "pickle":
+        import pickle
+
+        return len(pickle.dumps(obj))
+    if action == "wrapped_result":
+        return d.Result(ctx.r1, 1, ((0, 1),), obj).messages
     if action == "to_json":
         return obj.to_json()[:100]
+    if action == "name":
+        return obj.name
     if action == "core_run":
         return core.run(obj, 10, 1, 1).messages
+    if action == "core_explain":
+        return core.explain(obj, 1, 1)[:100]
     if action == "wrapped_run":
         return d.run(d.Scenario(obj), messages=10, threads=1).messages
     if action == "wrapped_explain":
@@ -1520,6 +1476,22 @@ def view_action(ctx: Ctx, action: str) -> Any:
         v = c.sender_classes["T"]
         c.sender_classes = []
         return v.weight
+    elif action == "to_dict_of_view_of_removed_item":
+        v = c.sender_classes["T"]
+        del c.sender_classes["T"]
+        return v.to_dict()
+    elif action == "thresholds_of_removed_policy":
+        t = c.recipient_profiles["G"].content.thresholds
+        c.recipient_profiles["G"].policies = []
+        return dict(t)
+    elif action == "nested_64_levels_reaches_the_loader":
+        # 64 levels in the value pass plain() (its limit); with the document's root that is 65,
+        # one more than the loader allows: its ValueError names the path.
+        deep = 1
+        for _ in range(64):
+            deep = [deep]
+        c.set("description", deep)
+        c.validate()
     elif action == "with_values_not_a_mapping":
         c.with_values(3)
     elif action == "deeply_nested_value":
@@ -1638,9 +1610,17 @@ def checkpoint_tmp_left(ctx: Ctx) -> Any:
     target.mkdir(exist_ok=True)
     try:
         ctx.delivsim.run(ctx.r1, messages=10, seed=1, threads=1, checkpoint=target)
-    except Exception:
+    except ValueError:
         pass
-    return {"left_behind": Path(str(target) + ".tmp").exists()}
+    # The temporary file is <path>.tmp.<pid>.<n>: none may be left beside the target.
+    return {"left_behind": sorted(p.name for p in target.parent.glob(target.name + ".tmp*"))}
+
+
+@kind
+def checkpoint_refused_first(ctx: Ctx) -> Any:
+    target = Path(ctx.tmp) / "no" / "such" / "dir" / "huge.ckpt"
+    r = ctx.delivsim.run(ctx.r1, messages=10**12, seed=1, threads=2, checkpoint=target)
+    return {"messages": r.messages}
 
 
 @kind
@@ -1708,6 +1688,12 @@ def resume_from(ctx: Ctx, variant: str) -> Any:
         edited(lambda j: j.__setitem__("chunk", 2**64 - 1))
     elif variant == "int_path":
         target = 3
+    elif variant == "empty_path":
+        target = ""
+    elif variant == "non_utf8_path":
+        # a file name that is not UTF-8, given as the surrogate-escaped str os.fsdecode makes
+        target = os.fsdecode(os.path.join(os.fsencode(base), b"caf\xe9.ckpt"))
+        Path(target).write_bytes(good.read_bytes())
     elif variant == "nul_in_path":
         target = str(good) + "\x00junk"  # must not silently resume from `good`
     elif variant == "good":

@@ -100,8 +100,9 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
     }
     try {
         const Field root(j, "");
-        root.expect_object();
-        if (!root.has("format") || !root["format"].raw().is_string() || root["format"].string() != checkpoint_format)
+        // Not an object (a JSON list, a number...) or without our format tag: not a checkpoint at all.
+        if (!j.is_object() || !root.has("format") || !root["format"].raw().is_string() ||
+            root["format"].string() != checkpoint_format)
             throw CheckpointError(path + ": is not a " + std::string(checkpoint_format) + " file");
         root.allow_keys({"format", "scenario", "seed", "messages", "first_message", "chunk", "completed_chunks", "tally"});
         auto refuse = [&](const std::string& what, std::uint64_t theirs, std::uint64_t ours) {

@@ -191,10 +191,11 @@ Tally run(const Scenario& s, const RunOptions& o) {
     const unsigned nthreads = static_cast<unsigned>(std::min<std::uint64_t>(o.threads, std::max<std::uint64_t>(todo, 1)));
     // Starts a pool thread; if the system refuses one, the run stops cleanly and says so.
     std::vector<std::thread> pool;
+    pool.reserve(nthreads);  // so that starting a thread cannot fail on growing the vector
     auto start = [&](auto&& body) {
         try {
             pool.emplace_back(body);
-        } catch (const std::system_error& e) {
+        } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for the thread's state
             std::lock_guard lock(mu);
             if (!error)
                 error = std::make_exception_ptr(std::runtime_error(
