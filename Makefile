@@ -9,7 +9,7 @@ PYTHON ?= /usr/bin/python3
 JOBS   ?= $(shell nproc)
 MESSAGES ?= 1000000
 
-.PHONY: run test deps build venv bench clean
+.PHONY: run test deps build venv bench clean sanitize
 
 deps:
 	@scripts/bootstrap.sh
@@ -31,6 +31,11 @@ run: build
 test: build venv
 	cd $(BUILD) && ctest --output-on-failure
 	DELIVSIM_CLI=$(abspath $(BUILD))/delivsim $(VENV)/bin/python -m pytest tests/python -q
+	scripts/sanitize_and_fuzz.sh
+
+# Only the sanitizer and fuzz runs (FUZZ_SECONDS=60 per target by default).
+sanitize: deps
+	scripts/sanitize_and_fuzz.sh
 
 bench: build
 	$(BUILD)/benchmarks/delivsim_bench

@@ -25,7 +25,7 @@ struct Pipeline {
     Verdict evaluate(const Message& m, Session& s, MessageRng& rng, const Attempt& a) const {
         Verdict v;
         // Short-circuits at the first policy with an objection.
-        std::apply([&](const auto&... p) { ((v = p.evaluate(m, s, rng, a), v.action == Action::proceed) && ...); },
+        std::apply([&](const auto&... p) { (void)((v = p.evaluate(m, s, rng, a), v.action == Action::proceed) && ...); },
                    policies);
         return v;
     }
@@ -92,7 +92,7 @@ private:
     static Verdict dispatch(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng, const Attempt& a,
                             std::index_sequence<I...>) {
         Verdict v;
-        ((p.index() == I ? (v = std::get_if<I>(&p)->evaluate(m, s, rng, a), true) : false) || ...);
+        (void)((p.index() == I ? (v = std::get_if<I>(&p)->evaluate(m, s, rng, a), true) : false) || ...);
         return v;
     }
 
