@@ -54,6 +54,15 @@ done
 
 # --- build -----------------------------------------------------------------------------------
 say "configure and build $BUILD (clang, ASan + UBSan)"
+# A tree configured with another compiler is started afresh: CMake would drop the cache and
+# re-run without this script's -D options.
+stamp=$BUILD/.sanitize_and_fuzz-cxx
+case "$(realpath -m "$BUILD")" in "$ROOT" | / | "$HOME") die "BUILD_ASAN=$BUILD: not a build tree of its own" ;; esac
+if [ -f "$BUILD/CMakeCache.txt" ] && [ "$(cat "$stamp" 2>/dev/null)" != "$CLANGXX" ]; then
+  echo "$BUILD was configured with another compiler: starting it afresh"
+  rm -rf "$BUILD"
+fi
+mkdir -p "$BUILD" && echo "$CLANGXX" >"$stamp"
 cmake -S . -B "$BUILD" \
   -DCMAKE_CXX_COMPILER="$CLANGXX" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="$SAN_FLAGS" \
   -DDELIVSIM_BUILD_TESTS=ON -DDELIVSIM_BUILD_FUZZERS=ON -DDELIVSIM_BUILD_CLI=OFF \
