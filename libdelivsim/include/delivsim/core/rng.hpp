@@ -18,6 +18,8 @@ enum class Stream : std::uint32_t {
     message = 1,              // per-message draws, slots in MessageDraw
     mx_routing = 3,           // per attempt: host order and host up/down (see MxRouting)
     mailbox_quota_retry = 4,  // draw = attempt index: is the mailbox still full?
+    dns_timeout = 5,          // draw = DNS query ordinal (+ offset per check): random timeouts
+                              // of zone-based authentication (sender/authentication.hpp)
     user_policy = 64,         // first stream free for policies added outside the library
 };
 
@@ -38,6 +40,9 @@ enum MessageDraw : std::uint32_t {
     draw_dead_destination = 10,
     draw_attachment_scan = 11,
     draw_address_error_kind = 12,
+    draw_auth_ip = 13,         // zone-based authentication: which sending IP
+    draw_auth_forwarded = 14,  // zone-based authentication: through the forwarder?
+    draw_dmarc_pct = 15,       // zone-based authentication: DMARC pct= sampling
 };
 
 // Draws of one message. Philox4x64-10 turns the 256-bit counter

@@ -61,6 +61,42 @@ inline const ContentFilter* content_filter_of(const PolicyChain& chain) {
         if (auto* cf = std::get_if<ContentFilter>(&p)) return cf;
     return nullptr;
 }
+// What zone-based authentication (sender/authentication.hpp) evaluated for this message: the
+// same draws as the run, with SPF's term-by-term trace.
+inline json authentication_json(const Authentication& a, std::uint64_t seed, std::uint64_t index) {
+    MessageRng rng(seed, index);
+    const AuthEvaluation e = a.explain(rng);
+    auto opt_str = [](const std::string& x) { return x.empty() ? json(nullptr) : json(x); };
+    json spf = {{"result", auth::name_of(e.spf.result)},
+                {"domain", a.mail_from_domain},
+                {"mechanism", opt_str(e.spf.mechanism)},
+                {"record_domain", opt_str(e.spf.domain)},
+                {"problem", opt_str(e.spf.problem)},
+                {"explanation", opt_str(e.spf.explanation)},
+                {"dns_terms", e.spf.dns_terms},
+                {"queries", e.spf.queries},
+                {"random_timeout", e.spf.random_timeout},
+                {"terms", e.spf.trace}};
+    json dkim = {{"result", auth::name_of(e.dkim.result)},
+                 {"domain", opt_str(e.dkim.domain)},
+                 {"selector", opt_str(e.dkim.selector)},
+                 {"problem", opt_str(e.dkim.problem)}};
+    const auto& d = e.dmarc;
+    json dmarc = {{"result", auth::name_of(d.result)},
+                  {"from_domain", d.from_domain},
+                  {"record_domain", opt_str(d.record_domain)},
+                  {"record", d.record_domain.empty() ? json(nullptr) : json("_dmarc." + d.record_domain)},
+                  {"policy", d.policy ? json(auth::name_of(*d.policy)) : json(nullptr)},
+                  {"policy_tag", opt_str(d.policy_tag)},
+                  {"pct", d.pct},
+                  {"sampled", d.sampled},
+                  {"alignment", {{"spf", d.spf_aligned}, {"dkim", d.dkim_aligned},
+                                 {"aspf", auth::name_of(d.aspf)}, {"adkim", auth::name_of(d.adkim)}}},
+                  {"disposition", auth::name_of(d.disposition)},
+                  {"problem", opt_str(d.problem)}};
+    return {{"ip", e.ip}, {"forwarded", e.forwarded}, {"spf", spf}, {"dkim", dkim}, {"dmarc", dmarc},
+            {"message_result", dmarc_result_names[static_cast<std::size_t>(d.message_result())]}};
+}
 inline json status_json(Status st) {
     return {{"reply", info(st).reply}, {"enhanced", info(st).enhanced}, {"text", info(st).text}};
 }
@@ -80,6 +116,7 @@ inline json Explanation::to_json(const Scenario& s) const {
     j["size_bytes"] = m.size_bytes;
     j["has_attachment"] = m.has_attachment;
     j["dmarc"] = dmarc_result_names[static_cast<std::size_t>(m.dmarc)];
+    if (const auto& a = s.classes[m.sender_class].authentication) j["authentication"] = detail::authentication_json(*a, seed, m.index);
     j["content_score"] = m.content_score;
     const ContentFilter* cf = detail::content_filter_of(prof.policies);
     j["content_score_at_receiver"] = cf ? json(cf->score(m)) : json(nullptr);
@@ -122,6 +159,25 @@ inline std::string Explanation::to_text(const Scenario& s) const {
     o << "  DMARC: " << j["dmarc"].get<std::string>() << ", content score " << j["content_score"];
     if (!j["content_score_at_receiver"].is_null()) o << " (at receiver " << j["content_score_at_receiver"] << ")";
     o << "\n";
+    if (j.contains("authentication")) {
+        const auto& a = j["authentication"];
+        o << "  SPF " << a["spf"]["result"].get<std::string>() << " for " << a["spf"]["domain"].get<std::string>()
+          << " from " << a["ip"].get<std::string>() << (a["forwarded"].get<bool>() ? " (forwarded)" : "");
+        if (!a["spf"]["mechanism"].is_null()) o << " by " << a["spf"]["mechanism"].get<std::string>();
+        if (!a["spf"]["problem"].is_null()) o << " (" << a["spf"]["problem"].get<std::string>() << ")";
+        o << "\n";
+        for (const auto& t : a["spf"]["terms"]) o << "    " << t.get<std::string>() << "\n";
+        o << "  DKIM " << a["dkim"]["result"].get<std::string>();
+        if (!a["dkim"]["problem"].is_null()) o << " (" << a["dkim"]["problem"].get<std::string>() << ")";
+        const auto& d = a["dmarc"];
+        o << "; DMARC " << d["result"].get<std::string>() << ", record "
+          << (d["record"].is_null() ? std::string("none") : d["record"].get<std::string>());
+        if (!d["policy"].is_null()) o << " (" << d["policy_tag"].get<std::string>() << "=" << d["policy"].get<std::string>() << ", pct=" << d["pct"] << ")";
+        o << ", aligned: SPF " << (d["alignment"]["spf"].get<bool>() ? "yes" : "no") << " (aspf="
+          << d["alignment"]["aspf"].get<std::string>() << "), DKIM " << (d["alignment"]["dkim"].get<bool>() ? "yes" : "no")
+          << " (adkim=" << d["alignment"]["adkim"].get<std::string>() << "), disposition "
+          << d["disposition"].get<std::string>() << "\n";
+    }
     if (j["attempts"].empty()) o << "  no SMTP session (decided before any attempt)\n";
     for (const auto& a : j["attempts"]) {
         o << "  attempt " << a["attempt"] << " at t=" << a["time_s"] << " s: ";

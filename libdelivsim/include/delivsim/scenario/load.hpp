@@ -21,8 +21,19 @@ inline Scenario parse_scenario(const json& doc) {
     if (root["format"].string() != scenario_format)
         root["format"].fail("'" + root["format"].string() + "' is not a supported format (expected '" +
                             std::string(scenario_format) + "')");
-    root.allow_keys({"format", "name", "description", "retry", "sender_classes", "recipient_profiles"});
+    root.allow_keys({"format", "name", "description", "retry", "dns", "sender_classes", "recipient_profiles"});
     Scenario s;
+    // The simulated DNS that zone-based sender authentication evaluates (dns/zone.hpp format);
+    // its errors are re-rooted at "dns".
+    if (root.has("dns")) {
+        root["dns"].expect_object();
+        try {
+            s.dns = std::make_shared<const dns::Zone>(dns::parse_zone(doc["dns"]));
+        } catch (const ScenarioError& e) {
+            throw ScenarioError(e.path().empty() ? "dns" : e.path()[0] == '[' ? "dns" + e.path() : "dns." + e.path(),
+                                e.rule());
+        }
+    }
     s.name = root["name"].name();
     if (root.has("description")) s.description = root["description"].string();
     s.retry = RetrySchedule::parse(root["retry"]);
@@ -36,7 +47,7 @@ inline Scenario parse_scenario(const json& doc) {
     std::set<std::string> seen;
     std::vector<std::pair<Field, double>> cw;
     for (const Field& c : root["sender_classes"].items()) {
-        s.classes.push_back(SenderClass::parse(c));
+        s.classes.push_back(SenderClass::parse(c, s.dns));
         unique_name(seen, c["name"]);
         cw.emplace_back(c["weight"], s.classes.back().weight);
     }

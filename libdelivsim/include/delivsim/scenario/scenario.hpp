@@ -8,6 +8,7 @@
 #include <delivsim/routing/retry_schedule.hpp>
 #include <delivsim/sender/sender_class.hpp>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct BasicScenario {
     std::vector<double> class_cdf;
     std::vector<BasicProfile<Chain>> profiles;
     std::vector<double> profile_cdf;
+    std::shared_ptr<const dns::Zone> dns;  // the "dns" zone, for zone-based sender authentication
 
     std::vector<std::string> class_names() const {
         std::vector<std::string> n;

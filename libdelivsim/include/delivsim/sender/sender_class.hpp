@@ -5,6 +5,7 @@
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/rng.hpp>
 #include <delivsim/scenario/field.hpp>
+#include <delivsim/sender/authentication.hpp>
 
 #include <algorithm>
 #include <string>
@@ -58,6 +59,8 @@ struct SenderClass {
     std::vector<double> size_cdf;
     std::array<double, dmarc_result_count> dmarc_cdf{1, 1, 1, 1};
     int dmarc_certain = 0;
+    // Zone-based authentication (sender/authentication.hpp), instead of dmarc_cdf when set.
+    std::shared_ptr<const Authentication> authentication;
     double score_mean = 0, score_sd = 0;
     // Attachment: carried with `attachment_probability` by messages of at least that size.
     std::uint64_t attachment_min_bytes = 0;
@@ -72,8 +75,11 @@ struct SenderClass {
         m.ip_listed = ip_listed > 0 && rng.bernoulli(Stream::message, draw_ip_listed, ip_listed);
         m.size_bytes = sizes.size() == 1 ? sizes[0].bytes
                                          : sizes[pick(size_cdf, rng.uniform(Stream::message, draw_size))].bytes;
-        m.dmarc = static_cast<DmarcResult>(dmarc_certain >= 0 ? static_cast<std::uint32_t>(dmarc_certain)
-                                                              : pick(dmarc_cdf, rng.uniform(Stream::message, draw_dmarc)));
+        if (authentication)
+            m.dmarc = authentication->draw(rng);
+        else
+            m.dmarc = static_cast<DmarcResult>(dmarc_certain >= 0 ? static_cast<std::uint32_t>(dmarc_certain)
+                                                                  : pick(dmarc_cdf, rng.uniform(Stream::message, draw_dmarc)));
         m.content_score = score_sd > 0
                               ? score_mean + score_sd * normal_quantile(rng.uniform(Stream::message, draw_content_score))
                               : score_mean;
@@ -81,9 +87,10 @@ struct SenderClass {
                            rng.bernoulli(Stream::message, draw_attachment, attachment_probability);
     }
 
-    static SenderClass parse(const Field& f) {
+    // `zone`: the scenario's top-level "dns" zone, if it has one ("authentication" needs it).
+    static SenderClass parse(const Field& f, const std::shared_ptr<const dns::Zone>& zone = nullptr) {
         f.allow_keys({"name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
-                      "dmarc", "content_score", "attachment"});
+                      "dmarc", "authentication", "content_score", "attachment"});
         SenderClass c;
         c.name = f["name"].name();
         if (f.has("description")) c.description = f["description"].string();
@@ -113,16 +120,27 @@ struct SenderClass {
         }
         c.size_cdf = mixture_cdf(f["size_bytes"], sw);
 
-        const Field dm = f["dmarc"];
-        dm.allow_keys({"pass", "none", "fail_reject", "fail_quarantine"});
-        std::vector<std::pair<Field, double>> dw;
-        for (auto k : dmarc_result_names) {
-            const Field x = dm.has(k) ? dm[k] : dm.child(k);
-            dw.emplace_back(x, dm.has(k) ? x.probability() : 0.0);
+        if (f.has("dmarc") == f.has("authentication"))
+            f.child(f.has("dmarc") ? "authentication" : "dmarc")
+                .fail(f.has("dmarc") ? "a class gives either \"dmarc\" (result probabilities) or \"authentication\" (its DNS "
+                                       "setup), not both"
+                                     : "required field is missing (or give \"authentication\")");
+        if (f.has("authentication")) {
+            c.authentication = Authentication::parse(f["authentication"], zone);
+            c.dmarc_certain = -1;
         }
-        const auto dcdf = mixture_cdf(dm, dw);
-        std::copy(dcdf.begin(), dcdf.end(), c.dmarc_cdf.begin());
-        c.dmarc_certain = certain_component(c.dmarc_cdf);
+        if (f.has("dmarc")) {
+            const Field dm = f["dmarc"];
+            dm.allow_keys({"pass", "none", "fail_reject", "fail_quarantine"});
+            std::vector<std::pair<Field, double>> dw;
+            for (auto k : dmarc_result_names) {
+                const Field x = dm.has(k) ? dm[k] : dm.child(k);
+                dw.emplace_back(x, dm.has(k) ? x.probability() : 0.0);
+            }
+            const auto dcdf = mixture_cdf(dm, dw);
+            std::copy(dcdf.begin(), dcdf.end(), c.dmarc_cdf.begin());
+            c.dmarc_certain = certain_component(c.dmarc_cdf);
+        }
 
         const Field cs = f["content_score"];
         cs.allow_keys({"mean", "sd"});
