@@ -6,8 +6,9 @@
 #     of tests/fuzz/ (nothing else: no CLI, benchmarks or Python extension);
 #  2. runs the whole unit-test suite under ASan (with leak detection) and UBSan;
 #  3. replays every saved finding, tests/fuzz/regressions/<target>/*, as a plain input;
-#  4. fuzzes each target for FUZZ_SECONDS (default 60) from the committed seed corpus
-#     tests/fuzz/corpus/<target>/ (read only: new inputs go to a temporary working corpus).
+#  4. fuzzes each target (fuzz_scenario_text, fuzz_scenario_structure, fuzz_spf) for
+#     FUZZ_SECONDS (default 60) from its committed seed corpus tests/fuzz/corpus/<target>/
+#     (corpus/spf/ for fuzz_spf; read only: new inputs go to a temporary working corpus).
 #
 # Any sanitizer report, crash, uncaught exception, hang (> 10 s on one input), out-of-memory
 # (> 2048 MB) or failed unit test fails the script (exit 1); the reproducer of a fuzz finding
@@ -28,7 +29,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 JOBS=${JOBS:-$(nproc)}
 CLANGXX=${CLANGXX:-clang++}
 FUZZ_PARALLEL=${FUZZ_PARALLEL:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
-TARGETS=(fuzz_scenario_text fuzz_scenario_structure)
+TARGETS=(fuzz_scenario_text fuzz_scenario_structure fuzz_spf)
 LIBFUZZER_LIMITS=(-timeout=10 -rss_limit_mb=2048 -max_len=65536)
 
 SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
@@ -97,11 +98,17 @@ for t in "${TARGETS[@]}"; do
 done
 
 # --- fuzzing ---------------------------------------------------------------------------------
+corpus_of() {  # the committed seed corpus of a target
+  case $1 in fuzz_spf) echo tests/fuzz/corpus/spf ;; *) echo "tests/fuzz/corpus/$1" ;; esac
+}
 fuzz_one() {  # target work_dir artifact_dir log
   local t=$1 work=$2 art=$3 log=$4 extra=()
-  [ "$t" = fuzz_scenario_text ] && extra+=(-dict=tests/fuzz/scenario.dict)
+  case $t in
+    fuzz_scenario_text) extra+=(-dict=tests/fuzz/scenario.dict) ;;
+    fuzz_spf) extra+=(-dict=tests/fuzz/spf.dict) ;;
+  esac
   "$BUILD/tests/fuzz/$t" -max_total_time="$FUZZ_SECONDS" "${LIBFUZZER_LIMITS[@]}" -print_final_stats=1 \
-    -artifact_prefix="$art/" "${extra[@]}" "$work" tests/fuzz/corpus/"$t" >"$log" 2>&1
+    -artifact_prefix="$art/" "${extra[@]}" "$work" "$(corpus_of "$t")" >"$log" 2>&1
 }
 
 if [ "$FUZZ_SECONDS" -gt 0 ]; then
