@@ -42,10 +42,16 @@ if TYPE_CHECKING:
 
 #: The keys of each kind of object, in the schema's order (documents are kept in this order).
 KEYS: dict[str, tuple[str, ...]] = {
-    "scenario": ("format", "name", "description", "retry", "sender_classes", "recipient_profiles"),
+    "scenario": ("format", "name", "description", "retry", "dns", "sender_classes", "recipient_profiles"),
+    "dns": ("records", "timeouts", "servfail", "timeout_probability"),
+    "dns_record": ("name", "type", "value"),
+    "dns_failure": ("name", "type"),
     "retry": ("first_retry_s", "backoff_factor", "max_backoff_s", "lifetime_s"),
     "sender_class": ("name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
-                     "dmarc", "content_score", "attachment"),
+                     "dmarc", "authentication", "content_score", "attachment"),
+    "authentication": ("from_domain", "mail_from_domain", "helo", "ips", "dkim", "forwarded"),
+    "dkim_signing": ("domain", "selector", "key", "key_bits"),
+    "forwarding": ("probability", "hop", "ip"),
     "address_error": ("probability", "kinds"),
     "address_error_kinds": ("nxdomain", "unknown_user", "typosquat"),
     "size": ("bytes", "weight"),
@@ -80,6 +86,13 @@ POLICY_PHASES: dict[str, int] = {
 # (kind of the parent object, key) -> kind of the child. A list child is "list:<item kind>".
 _CHILD: dict[tuple[str, str], str] = {
     ("scenario", "retry"): "retry",
+    ("scenario", "dns"): "dns",
+    ("dns", "records"): "list:dns_record",
+    ("dns", "timeouts"): "list:dns_failure",
+    ("dns", "servfail"): "list:dns_failure",
+    ("sender_class", "authentication"): "authentication",
+    ("authentication", "dkim"): "dkim_signing",
+    ("authentication", "forwarded"): "forwarding",
     ("scenario", "sender_classes"): "list:sender_class",
     ("scenario", "recipient_profiles"): "list:recipient_profile",
     ("sender_class", "address_error"): "address_error",
