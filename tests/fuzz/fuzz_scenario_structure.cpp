@@ -69,9 +69,13 @@ void collect(json& node, json* parent, const std::string& key, std::size_t index
 
 std::string word(FuzzedDataProvider& f) { return f.PickValueInArray(words); }
 
+// Half the time raw bytes, which need not be UTF-8: the JSON API (parse_scenario(json)) can
+// be handed such strings; the text the other half goes through is dumped with U+FFFD for them.
 std::string random_string(FuzzedDataProvider& f) {
+    const bool raw = f.ConsumeBool();
     std::string s = f.ConsumeRandomLengthString(48);
-    for (char& c : s) c = static_cast<char>(static_cast<unsigned char>(c) & 0x7f);  // valid UTF-8 for dump()
+    if (!raw)
+        for (char& c : s) c = static_cast<char>(static_cast<unsigned char>(c) & 0x7f);
     return s;
 }
 
@@ -220,12 +224,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::optional<delivsim::Scenario> direct;
     try {
         direct = delivsim::parse_scenario(doc);
-    } catch (const delivsim::ScenarioError&) {
+    } catch (const delivsim::ScenarioError& e) {
+        const std::string msg = e.what();
+        delivsim::fuzz::check(
+            !msg.empty() && msg.find('\n') == std::string::npos && delivsim::fuzz::valid_utf8(msg),
+            "parse_scenario(json): ScenarioError message is not one line of valid UTF-8");
     } catch (const std::exception& e) {
         delivsim::fuzz::finding(std::string("parse_scenario(json) threw ") + typeid(e).name() +
                                 " (not ScenarioError): " + e.what());
     }
-    const std::optional<delivsim::Scenario> s = delivsim::fuzz::parse_text(doc.dump());
+    const std::optional<delivsim::Scenario> s =
+        delivsim::fuzz::parse_text(doc.dump(-1, ' ', false, json::error_handler_t::replace));
     if (s && direct)
         delivsim::fuzz::check(direct->attempt_times == s->attempt_times && direct->class_cdf == s->class_cdf &&
                                   direct->profile_cdf == s->profile_cdf,
