@@ -88,7 +88,7 @@ public:
     std::string shown() const {
         if (value_->is_array()) return value_->empty() ? "[]" : "[...]";
         if (value_->is_object()) return value_->empty() ? "{}" : "{...}";
-        std::string s = value_->dump();
+        std::string s = value_->dump(-1, ' ', false, json::error_handler_t::replace);  // never throws: bad UTF-8 -> U+FFFD
         if (s.size() <= 40) return s;
         std::size_t cut = 37;
         while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // keep UTF-8 whole
