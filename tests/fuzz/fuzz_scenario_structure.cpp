@@ -1,6 +1,8 @@
-// Fuzz target: the reference scenario R1, mutated along its JSON structure.
+// Fuzz target: the reference scenario R1 (or, for an odd run seed, the example
+// examples/scenarios/misconfigured_sender.json with its "dns" zone and sender authentication),
+// mutated along its JSON structure.
 // Random bytes rarely get past the JSON syntax and the first few required fields; this target
-// starts from R1 (a valid scenario) and lets the fuzzer's input choose a few edits at JSON
+// starts from a valid scenario and lets the fuzzer's input choose a few edits at JSON
 // paths of R1 (FuzzedDataProvider): set a value to an interesting number, string, array or
 // object; nudge a number; delete, add or rename a key; duplicate array elements (more sender
 // classes, profiles, MX hosts, policies, actions) with unique names and weights that still sum
@@ -11,6 +13,8 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cmath>
+#include <fstream>
+#include <sstream>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -34,7 +38,14 @@ constexpr const char* words[] = {
     "by_class", "delete", "move", ".", "T", "N", "P", "S", "G", "C", "H", "delivsim-scenario/1",
     "delivsim-scenario/2", "", "mx1.g.example", "T/N", "a\nb", "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9",
-    "\xe2\x80\xa8", "\xe6\x97\xa5\xe6\x9c\xac", "\x7f", "0123456789012345678901234567890123456789012345"};
+    "\xe2\x80\xa8", "\xe6\x97\xa5\xe6\x9c\xac", "\x7f", "0123456789012345678901234567890123456789012345",
+    // the "dns" zone and a sender class's "authentication"
+    "dns", "records", "timeouts", "servfail", "timeout_probability", "value", "A", "AAAA", "MX", "TXT", "SPF",
+    "PTR", "CNAME", "authentication", "from_domain", "mail_from_domain", "helo", "ips", "dkim", "domain",
+    "selector", "key", "key_bits", "forwarded", "hop", "ip", "relay", "forwarder", "mailing_list", "shop.example",
+    "esp.example", "192.0.2.10", "2001:db8::1", "::ffff:192.0.2.1", "256.1.1.1", "v=spf1 -all",
+    "v=spf1 include:esp.example redirect=shop.example", "v=spf1 mx a:%{d} ptr exists:%{i}.%{l}._spf.%{d} ~all",
+    "v=DMARC1; p=reject; pct=50", "v=DMARC1; p=quarantine; sp=none; adkim=s; aspf=s", "v=DKIM1; k=rsa; p=MIGf"};
 
 constexpr double interesting_doubles[] = {
     0.0, -0.0, 1.0, -1.0, 0.5, 2.0, 1e-9, 1.0 - 1e-10, 1.0 + 1e-10, 1.0 + 2e-9, 1e-300, 5e-324, 1e308,
@@ -206,13 +217,24 @@ void edit(FuzzedDataProvider& f, json& doc, std::vector<Slot>& slots) {
     (void)doc;
 }
 
+// The second base: a scenario with a "dns" zone and sender authentication (SPF, DKIM, DMARC).
+json read_example(const char* name) {
+    const std::string path = std::string(DELIVSIM_SOURCE_DIR) + "/examples/scenarios/" + name;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) delivsim::fuzz::finding("cannot read the base scenario " + path);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return json::parse(text.str());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static const json r1 = json::parse(delivsim::default_scenario_json);
+    static const json authenticated = read_example("misconfigured_sender.json");
     FuzzedDataProvider f(data, size);
     const auto seed = f.ConsumeIntegral<std::uint64_t>();
-    json doc = r1;
+    json doc = seed & 1 ? authenticated : r1;  // the seed's low bit picks the base
     for (int n = f.ConsumeIntegralInRange<int>(0, max_edits); n > 0 && f.remaining_bytes() > 0; --n) {
         std::vector<Slot> slots;
         collect(doc, nullptr, "", 0, slots);
