@@ -3,7 +3,8 @@
 
 Run once by hand when the scenario format changes (with a Python that has pytest, e.g.
 /usr/bin/python3 or .venv/bin/python); CI only reads the corpus. The seeds are:
-R1 itself, the minimal scenario of tests/cpp/scenario_builder.hpp, valid variants that reach
+R1 itself, the other example scenarios (with a "dns" zone and sender authentication), the
+minimal scenario of tests/cpp/scenario_builder.hpp, valid variants that reach
 what R1 does not use (implicit and null MX, 32 equal-preference hosts, a 100000-attempt retry
 schedule, temporary quota, every policy knob), and a selection of the broken files of
 tests/data/bad_scenarios/cases.json, materialised with the pytest suite's own materialize().
@@ -47,10 +48,10 @@ MINIMAL = {
 BAD = [
     "probability_above_one", "nan_literal", "number_overflow_1e999", "unknown_key_in_policy",
     "misspelt_policy_type", "non_integer_size", "size_beyond_64_bits", "weights_overflow_to_infinity",
-    "negative_size_weight", "empty_size_mixture", "dmarc_weights_do_not_sum_to_one", "missing_address_error_kind",
+    "empty_size_mixture", "dmarc_weights_do_not_sum_to_one", "missing_address_error_kind",
     "duplicate_profile_name", "phases_out_of_order", "policy_not_an_object", "mailbox_rules_unknown_class",
     "mailbox_rules_delete_plus_move_above_one", "null_mx_mixed_with_other_records", "implicit_mx_with_mx_records",
-    "mx_preference_above_16_bits", "format_checked_before_keys", "retry_too_many_attempts",
+    "mx_preference_above_16_bits", "retry_too_many_attempts",
     "retry_attempts_silently_truncated", "mailbox_quota_temporary_without_still_full",
     "content_filter_same_threshold_twice", "root_not_an_object", "truncated_json", "duplicate_json_key",
     "control_character_in_key", "non_ascii_value_in_message",
@@ -120,6 +121,9 @@ def main() -> int:
         "valid_r1.json": (REPO / "examples" / "scenarios" / "r1_article_world.json").read_text(encoding="utf-8"),
         "valid_minimal.json": json.dumps(MINIMAL, indent=2),
     }
+    for example in sorted((REPO / "examples" / "scenarios").glob("*.json")):
+        if example.name != "r1_article_world.json":  # the scenarios with a "dns" zone and authentication
+            files["valid_example_" + example.name] = example.read_text(encoding="utf-8")
     for name, doc in variants().items():
         files[name + ".json"] = json.dumps(doc, indent=2)
     cases = {c["name"]: c for c in load_cases()}
