@@ -118,7 +118,7 @@ inline void exercise(const Scenario& s, std::uint64_t seed) {
 
     // A run holds (threads + 1) tallies and this harness keeps a third alive to compare:
     // under libFuzzer's 2048 MB RSS limit a scenario near the loader's tally budget
-    // (max_tally_mib per run thread) would be reported as out-of-memory, so it is only explained.
+    // (max_tally_mib per results table) would be reported as out-of-memory, so it is only explained.
     if (tally_mib(s) > max_tally_mib_run) return;
 
     const double per_message = static_cast<double>(s.attempt_times.size()) * static_cast<double>(widest_profile(s));

@@ -13,7 +13,8 @@
 namespace delivsim {
 
 inline constexpr std::string_view scenario_format = "delivsim-scenario/1";
-inline constexpr int max_tally_mib = 1024;  // memory one run thread's results may take
+// Memory one results table (Tally) may take; a run holds one per thread plus one.
+inline constexpr int max_tally_mib = 1024;
 
 inline Scenario parse_scenario(const json& doc) {
     const Field root(doc, "");
@@ -79,7 +80,7 @@ inline Scenario parse_scenario(const json& doc) {
     if (mib > max_tally_mib)
         root.fail("the results of " + std::to_string(s.classes.size()) + " sender classes x " +
                   std::to_string(s.profiles.size()) + " profiles over " + std::to_string(s.attempt_times.size()) +
-                  " attempts would need " + std::to_string(static_cast<long long>(mib)) + " MiB per run thread, more than " +
+                  " attempts would need " + std::to_string(static_cast<long long>(mib)) + " MiB per results table, more than " +
                   std::to_string(max_tally_mib) + " MiB: use fewer classes, profiles or retry attempts");
     s.document = doc;
     return s;
