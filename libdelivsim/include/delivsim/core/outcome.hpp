@@ -82,6 +82,11 @@ inline constexpr std::array<StatusInfo, status_count> status_table{{
     {451, "4.7.1", "greylisted, try later"},
 }};
 constexpr const StatusInfo& info(Status s) { return status_table[static_cast<std::size_t>(s)]; }
+// The Status enumerators' names, for APIs that name a reply (custom policies in Python).
+inline constexpr std::array<std::string_view, status_count> status_names{
+    "none", "bad_destination", "unknown_user", "null_mx", "ip_blocklisted", "content_rejected",
+    "message_too_big", "mailbox_full", "dmarc_reject", "expired", "no_host_answered",
+    "mailbox_full_temporary", "greylisted"};
 
 // The stage that decided a message's fate (or, for a temporary failure, the attempt's).
 enum class Stage : std::uint8_t {
@@ -99,12 +104,13 @@ enum class Stage : std::uint8_t {
     attachment_scanner,
     mailbox_rules,
     delivery,  // reached the end of the chain: inbox
+    custom_policy,  // a policy written outside the library (policy/external.hpp), e.g. in Python
 };
-inline constexpr std::size_t stage_count = 14;
+inline constexpr std::size_t stage_count = 15;
 inline constexpr std::array<std::string_view, stage_count> stage_names{
     "none", "address", "mx_routing", "retry_queue", "dnsbl", "size_limit", "unknown_user",
     "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
-    "mailbox_rules", "delivery"};
+    "mailbox_rules", "delivery", "custom_policy"};
 constexpr std::string_view name(Stage s) { return stage_names[static_cast<std::size_t>(s)]; }
 
 // A message's final fate.

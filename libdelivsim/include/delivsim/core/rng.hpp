@@ -20,6 +20,8 @@ enum class Stream : std::uint32_t {
     mailbox_quota_retry = 4,  // draw = attempt index: is the mailbox still full?
     dns_timeout = 5,          // draw = DNS query ordinal (+ offset per check): random timeouts
                               // of zone-based authentication (sender/authentication.hpp)
+    custom_policy = 40,       // policies written outside the library (policy/external.hpp): its own
+                              // Philox counter {message index, 40, draw / 4, FNV-1a of the policy name}
     user_policy = 64,         // first stream free for policies added outside the library
 };
 
@@ -63,6 +65,7 @@ public:
     }
 
     std::uint64_t message_index() const noexcept { return index_; }
+    std::uint64_t seed() const noexcept { return key_[0]; }
 
     // 64 random bits: draw `draw` of stream `stream`.
     std::uint64_t bits(Stream stream, std::uint32_t draw) noexcept {

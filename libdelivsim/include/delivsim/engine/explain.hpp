@@ -97,6 +97,12 @@ inline json authentication_json(const Authentication& a, std::uint64_t seed, std
     return {{"ip", e.ip}, {"forwarded", e.forwarded}, {"spf", spf}, {"dkim", dkim}, {"dmarc", dmarc},
             {"message_result", dmarc_result_names[static_cast<std::size_t>(d.message_result())]}};
 }
+// The name of the custom policy (policy/external.hpp) that gave verdict v, or null.
+inline json custom_policy_json(const PolicyChain& chain, const Verdict& v) {
+    if (v.custom == 0 || v.custom > chain.policies.size()) return nullptr;
+    const auto* e = std::get_if<ExternalPolicy>(&chain.policies[v.custom - 1]);
+    return e ? json(e->name()) : json(nullptr);
+}
 inline json status_json(Status st) {
     return {{"reply", info(st).reply}, {"enhanced", info(st).enhanced}, {"text", info(st).text}};
 }
@@ -137,6 +143,8 @@ inline json Explanation::to_json(const Scenario& s) const {
             ja["reply"] = detail::status_json(v.status);
         }
         ja["stage"] = name(v.action == Action::proceed ? Stage::delivery : v.stage);
+        if (v.action != Action::proceed && v.stage == Stage::custom_policy)
+            ja["policy"] = detail::custom_policy_json(prof.policies, v);
         attempts.push_back(ja);
     }
     j["attempts"] = attempts;
@@ -144,6 +152,8 @@ inline json Explanation::to_json(const Scenario& s) const {
     j["status"] = fate.outcome == Outcome::bounced ? detail::status_json(fate.status) : json(nullptr);
     j["responsible"] = name(fate.responsible);
     j["stage"] = name(fate.stage);
+    if (fate.stage == Stage::custom_policy && !this->attempts.empty())
+        j["policy"] = detail::custom_policy_json(prof.policies, this->attempts.back().verdict);
     j["sender_told"] = sender_told(fate.outcome);
     j["time_s"] = fate.time_s;
     return j;
@@ -188,11 +198,15 @@ inline std::string Explanation::to_text(const Scenario& s) const {
         if (r["reply"].get<int>() > 0) o << r["reply"] << " ";
         o << r["enhanced"].get<std::string>() << " " << r["text"].get<std::string>();
         if (a.contains("filed")) o << ", filed: " << a["filed"].get<std::string>();
-        o << " [" << a["stage"].get<std::string>() << "]\n";
+        o << " [" << a["stage"].get<std::string>();
+        if (a.contains("policy") && a["policy"].is_string()) o << " '" << a["policy"].get<std::string>() << "'";
+        o << "]\n";
     }
     o << "  outcome: " << j["outcome"].get<std::string>();
     if (!j["status"].is_null()) o << " " << j["status"]["enhanced"].get<std::string>();
-    o << " at t=" << j["time_s"] << " s, decided by " << j["stage"].get<std::string>() << ", responsible: "
+    o << " at t=" << j["time_s"] << " s, decided by " << j["stage"].get<std::string>();
+    if (j.contains("policy") && j["policy"].is_string()) o << " '" << j["policy"].get<std::string>() << "'";
+    o << ", responsible: "
       << j["responsible"].get<std::string>() << ", sender told: " << (j["sender_told"].get<bool>() ? "yes" : "no")
       << "\n";
     return o.str();

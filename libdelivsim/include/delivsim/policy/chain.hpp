@@ -7,6 +7,7 @@
 #include <delivsim/policy/content_filter.hpp>
 #include <delivsim/policy/dmarc_disposition.hpp>
 #include <delivsim/policy/dnsbl.hpp>
+#include <delivsim/policy/external.hpp>
 #include <delivsim/policy/greylist.hpp>
 #include <delivsim/policy/mailbox_quota.hpp>
 #include <delivsim/policy/mailbox_rules.hpp>
@@ -32,13 +33,23 @@ struct Pipeline {
 };
 
 using AnyPolicy = std::variant<DnsblCheck, SizeLimit, UnknownUser, MailboxQuota, Greylist, DmarcDisposition,
-                               ContentFilter, AttachmentScanner, MailboxRules>;
+                               ContentFilter, AttachmentScanner, MailboxRules, ExternalPolicy>;
 
 inline std::string_view type_name(const AnyPolicy& p) {
     return std::visit([](const auto& x) { return std::string_view(std::decay_t<decltype(x)>::type_name); }, p);
 }
 inline Phase phase(const AnyPolicy& p) {
-    return std::visit([](const auto& x) { return std::decay_t<decltype(x)>::phase; }, p);
+    return std::visit(
+        [](const auto& x) {
+            if constexpr (requires { x.dynamic_phase(); }) return x.dynamic_phase();  // a custom policy
+            else return std::decay_t<decltype(x)>::phase;
+        },
+        p);
+}
+// How errors name a policy: its type, or a custom policy's name.
+inline std::string label(const AnyPolicy& p) {
+    if (const auto* e = std::get_if<ExternalPolicy>(&p)) return "Python policy '" + e->name() + "'";
+    return "'" + std::string(type_name(p)) + "'";
 }
 
 struct PolicyChain {
@@ -52,8 +63,8 @@ struct PolicyChain {
         return Verdict::proceed();
     }
 
-    // Parses a chain. Each policy type may appear once, and phases must not go backwards
-    // (no content check before the envelope has been accepted).
+    // Parses a chain. Each policy type may appear once (a custom policy: each name), and
+    // phases must not go backwards (no content check before the envelope has been accepted).
     static PolicyChain parse(const Field& f, const ParseContext& ctx) {
         PolicyChain chain;
         for (const Field& item : f.items()) {
@@ -65,13 +76,18 @@ struct PolicyChain {
                 for_each_type([&](std::string_view n) { known += (known.empty() ? "" : ", ") + std::string(n); });
                 item["type"].fail("unknown policy type '" + type + "' (known: " + known + ")");
             }
-            const AnyPolicy& added = chain.policies.back();
+            AnyPolicy& added = chain.policies.back();
+            if (auto* e = std::get_if<ExternalPolicy>(&added)) {
+                // Verdict::custom holds the position + 1 in a byte.
+                if (chain.policies.size() > 255) item.fail("a chain with a Python policy holds at most 255 policies");
+                e->position = static_cast<std::uint8_t>(chain.policies.size() - 1);
+            }
             for (std::size_t i = 0; i + 1 < chain.policies.size(); ++i) {
-                if (type_name(chain.policies[i]) == type)
-                    item["type"].fail("'" + type + "' appears twice in this chain");
+                if (label(chain.policies[i]) == label(added))
+                    item["type"].fail(label(added) + " appears twice in this chain");
                 if (phase(chain.policies[i]) > phase(added))
-                    item["type"].fail("'" + type + "' (" + std::string(phase_names[static_cast<int>(phase(added))]) +
-                                      " phase) cannot come after '" + std::string(type_name(chain.policies[i])) + "' (" +
+                    item["type"].fail(label(added) + " (" + std::string(phase_names[static_cast<int>(phase(added))]) +
+                                      " phase) cannot come after " + label(chain.policies[i]) + " (" +
                                       std::string(phase_names[static_cast<int>(phase(chain.policies[i]))]) + " phase)");
             }
         }

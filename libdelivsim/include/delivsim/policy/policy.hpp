@@ -8,15 +8,24 @@
 #include <delivsim/scenario/field.hpp>
 
 #include <concepts>
+#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace delivsim {
 
+class ExternalHook;  // policy/external.hpp
+// Custom policies by name (e.g. written in Python), resolved when a chain is parsed.
+using ExternalHooks = std::map<std::string, std::shared_ptr<const ExternalHook>, std::less<>>;
+
 // What a policy may need to resolve names while it is parsed.
 struct ParseContext {
     std::vector<std::string> class_names;
+    const ExternalHooks* hooks = nullptr;  // none: a custom policy in the file is an error
+    std::string profile;                   // the profile whose chain is being parsed
+    std::vector<std::string> mx_hosts;     // its MX hosts, by index (Attempt::host)
 };
 
 template <class P>

@@ -16,7 +16,8 @@ inline constexpr std::string_view scenario_format = "delivsim-scenario/1";
 // Memory one results table (Tally) may take; a run holds one per thread plus one.
 inline constexpr int max_tally_mib = 1024;
 
-inline Scenario parse_scenario(const json& doc) {
+// `hooks`: the custom policies ({"type": "python", ...}) the file may name (see policy/external.hpp).
+inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nullptr) {
     const Field root(doc, "");
     // The format first: a file from a later version should hear that, not "unknown key".
     if (root["format"].string() != scenario_format)
@@ -54,7 +55,7 @@ inline Scenario parse_scenario(const json& doc) {
     }
     s.class_cdf = mixture_cdf(root["sender_classes"], cw);
 
-    ParseContext ctx{s.class_names()};
+    ParseContext ctx{s.class_names(), hooks, {}, {}};
     seen.clear();
     std::vector<std::pair<Field, double>> pw;
     for (const Field& p : root["recipient_profiles"].items()) {
@@ -64,6 +65,9 @@ inline Scenario parse_scenario(const json& doc) {
         if (p.has("description")) prof.description = p["description"].string();
         prof.weight = p["weight"].non_negative();
         prof.routing = MxRouting::parse(p);
+        ctx.profile = prof.name;
+        ctx.mx_hosts.clear();
+        for (const auto& h : prof.routing.hosts()) ctx.mx_hosts.push_back(h.host);
         prof.policies = PolicyChain::parse(p["policies"], ctx);
         pw.emplace_back(p["weight"], prof.weight);
         s.profiles.push_back(std::move(prof));
@@ -165,7 +169,8 @@ private:
 }  // namespace detail
 
 // Parses scenario text; a syntax error is reported with its line and column.
-inline Scenario parse_scenario_text(const std::string& text, const std::string& source = "scenario") {
+inline Scenario parse_scenario_text(const std::string& text, const std::string& source = "scenario",
+                                    const ExternalHooks* hooks = nullptr) {
     json doc;
     try {
         detail::StrictJsonReader reader(doc);
@@ -176,7 +181,7 @@ inline Scenario parse_scenario_text(const std::string& text, const std::string& 
         const auto close = what.find("] ");
         throw ScenarioError(source, "not valid JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
     }
-    return parse_scenario(doc);
+    return parse_scenario(doc, hooks);
 }
 
 inline Scenario load_scenario(const std::string& path) {
