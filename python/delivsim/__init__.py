@@ -10,6 +10,7 @@ of disjoint message ranges merge exactly: ``run(..., first_message=0, messages=k
 run(..., first_message=k, messages=n - k) == run(..., messages=n)``.
 """
 from ._core import version as __version__
+from ._policy import Policy, Verdict
 from ._results import Result
 from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
@@ -27,8 +28,10 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "Policy",
     "Result",
     "Scenario",
+    "Verdict",
     "__version__",
     "compare",
     "default_scenario",

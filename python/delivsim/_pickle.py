@@ -22,3 +22,10 @@ def tally_from_state(state: Any) -> _core.Tally:
             "Tally state: not a tuple (format, classes, profiles, attempt_times, messages, outcome, status, "
             f"responsible, stage, class_decided_at, profile_decided_at) of names and non-negative counts: "
             f"{type(state).__name__}") from None
+
+
+def verdict_from_state(state: Any) -> _core.Verdict:
+    try:
+        return _core._verdict_from_state(*state)
+    except TypeError:
+        raise TypeError(f"Verdict state: not a tuple (action, folder, status, responsible) of ints: {state!r}") from None

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any, Union
 
 from . import _core
-from . import _views
+from . import _policy, _views
+from ._policy import Policy
 from ._views import Path
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -22,9 +23,13 @@ class Scenario:
 
     Edits are validated by the C++ loader when the scenario is next used (run, sweep,
     explain, :attr:`attempt_times`) or on :meth:`validate`; a ValueError names the field.
-    A :class:`Result`'s scenario is a frozen snapshot: edit a :meth:`copy` of it."""
+    A :class:`Result`'s scenario is a frozen snapshot: edit a :meth:`copy` of it.
 
-    __slots__ = ("_doc", "_checked", "_frozen")
+    Custom policies written in Python (:class:`delivsim.Policy`) go into a chain like any
+    policy (``s.profiles["G"].policies.insert(5, MyFilter())``): the document holds
+    ``{"type": "python", "name": ..., "phase": ...}`` and the scenario keeps the instance."""
+
+    __slots__ = ("_doc", "_checked", "_frozen", "_policies")
 
     def __init__(self, core: _core.Scenario) -> None:
         if not isinstance(core, _core.Scenario):
@@ -32,12 +37,45 @@ class Scenario:
         self._doc: dict[str, Any] = _views.canonical(json.loads(core.to_json()))
         self._checked: _core.Scenario | None = core  # the validated document, None once edited
         self._frozen = False
+        self._policies: dict[str, Policy] = dict(core.python_policies)  # Python policies by name
 
     @classmethod
-    def _unchecked(cls, doc: dict[str, Any], checked: _core.Scenario | None = None, frozen: bool = False) -> Scenario:
+    def _unchecked(cls, doc: dict[str, Any], checked: _core.Scenario | None = None, frozen: bool = False,
+                   policies: Mapping[str, Policy] | None = None) -> Scenario:
         self = cls.__new__(cls)
         self._doc, self._checked, self._frozen = doc, checked, frozen
+        self._policies = dict(policies or {})
         return self
+
+    def _policy_names(self) -> list[str]:
+        """The names of the Python policies the document's chains name."""
+        names: list[str] = []
+        for p in self._doc.get("recipient_profiles", []):
+            for x in p.get("policies", []) if isinstance(p, dict) and isinstance(p.get("policies"), list) else []:
+                if isinstance(x, dict) and x.get("type") == "python" and isinstance(x.get("name"), str):
+                    if x["name"] not in names:
+                        names.append(x["name"])
+        return names
+
+    def _in_use(self) -> dict[str, Policy]:
+        """The Python policy objects the document names (those it has)."""
+        return {n: self._policies[n] for n in self._policy_names() if n in self._policies}
+
+    def _register_policy(self, policy: object) -> dict[str, Any]:
+        """Keep ``policy`` (a delivsim.Policy) for its chain entry, which is returned."""
+        p = _policy.check(policy)
+        old = self._policies.get(p.name)
+        if old is not None and old is not p and p.name in self._policy_names():
+            raise ValueError(f"this scenario already has a different Python policy named {p.name!r}: "
+                             f"give the new one another name (set its `name`)")
+        self._before_edit()
+        self._policies[p.name] = p
+        return p.to_dict()
+
+    @property
+    def python_policies(self) -> dict[str, Policy]:
+        """The custom policies written in Python that the chains name, by name (a new dict)."""
+        return self._in_use()
 
     def _before_edit(self) -> None:
         if self._frozen:
@@ -49,7 +87,7 @@ class Scenario:
 
     def _validated(self) -> _core.Scenario:
         if self._checked is None:
-            self._checked = _validate_document(self._doc)
+            self._checked = _validate_document(self._doc, self._in_use())
         return self._checked
 
     def validate(self) -> Scenario:
@@ -65,14 +103,14 @@ class Scenario:
 
     def copy(self) -> Scenario:
         """An independent, editable copy."""
-        return Scenario._unchecked(copy.deepcopy(self._doc), self._checked)
+        return Scenario._unchecked(copy.deepcopy(self._doc), self._checked, policies=self._policies)
 
     def _snapshot(self) -> Scenario:
         """A frozen, validated copy (what a Result keeps)."""
         if self._frozen:
             return self
         checked = self._validated()
-        return Scenario._unchecked(copy.deepcopy(self._doc), checked, frozen=True)
+        return Scenario._unchecked(copy.deepcopy(self._doc), checked, frozen=True, policies=self._in_use())
 
     @property
     def name(self) -> str:
@@ -192,7 +230,11 @@ class Scenario:
     __hash__ = None  # type: ignore[assignment]
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # The document as it is (edited or not); validation happens when it is used.
+        # The document as it is (edited or not); validation happens when it is used. Python
+        # policies go by reference to their class (see delivsim._policy on __main__ classes).
+        policies = self._in_use()
+        if policies:
+            return (_from_json, (self.to_json(), self._frozen, policies))
         return (_from_json, (self.to_json(), self._frozen))
 
     def __getattr__(self, name: str) -> Any:
@@ -214,43 +256,52 @@ class Scenario:
     _core = property(_validated, doc="The validated C++ scenario (validates the document if it was edited).")
 
 
-def _from_json(text: str, frozen: bool = False) -> Scenario:
+def _from_json(text: str, frozen: bool = False, policies: Mapping[str, Policy] | None = None) -> Scenario:
     doc = json.loads(text)
-    return Scenario._unchecked(_views.canonical(doc), _validate_document(doc) if frozen else None, frozen)
+    return Scenario._unchecked(_views.canonical(doc), _validate_document(doc, policies) if frozen else None, frozen,
+                               policies)
 
 
-def _validate_document(doc: Mapping[str, Any]) -> _core.Scenario:
+def _validate_document(doc: Mapping[str, Any], policies: Mapping[str, Policy] | None = None) -> _core.Scenario:
     """The C++ loader's verdict on ``doc``; its ValueError names the field by JSON path, to
-    which the path with names is added (e.g. ``... [recipient_profiles.G.mx[0].down]``)."""
+    which the path with names is added (e.g. ``... [recipient_profiles.G.mx[0].down]``).
+    ``policies``: the Python policy objects that ``{"type": "python"}`` entries name."""
     try:
-        return _core.parse_scenario(json.dumps(doc, allow_nan=False))
+        # Always a dict, so that a missing Python policy gets the Python package's error.
+        return _core.parse_scenario(json.dumps(doc, allow_nan=False), dict(policies or {}))
     except ValueError as e:
         raise ValueError(_views.with_named_path(str(e), doc)) from None
 
 
-def load_scenario(path: PathLike) -> Scenario:
+def load_scenario(path: PathLike, policies: Any = None) -> Scenario:
     """Load and validate a scenario file. A broken file raises ValueError naming the JSON path
-    of the first offending field, e.g. ``recipient_profiles[1].mx[0].down: 1.3 is not a probability``."""
+    of the first offending field, e.g. ``recipient_profiles[1].mx[0].down: 1.3 is not a probability``.
+    ``policies``: the Python policies (:class:`delivsim.Policy` objects, or a dict by name)
+    that the file's ``{"type": "python", "name": ...}`` entries name."""
     # As bytes: a POSIX file name need not be UTF-8 (the core refuses NUL characters).
-    return Scenario(_core.load_scenario(os.fsencode(path)))
+    return Scenario(_core.load_scenario(os.fsencode(path), _policy.as_mapping(policies)))
 
 
-def parse_scenario(source: str | bytes | Mapping[str, Any]) -> Scenario:
-    """Validate a scenario given as JSON text or as a dict (e.g. an edited ``to_dict()``)."""
+def parse_scenario(source: str | bytes | Mapping[str, Any], policies: Any = None) -> Scenario:
+    """Validate a scenario given as JSON text or as a dict (e.g. an edited ``to_dict()``).
+    ``policies``: the Python policies its ``{"type": "python"}`` entries name (see
+    :func:`load_scenario`)."""
+    given = _policy.as_mapping(policies)
     if isinstance(source, (bytes, bytearray)):
         source = source.decode("utf-8")
     if isinstance(source, Scenario):
+        given = {**source._in_use(), **given}
         source = source._doc
     if isinstance(source, Mapping):
         doc = _views.canonical(_views.plain(source, "scenario"))
-        return Scenario._unchecked(doc, _validate_document(doc))
+        return Scenario._unchecked(doc, _validate_document(doc, given), policies=given)
     if not isinstance(source, str):
         raise TypeError(f"source must be JSON text or a dict, not {type(source).__name__}")
     try:
         text = source.encode("utf-8")
     except UnicodeEncodeError as e:  # a lone surrogate
         raise ValueError(f"source: not valid UTF-8 text at position {e.start} ({e.reason})") from None
-    return Scenario(_core.parse_scenario(text))
+    return Scenario(_core.parse_scenario(text, given))
 
 
 def default_scenario() -> Scenario:

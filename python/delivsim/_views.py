@@ -9,6 +9,7 @@ reads and writes it in place::
     s.profiles["H"].policies["greylist"].delay_s = 300          # a policy, by its type
     del s.profiles["C"].policies["attachment_scanner"]          # remove a policy
     s.profiles["G"].policies.add({"type": "greylist", "delay_s": 300})   # inserted in phase order
+    s.profiles["G"].policies.insert(5, MyFilter())              # a delivsim.Policy written in Python
 
 Objects have their JSON keys as attributes (and as items: ``dmarc["pass"]``, since ``pass``
 is a Python keyword; ``dmarc.pass_`` works too). Lists of named things are indexed by name
@@ -70,6 +71,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "content_filter": ("type", "dmarc_adjustment", "actions"),
     "attachment_scanner": ("type", "false_positive", "detection"),
     "mailbox_rules": ("type", "by_class"),
+    "python": ("type", "name", "phase"),
     "dmarc_adjustment": ("pass", "none", "fail_reject", "fail_quarantine"),
     "content_action": ("min_score", "action"),
     "mailbox_rule": ("delete", "move"),
@@ -81,7 +83,33 @@ POLICY_PHASES: dict[str, int] = {
     "size_limit": 1, "unknown_user": 1, "mailbox_quota": 1, "greylist": 1,
     "dmarc_disposition": 2, "content_filter": 2, "attachment_scanner": 2,
     "mailbox_rules": 3,
+    "python": -1,  # a custom policy written in Python: its phase is its own "phase" field
 }
+_PHASE_NAMES = ("connect", "envelope", "data", "mailbox")
+
+
+def _phase_of(item: object, default: int) -> int:
+    """A chain entry's phase (0-3), or ``default`` if it has none known."""
+    if not isinstance(item, dict):
+        return default
+    if item.get("type") == "python":
+        ph = item.get("phase")
+        return _PHASE_NAMES.index(ph) if ph in _PHASE_NAMES else default
+    return POLICY_PHASES.get(str(item.get("type")), default)
+
+
+def _item_name(item: object, field: str | None) -> Any:
+    """The name an item of a keyed list is addressed by (a Python policy: its name)."""
+    if not field or not isinstance(item, dict):
+        return None
+    return _policy_key(item) if field == "type" else item.get(field)
+
+
+def _policy_key(item: object) -> Any:
+    """How a chain addresses an entry: its type, or a Python policy's name."""
+    if isinstance(item, dict) and item.get("type") == "python" and isinstance(item.get("name"), str):
+        return item["name"]
+    return item.get("type") if isinstance(item, dict) else None
 
 # (kind of the parent object, key) -> kind of the child. A list child is "list:<item kind>".
 _CHILD: dict[tuple[str, str], str] = {
@@ -299,9 +327,9 @@ class _View:
         pos = self._position()
         if isinstance(pos, int):
             field = _ITEM_KEY.get(self._parent._kind[5:]) if self._parent._kind.startswith("list:") else None
-            name = self._data.get(field) if field and isinstance(self._data, dict) else None
+            name = _item_name(self._data, field)
             if isinstance(name, str) and name and not name.isdigit():
-                names = [x.get(field) for x in self._parent._data if isinstance(x, dict)]
+                names = [_item_name(x, field) for x in self._parent._data if isinstance(x, dict)]
                 if names.count(name) == 1:
                     pos = name
         return self._parent._name_keys() + (pos,)
@@ -785,19 +813,68 @@ class _NamedListView(_KeyedListView):
 
 
 class _PolicyChainView(_KeyedListView):
-    """A profile's policy chain, addressed by policy type; ``add`` keeps the phase order."""
+    """A profile's policy chain, addressed by policy type (a Python policy: by its name);
+    ``add`` keeps the phase order. A :class:`delivsim.Policy` object may be given wherever an
+    entry is (``insert``, ``append``, ``add``, item assignment): the scenario keeps it and the
+    chain gets its ``{"type": "python", "name", "phase"}`` entry."""
 
     __slots__ = ()
 
     @property
     def types(self) -> list[str]:
-        return self.keys()
+        return [str(item.get("type")) for item in self._data if isinstance(item, dict)]
+
+    def keys(self) -> list[str]:
+        """The entries' types (a Python policy's name) in order."""
+        return [str(_policy_key(item)) for item in self._data if isinstance(item, dict)]
+
+    def _find(self, key: PathKey) -> int | None:
+        if isinstance(key, str):
+            for i, item in enumerate(self._data):
+                if _policy_key(item) == key:
+                    return i
+        return None
+
+    def _entry(self, value: Any) -> Any:
+        from ._policy import Policy
+
+        if isinstance(value, Policy):
+            self._attached()
+            return self._owner._register_policy(value)
+        return value
+
+    def insert(self, index: int, value: Any) -> None:
+        """Add an entry (a dict, or a delivsim.Policy object) before position ``index``."""
+        super().insert(index, self._entry(value))
+
+    def add(self, value: Any) -> None:
+        """Add an entry (a dict, or a delivsim.Policy object) at its place in the phase order."""
+        value = self._entry(value)
+        if isinstance(value, dict) and value.get("type") == "python":
+            if value.get("name") in self.keys():
+                raise ValueError(f"{self.path} already has a Python policy named {value.get('name')!r}")
+            self._add(plain(value, self._join(len(self._data))))
+            return
+        super().add(value)
+
+    def __setitem__(self, key: PathKey, value: Any) -> None:
+        value = self._entry(value)
+        if isinstance(value, dict) and value.get("type") == "python" and isinstance(key, str) and not key.lstrip("-").isdigit():
+            if value.get("name") != key:
+                raise ValueError(f"{self.path}[{key!r}]: the Python policy's name is {value.get('name')!r}")
+            i = self._find(key)
+            if i is None:
+                self._add(plain(value, self._join(len(self._data))))
+            else:
+                _ListView.__setitem__(self, i, value)
+            return
+        super().__setitem__(key, value)
 
     def _add(self, new: Any) -> None:
-        phase = POLICY_PHASES.get(str(new.get("type")), 99) if isinstance(new, dict) else 99
+        phase = _phase_of(new, 99)
         at = len(self._data)
         for i, item in enumerate(self._data):
-            if isinstance(item, dict) and POLICY_PHASES.get(str(item.get("type")), -1) > phase:
+            if _phase_of(item, -1) > phase:
                 at = i
                 break
         self.insert(at, new)
@@ -823,8 +900,8 @@ def named_keys(doc: Any, keys: tuple[PathKey, ...]) -> tuple[PathKey, ...]:
             item_kind = kind[5:] if kind.startswith("list:") else ""
             item = node[key]
             field = _ITEM_KEY.get(item_kind)
-            name = item.get(field) if field and isinstance(item, dict) else None
-            names = [x.get(field) for x in node if isinstance(x, dict)] if field else []
+            name = _item_name(item, field)
+            names = [_item_name(x, field) for x in node if isinstance(x, dict)] if field else []
             ok = isinstance(name, str) and name and not name.isdigit() and names.count(name) == 1
             out.append(name if ok and isinstance(name, str) else key)
             node, kind = item, _kind_of(item_kind, item)
@@ -868,6 +945,7 @@ def summary(scenario: Scenario) -> str:
     lines.append("  recipient profiles:")
     for p in doc.get("recipient_profiles", []):
         if isinstance(p, dict):
-            chain = ", ".join(str(x.get("type")) for x in p.get("policies", []) if isinstance(x, dict))
+            chain = ", ".join(str(x.get("type")) if x.get("type") != "python" else f"{x.get('name')} (python)"
+                              for x in p.get("policies", []) if isinstance(x, dict))
             lines.append(f"    {p.get('name')} {_num(p.get('weight'))}: {chain or '(no policies)'}")
     return "\n".join(lines) + ">"

@@ -184,7 +184,7 @@ inline Scenario parse_scenario_text(const std::string& text, const std::string& 
     return parse_scenario(doc, hooks);
 }
 
-inline Scenario load_scenario(const std::string& path) {
+inline Scenario load_scenario(const std::string& path, const ExternalHooks* hooks = nullptr) {
     if (path.find('\0') != std::string::npos) throw ScenarioError("path", "contains a NUL character");
     std::error_code ec;
     if (std::filesystem::is_directory(path, ec)) throw ScenarioError(path, "is a directory, not a scenario file");
@@ -192,7 +192,7 @@ inline Scenario load_scenario(const std::string& path) {
     if (!in) throw ScenarioError(path, "cannot be opened for reading");
     std::ostringstream text;
     text << in.rdbuf();
-    return parse_scenario_text(text.str(), path);
+    return parse_scenario_text(text.str(), path, hooks);
 }
 
 }  // namespace delivsim

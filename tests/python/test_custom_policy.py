@@ -1,0 +1,337 @@
+"""Custom policies written in Python (delivsim.Policy): equal to the built-ins they re-implement,
+independent of the thread count, reproducible draws, errors that name the policy, pickling,
+explain, and the CLI's refusal."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import pickle
+import re
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import delivsim
+from delivsim import Policy, Verdict, _core
+
+REPO = pathlib.Path(__file__).resolve().parents[2]
+
+
+class PySizeLimit(Policy):
+    """size_limit in Python: larger than max_bytes is refused with 552 5.3.4."""
+
+    phase = "envelope"
+
+    def __init__(self, name: str, max_bytes: int) -> None:
+        self.name = name
+        self.max_bytes = max_bytes
+
+    def evaluate(self, message, attempt, rng):
+        if message.size_bytes > self.max_bytes:
+            return Verdict.reject("message_too_big", "sender_content")
+        return None
+
+
+class PyContentFilter(Policy):
+    """content_filter in Python: score plus DMARC adjustment against thresholds, highest first."""
+
+    phase = "data"
+
+    def __init__(self, name: str, adjustment: dict, actions: list) -> None:
+        self.name = name
+        self.adjustment = adjustment
+        self.actions = sorted(((a["min_score"], a["action"]) for a in actions), reverse=True)
+
+    def evaluate(self, message, attempt, rng):
+        score = message.content_score + self.adjustment.get(message.dmarc, 0.0)
+        for min_score, action in self.actions:
+            if score >= min_score:
+                if action == "reject":
+                    return Verdict.reject("content_rejected", "sender_content")
+                return Verdict.file("quarantined" if action == "quarantine" else action, "sender_content")
+        return None
+
+
+class Coin(Policy):
+    """Files a share of the mail into spam by its own draw, per attempt."""
+
+    name = "coin"
+    phase = "data"
+
+    def __init__(self, p: float = 0.3) -> None:
+        self.p = p
+
+    def evaluate(self, message, attempt, rng):
+        if rng.uniform(attempt.index) < self.p:
+            return Verdict.file("spam_folder", "receiver_policy")
+        return None
+
+
+def replace_everywhere(s: delivsim.Scenario, builtin: str, make) -> delivsim.Scenario:
+    """A copy of ``s`` with the built-in ``builtin`` of every profile replaced by make(profile, entry)."""
+    t = s.copy()
+    for p in t.profiles:
+        if builtin not in p.policies:
+            continue
+        i = p.policies.keys().index(builtin)
+        entry = p.policies[builtin].to_dict()
+        del p.policies[i]
+        p.policies.insert(i, make(p.name, entry))
+    return t
+
+
+def same_counts_but_the_stage(a: delivsim.Result, b: delivsim.Result, builtin: str) -> None:
+    ra, rb = a._rep(), b._rep()
+    for key in ("outcomes", "bounces", "by_class", "by_profile", "by_class_profile", "responsible", "sender_told",
+                "acceptance_time_s", "bounces_by_class", "bounces_by_profile"):
+        assert ra[key] == rb[key], key
+    stages_a, stages_b = dict(ra["deciding_stage"]), dict(rb["deciding_stage"])
+    assert stages_a[builtin] > 0
+    assert stages_b["custom_policy"] == stages_a[builtin]
+    assert stages_b[builtin] == 0
+    stages_a[builtin] = stages_b[builtin] = 0
+    stages_a["custom_policy"] = stages_b["custom_policy"] = 0
+    assert stages_a == stages_b
+    assert (a.acceptance_times == b.acceptance_times).all()
+
+
+def test_python_size_limit_gives_the_builtins_counts():
+    s = delivsim.default_scenario()
+    py = replace_everywhere(s, "size_limit", lambda prof, e: PySizeLimit(f"size_{prof}", e["max_bytes"]))
+    assert py.profiles["G"].policies.types[1] == "python"
+    same_counts_but_the_stage(delivsim.run(s, messages=150_000, seed=7, threads=1),
+                              delivsim.run(py, messages=150_000, seed=7, threads=1), "size_limit")
+
+
+def test_python_content_filter_gives_the_builtins_counts():
+    s = delivsim.default_scenario()
+    py = replace_everywhere(s, "content_filter", lambda prof, e: PyContentFilter(
+        f"content_{prof}", e.get("dmarc_adjustment", {}), e["actions"]))
+    same_counts_but_the_stage(delivsim.run(s, messages=150_000, seed=3, threads=2),
+                              delivsim.run(py, messages=150_000, seed=3, threads=2), "content_filter")
+
+
+def test_results_do_not_depend_on_the_thread_count():
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Coin())
+    s.profiles["C"].policies.insert(0, PySizeLimit("tiny", 20_000))  # connect phase? no: envelope, before dnsbl
+    with pytest.raises(ValueError, match=r"'dnsbl' \(connect phase\) cannot come after Python policy 'tiny'"):
+        s.validate()
+    del s.profiles["C"].policies["tiny"]
+    s.profiles["C"].policies.add(PySizeLimit("tiny", 20_000))
+    keys = s.profiles["C"].policies.keys()
+    assert keys.index("tiny") == keys.index("dmarc_disposition") - 1  # the last of the envelope phase
+    # 3 chunks of 65536: the workers are not the calling thread.
+    one = delivsim.run(s, messages=140_000, seed=11, threads=1)
+    two = delivsim.run(s, messages=140_000, seed=11, threads=2)
+    assert one.to_json() == two.to_json()
+    assert one._rep()["deciding_stage"]["custom_policy"] > 10_000
+    split = delivsim.run(s, messages=70_000, seed=11) + delivsim.run(s, messages=70_000, seed=11, first_message=70_000)
+    assert split.to_json() == one.to_json()
+
+
+def test_draws_are_a_pure_function_of_seed_message_name_and_k():
+    seen: dict = {}
+
+    class Recorder(Policy):
+        phase = "data"
+
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def evaluate(self, message, attempt, rng):
+            key = (self.name, rng.seed, message.index, attempt.index)
+            draws = (rng.uniform(0), rng.uniform(1), rng.uniform(10**12))
+            assert all(0.0 < u < 1.0 for u in draws)
+            assert seen.setdefault(key, draws) == draws  # the same on a second run
+            return None
+
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Recorder("a"))
+    s.profiles["G"].policies.add(Recorder("b"))
+    for _ in range(2):
+        delivsim.run(s, messages=3000, seed=5, threads=1)
+    a = {k[1:]: v for k, v in seen.items() if k[0] == "a"}
+    b = {k[1:]: v for k, v in seen.items() if k[0] == "b"}
+    assert a.keys() == b.keys() and len(a) > 1000
+    assert all(a[k] != b[k] for k in a)  # each name has its own stream
+    assert len({v[0] for v in a.values()}) > 0.99 * len({k[:2] for k in a})  # differs between messages
+    delivsim.run(s, messages=3000, seed=6, threads=1)
+    six = {k[1:]: v for k, v in seen.items() if k[0] == "a" and k[1] == 6}
+    assert all(six[(6,) + k[1:]] != a[k] for k in a if (6,) + k[1:] in six)
+
+
+def test_an_exception_stops_the_run_and_is_reraised_with_the_policys_name():
+    class Broken(Policy):
+        name = "broken_filter"
+
+        def evaluate(self, message, attempt, rng):
+            if message.index >= 100_000:
+                return 1 / 0
+            return None
+
+    s = delivsim.default_scenario()
+    broken = Broken()
+    for profile in ("G", "C", "H"):
+        s.profiles[profile].policies.add(broken)
+    for threads in (1, 2):
+        with pytest.raises(ZeroDivisionError) as info:
+            delivsim.run(s, messages=200_000, seed=1, threads=threads)
+        notes = getattr(info.value, "__notes__", [])
+        if sys.version_info >= (3, 11):
+            assert len(notes) == 1
+            assert re.fullmatch(r"raised by delivsim policy 'broken_filter' evaluating message (\d+), attempt \d+ \(seed 1\)",
+                                notes[0])
+            assert int(re.search(r"message (\d+)", notes[0]).group(1)) >= 100_000
+        assert info.traceback[-1].name == "evaluate"  # the Python frame is kept
+    assert delivsim.explain(s, 99_999, seed=1)["outcome"]  # before the failing messages
+    with pytest.raises(ZeroDivisionError):
+        for i in range(100_000, 100_100):  # the first that reaches the data phase raises
+            delivsim.explain(s, i, seed=1)
+
+
+def test_a_bad_return_value_is_a_type_error_naming_the_policy():
+    class Sloppy(Policy):
+        name = "sloppy"
+
+        def evaluate(self, message, attempt, rng):
+            return "spam_folder"
+
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Sloppy())
+    with pytest.raises(TypeError, match=r"^policy 'sloppy': evaluate\(\) returned str, expected a delivsim.Verdict"):
+        delivsim.run(s, messages=1000, seed=1)
+
+
+def test_verdicts_check_their_names():
+    assert Verdict.reject("content_rejected", "sender_content").status == "content_rejected"
+    assert Verdict.file("quarantined", "receiver_policy").folder == "quarantined"
+    assert Verdict.temp_fail().status == "greylisted"
+    assert Verdict.proceed().action == "proceed"
+    assert Verdict.reject("message_too_big", "sender_content") == Verdict.reject("message_too_big", "sender_content")
+    assert repr(Verdict.reject("message_too_big", "sender_content")).endswith("# 552 5.3.4")
+    v = Verdict.file("spam_folder", "sender_content")
+    assert pickle.loads(pickle.dumps(v)) == v
+    with pytest.raises(ValueError, match=r"reject status: 'greylisted' is not one of bad_destination, unknown_user"):
+        Verdict.reject("greylisted", "receiver_policy")
+    with pytest.raises(ValueError, match=r"temp_fail status: 'unknown_user' is not one of mailbox_full_temporary, greylisted"):
+        Verdict.temp_fail("unknown_user")
+    with pytest.raises(ValueError, match=r"file folder: 'bounced' is not one of inbox, rule_moved, spam_folder"):
+        Verdict.file("bounced", "none")
+    with pytest.raises(ValueError, match=r"responsible: 'nobody' is not one of none, sender_configuration"):
+        Verdict.file("spam_folder", "nobody")
+    with pytest.raises(TypeError):
+        Verdict.file(3, "none")  # type: ignore[arg-type]
+
+
+def test_policies_are_checked_when_they_are_inserted():
+    class NoEvaluate(Policy):
+        name = "lazy"
+
+    class BadPhase(Coin):
+        name = "bad_phase"
+        phase = "body"
+
+    s = delivsim.default_scenario()
+    with pytest.raises(TypeError, match=r"policy 'lazy': .*NoEvaluate does not implement evaluate"):
+        s.profiles["G"].policies.add(NoEvaluate())
+    with pytest.raises(ValueError, match=r"policy 'bad_phase': phase must be one of connect, envelope, data, mailbox"):
+        s.profiles["G"].policies.add(BadPhase())
+    coin = Coin()
+    s.profiles["G"].policies.add(coin)
+    with pytest.raises(ValueError, match="already has a Python policy named 'coin'"):
+        s.profiles["G"].policies.add(coin)
+    # Another object under the same name elsewhere in the scenario: refused.
+    with pytest.raises(ValueError, match="already has a different Python policy named 'coin'"):
+        s.profiles["C"].policies.add(Coin(0.9))
+    # The same object may serve several profiles.
+    s.profiles["C"].policies.add(s.python_policies["coin"])
+    assert list(s.python_policies) == ["coin"]
+    assert s.profiles["C"].policies["coin"].to_dict() == {"type": "python", "name": "coin", "phase": "data"}
+    assert "coin (python)" in repr(s)
+
+    # Changing the object's phase after insertion: the loader names the mismatch.
+    class Movable(Coin):
+        name = "movable"
+
+    m = Movable()
+    s.profiles["H"].policies.add(m)
+    m.phase = "envelope"
+    with pytest.raises(ValueError, match=r"recipient_profiles\[2\]\.policies\[\d\]\.phase: 'data', but Python policy "
+                                         r"'movable' has phase 'envelope'"):
+        s.validate()
+
+
+def test_a_scenario_document_needs_its_policy_objects():
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Coin())
+    text = s.to_json()
+    assert json.loads(text)["recipient_profiles"][0]["policies"][-2] == {"type": "python", "name": "coin", "phase": "data"}
+    with pytest.raises(ValueError, match=r"policies\[\d\]\.name: no Python policy named 'coin' was given \(given: none\)"):
+        delivsim.parse_scenario(text)
+    again = delivsim.parse_scenario(text, policies=[Coin()])
+    assert list(again.python_policies) == ["coin"]
+    assert delivsim.run(again, messages=5000, seed=2).outcomes == delivsim.run(s, messages=5000, seed=2).outcomes
+
+
+def test_the_cli_refuses_a_python_policy_with_a_clear_error(tmp_path):
+    cli = os.environ.get("DELIVSIM_CLI", str(REPO / "build" / "delivsim"))
+    if not os.path.exists(cli):
+        pytest.skip("the delivsim CLI is not built")
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Coin())
+    path = tmp_path / "with_python.json"
+    path.write_text(s.to_json())
+    for command in (["run", str(path), "--messages", "10", "--quiet"], ["validate", str(path)]):
+        proc = subprocess.run([cli, *command], capture_output=True, text=True)
+        assert proc.returncode == 2
+        assert proc.stderr == ("delivsim: error: recipient_profiles[0].policies[6].type: policy 'coin' is written in "
+                               "Python: run it from the delivsim Python package\n")
+
+
+def test_explain_names_the_policy_and_its_verdict():
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Coin(p=1.0))
+    r = delivsim.run(s, messages=2000, seed=1)
+    decided = [r.explain(i) for i in range(200)]
+    mine = [e for e in decided if e["stage"] == "custom_policy"]
+    assert mine and all(e["policy"] == "coin" and e["outcome"] == "spam_folder" for e in mine)
+    last = mine[0]["attempts"][-1]
+    assert last["policy"] == "coin" and last["filed"] == "spam_folder" and last["stage"] == "custom_policy"
+
+
+def test_scenarios_and_results_with_python_policies_pickle():
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Coin(0.25))
+    r = delivsim.run(s, messages=5000, seed=4)
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        s2 = pickle.loads(pickle.dumps(s, protocol))
+        assert s2 == s and s2.python_policies["coin"].p == 0.25
+        r2 = pickle.loads(pickle.dumps(r, protocol))
+        assert r2.outcomes == r.outcomes and r2.scenario.python_policies["coin"].p == 0.25
+    assert delivsim.run(s2, messages=5000, seed=4).outcomes == r.outcomes
+    with pytest.raises(TypeError, match="a _core.Scenario with Python policies does not pickle: pickle the delivsim.Scenario"):
+        pickle.dumps(s._core)
+
+
+def test_a_policy_class_from_main_does_not_cross_processes_and_says_why(tmp_path):
+    # Pickled by a script that defines the class in __main__, unpickled by another process.
+    blob = tmp_path / "scenario.pickle"
+    writer = textwrap.dedent(f"""
+        import pickle, delivsim
+        class InMain(delivsim.Policy):
+            name = "in_main"
+            def evaluate(self, message, attempt, rng):
+                return None
+        s = delivsim.default_scenario()
+        s.profiles["G"].policies.add(InMain())
+        open({str(blob)!r}, "wb").write(pickle.dumps(s))
+    """)
+    subprocess.run([sys.executable, "-c", writer], check=True)
+    proc = subprocess.run([sys.executable, "-c", f"import pickle; pickle.loads(open({str(blob)!r}, 'rb').read())"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1  # an exception, not a crash
+    assert "AttributeError: Can't get attribute 'InMain' on <module '__main__'" in proc.stderr
