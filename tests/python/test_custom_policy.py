@@ -335,3 +335,24 @@ def test_a_policy_class_from_main_does_not_cross_processes_and_says_why(tmp_path
                           capture_output=True, text=True)
     assert proc.returncode == 1  # an exception, not a crash
     assert "AttributeError: Can't get attribute 'InMain' on <module '__main__'" in proc.stderr
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX signals")
+@pytest.mark.parametrize("threads", [1, 2])
+def test_ctrl_c_stops_a_run_with_a_python_policy_within_a_second(threads):
+    import signal
+    import threading
+    import time
+
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Coin())
+    sent = []
+    timer = threading.Timer(0.5, lambda: (sent.append(time.monotonic()), os.kill(os.getpid(), signal.SIGINT)))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            delivsim.run(s, messages=10**9, seed=1, threads=threads)  # minutes: running at the signal
+            time.sleep(5)
+    finally:
+        timer.cancel()
+    assert sent and time.monotonic() - sent[0] < 1.0
