@@ -86,6 +86,21 @@ class Policy:
         check(self)
         return {"type": "python", "name": self.name, "phase": self.phase}
 
+    def __eq__(self, other: object) -> bool:
+        # By class and parameters, not identity: a scenario's copy that crossed a process (a
+        # Dask worker's) still runs the same policy, and its results may merge with ours.
+        if not isinstance(other, Policy):
+            return NotImplemented
+        if (type(self).__module__, type(self).__qualname__) != (type(other).__module__, type(other).__qualname__):
+            return False
+        try:
+            return bool(vars(self) == vars(other))
+        except Exception:  # parameters without a plain ==, e.g. numpy arrays
+            return self is other
+
+    def __hash__(self) -> int:
+        return hash((type(self).__module__, type(self).__qualname__, self.name))
+
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"<{type(self).__qualname__} policy {self.name!r} ({self.phase} phase){': ' + params if params else ''}>"

@@ -225,7 +225,8 @@ class Scenario:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Scenario):
             return NotImplemented
-        return bool(self._doc == other._doc)
+        # Python policies: by class and parameters (delivsim.Policy.__eq__).
+        return bool(self._doc == other._doc) and self._in_use() == other._in_use()
 
     __hash__ = None  # type: ignore[assignment]
 

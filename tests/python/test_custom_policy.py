@@ -356,3 +356,19 @@ def test_ctrl_c_stops_a_run_with_a_python_policy_within_a_second(threads):
     finally:
         timer.cancel()
     assert sent and time.monotonic() - sent[0] < 1.0
+
+
+def test_results_merge_only_if_the_python_policies_are_the_same():
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Coin(0.3))
+    other = delivsim.default_scenario()
+    other.profiles["G"].policies.add(Coin(0.4))  # the same document, another parameter
+    assert s.to_json() == other.to_json() and s != other
+    a = delivsim.run(s, messages=1000, seed=1)
+    with pytest.raises(ValueError, match="results of different scenarios"):
+        a + delivsim.run(other, messages=1000, seed=1, first_message=1000)
+    # A copy that went through pickle (as to a Dask worker) is the same scenario.
+    remote = pickle.loads(pickle.dumps(s))
+    assert remote == s and remote.python_policies["coin"] is not s.python_policies["coin"]
+    merged = a + delivsim.run(remote, messages=1000, seed=1, first_message=1000)
+    assert merged.outcomes == delivsim.run(s, messages=2000, seed=1).outcomes
