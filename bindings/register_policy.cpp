@@ -7,6 +7,7 @@
 // exception cannot cross the run's worker threads as such: it is kept (with the GIL) in a
 // PythonPolicyError, which stops the run like any failure, and is re-raised as the original
 // exception, with a note naming the policy, when it reaches Python.
+#include "initialised.hpp"
 #include "python_policy.hpp"
 
 #include <delivsim/policy/external.hpp>
@@ -60,6 +61,23 @@ struct PolicyAttempt {
     Attempt a;
     std::string host;
 };
+
+}  // namespace
+
+// An instance made by __new__ alone (`_core.Verdict.__new__(_core.Verdict)`) is refused, not
+// read as uninitialised memory (see initialised.hpp).
+namespace pybind11::detail {
+template <>
+class type_caster<Verdict> : public delivsim::bindings::InitialisedCaster<Verdict> {};
+template <>
+class type_caster<PolicyMessage> : public delivsim::bindings::InitialisedCaster<PolicyMessage> {};
+template <>
+class type_caster<PolicyAttempt> : public delivsim::bindings::InitialisedCaster<PolicyAttempt> {};
+template <>
+class type_caster<ExternalDraws> : public delivsim::bindings::InitialisedCaster<ExternalDraws> {};
+}  // namespace pybind11::detail
+
+namespace {
 
 // A run's worker threads are not Python threads: taking the GIL there would create and destroy
 // a Python thread state at every call (several microseconds, more than the call itself). The

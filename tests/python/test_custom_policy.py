@@ -372,3 +372,27 @@ def test_results_merge_only_if_the_python_policies_are_the_same():
     assert remote == s and remote.python_policies["coin"] is not s.python_policies["coin"]
     merged = a + delivsim.run(remote, messages=1000, seed=1, first_message=1000)
     assert merged.outcomes == delivsim.run(s, messages=2000, seed=1).outcomes
+
+
+def test_uninitialised_objects_are_refused_not_read():
+    blank = _core.Verdict.__new__(_core.Verdict)
+    with pytest.raises(TypeError, match="was not initialised"):
+        blank.action
+    with pytest.raises(TypeError, match="was not initialised"):
+        repr(blank)
+
+    class Blank(Policy):
+        name = "blank"
+
+        def evaluate(self, message, attempt, rng):
+            return blank
+
+    s = delivsim.default_scenario()
+    s.profiles["G"].policies.add(Blank())
+    with pytest.raises(TypeError, match="was not initialised"):
+        delivsim.run(s, messages=1000, seed=1)
+    for cls in (_core.PolicyMessage, _core.PolicyAttempt, _core.PolicyRng):
+        with pytest.raises(TypeError):
+            cls()
+        with pytest.raises(TypeError, match="was not initialised"):
+            repr(cls.__new__(cls))
