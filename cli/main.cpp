@@ -1,6 +1,7 @@
 // delivsim: run a scenario, explain one message, or validate a scenario file.
 // Bad input exits with code 2 and a one-line error on stderr.
 #include <delivsim/delivsim.hpp>
+#include <delivsim/world/report.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -70,6 +71,15 @@ int main(int argc, char** argv) {
     auto* val = app.add_subcommand("validate", "check a scenario file and report the first error");
     val->add_option("scenario", scenario_path, "scenario JSON file")->required();
 
+    auto* wld = app.add_subcommand("world", "simulate a world file (delivsim-world/1): senders, lists and receivers with state, over time");
+    std::string world_path;
+    wld->add_option("world", world_path, "world JSON file")->required();
+    wld->add_option("-s,--seed", seed, "random seed")->capture_default_str();
+    wld->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
+    wld->add_option("--json", json_out, "also write totals and time series as JSON to this file ('-' for stdout)");
+    bool world_check = false;
+    wld->add_flag("--check", world_check, "only validate the world file");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -78,6 +88,43 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (*wld) {
+            const auto w = delivsim::world::load_world(world_path);
+            if (world_check) {
+                std::cout << world_path << ": valid (" << w.senders.size() << " senders, " << w.lists.size() << " lists, "
+                          << w.recipient_count() << " recipients, " << w.receivers.size() << " receivers)\n";
+                return 0;
+            }
+            delivsim::world::Options wo;
+            wo.seed = seed;
+            wo.threads = threads;
+            wo.cancel = &interrupted;
+            std::signal(SIGINT, on_sigint);
+            const bool tty = !quiet && isatty(fileno(stderr));
+            if (tty) wo.progress = [&](double t) {
+                std::fprintf(stderr, "\rsimulated %.1f days", t / 86400.0);
+                std::fflush(stderr);
+            };
+            delivsim::world::Result r;
+            try {
+                r = delivsim::world::run(w, wo);
+            } catch (const delivsim::world::Cancelled&) {
+                std::cerr << "\ndelivsim: interrupted\n";
+                return 130;
+            }
+            if (tty) std::fprintf(stderr, "\n");
+            if (json_out != "-") std::cout << delivsim::world::world_report_table(w, r, seed);
+            if (!json_out.empty()) {
+                const std::string text = delivsim::world::world_report_json(w, r, seed).dump(1) + "\n";
+                if (json_out == "-") {
+                    std::cout << text;
+                } else {
+                    std::ofstream f(json_out);
+                    if (!(f << text)) throw std::runtime_error(json_out + ": cannot be written");
+                }
+            }
+            return 0;
+        }
         if (*val) {
             const auto s = delivsim::load_scenario(scenario_path);
             std::cout << scenario_path << ": valid (" << s.classes.size() << " sender classes, " << s.profiles.size()

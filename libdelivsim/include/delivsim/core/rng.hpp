@@ -20,6 +20,10 @@ enum class Stream : std::uint32_t {
     mailbox_quota_retry = 4,  // draw = attempt index: is the mailbox still full?
     dns_timeout = 5,          // draw = DNS query ordinal (+ offset per check): random timeouts
                               // of zone-based authentication (sender/authentication.hpp)
+    // world/ (issue 5), counters documented in world/world.hpp; 9..15 reserved for world/.
+    world_message = 6,        // counter index = world message id: recipient, send time, IP, feedback
+    world_recipient = 7,      // counter index = recipient id: domain, stale/trap, mailbox owner
+    world_attempt = 8,        // counter index = world message id, draw = attempt * 4 + slot
     user_policy = 64,         // first stream free for policies added outside the library
 };
 
