@@ -1,6 +1,5 @@
 import os; exec(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'mkworld.py')).read())
 import copy
-reputation["trap_weight"] = 5
 clean = dict(stale=0.005, trap=0.02, complaint=0.0005, engagement=0.2, not_spam=0.02)
 # warmup: the same mail from two new IPs, one ramped, one at full volume from day 1
 w = world("warmup", "two new dedicated IPs with the same mail and clean lists: one ramps its hourly volume up 1.5x a day to 5000/h, the other sends 5000/h from the first hour", 21,

@@ -22,7 +22,7 @@ scenario = {
    "mx": [{"host": "mx.corp.example", "preference": 10, "down": 0.02}],
    "policies": [{"type": "size_limit", "max_bytes": 10000000}, {"type": "unknown_user"},
                 {"type": "content_filter", "actions": [{"min_score": 10, "action": "reject"}, {"min_score": 6, "action": "quarantine"}]}]}]}
-reputation = {"half_life_s": 604800, "prior": 0.002, "prior_volume": 2000, "trap_weight": 20, "engagement_weight": 0.02,
+reputation = {"half_life_s": 604800, "prior": 0.002, "prior_volume": 2000, "trap_weight": 5, "engagement_weight": 0.02,
   "high_below": 0.001, "medium_below": 0.003, "bad_above": 0.01,
   "weights": {"ip": 0.5, "domain": 0.3, "pool": 0.2},
   "levels": {"bad": {"content_adjustment": 6, "rate_multiplier": 0.2, "reject": 0.5},
