@@ -11,9 +11,10 @@ trap 'rm -rf "$dir"' EXIT
 import json, sys
 d = sys.argv[1]
 w = json.load(open("benchmarks/world_campaigns.json"))
-for s in w["senders"]:
+w10 = json.loads(json.dumps(w))
+w10["duration_s"] = 10 * 86400
+for s in w10["senders"]:
     s["schedule"] = [c for c in s["schedule"] if c["at_s"] < 10 * 86400]
-w10 = dict(w, duration_s=10 * 86400)
 json.dump(w10, open(f"{d}/days10.json", "w"))
 json.dump(w, open(f"{d}/days30.json", "w"))
 big = json.loads(json.dumps(w10))

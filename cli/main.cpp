@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <unistd.h>
 
 namespace {
@@ -27,6 +28,23 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
                  std::string(width - filled, '.').c_str(), 100 * f, static_cast<unsigned long long>(done),
                  static_cast<unsigned long long>(total));
     std::fflush(stderr);
+}
+
+// A world file (format delivsim-world/1) rather than a scenario: `validate` takes both. Any
+// file that is not readable JSON goes to the scenario loader, which reports why.
+bool is_world_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream text;
+    text << in.rdbuf();
+    delivsim::json doc;
+    try {
+        delivsim::detail::StrictJsonReader reader(doc);  // depth-guarded, unlike json::parse
+        delivsim::json::sax_parse(text.str(), &reader);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return doc.is_object() && doc.contains("format") && doc["format"] == delivsim::world::world_format;
 }
 
 std::atomic<bool> interrupted{false};
@@ -68,7 +86,7 @@ int main(int argc, char** argv) {
     expl->add_option("-i,--message", index, "message index")->required();
     expl->add_flag("--json", as_json, "print JSON instead of text");
 
-    auto* val = app.add_subcommand("validate", "check a scenario file and report the first error");
+    auto* val = app.add_subcommand("validate", "check a scenario or world file and report the first error");
     val->add_option("scenario", scenario_path, "scenario JSON file")->required();
 
     auto* wld = app.add_subcommand("world", "simulate a world file (delivsim-world/1): senders, lists and receivers with state, over time");
@@ -126,6 +144,12 @@ int main(int argc, char** argv) {
             return 0;
         }
         if (*val) {
+            if (is_world_file(scenario_path)) {
+                const auto w = delivsim::world::load_world(scenario_path);
+                std::cout << scenario_path << ": valid world (" << w.senders.size() << " senders, " << w.lists.size()
+                          << " lists, " << w.recipient_count() << " recipients, " << w.receivers.size() << " receivers)\n";
+                return 0;
+            }
             const auto s = delivsim::load_scenario(scenario_path);
             std::cout << scenario_path << ": valid (" << s.classes.size() << " sender classes, " << s.profiles.size()
                       << " recipient profiles, " << s.attempt_times.size() << " delivery attempts)\n";

@@ -141,3 +141,28 @@ def test_world_examples_load():
     for name in ("warmup", "noisy_neighbour", "complaint_spiral"):
         w = world.load(EXAMPLES / f"{name}.json")
         assert w.name == name
+
+
+BAD_WORLDS = REPO / "tests" / "data" / "bad_worlds" / "cases.json"
+
+
+def _bad_world_cases():
+    return json.loads(BAD_WORLDS.read_text())
+
+
+@pytest.mark.parametrize("case", _bad_world_cases(), ids=lambda c: c["name"])
+def test_bad_world_is_refused_naming_the_field(case, tmp_path):
+    """tests/data/bad_worlds/cases.json: edits of tests/data/world/stateful_small.json (the edit
+    language of tests/python/test_bad_scenarios.py); `delivsim validate` exits 2 with one line."""
+    import test_bad_scenarios as tbs
+
+    tbs.BASES.setdefault("world", SMALL)
+    path = tmp_path / f"{case['name']}.json"
+    path.write_text(tbs.materialize(dict(case, base="world")))
+    done = subprocess.run([CLI, "validate", str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"delivsim: error: {case['expect']}\n"
+    assert done.stdout == ""
+    with pytest.raises(ValueError) as e:  # the same from Python
+        world.load(path)
+    assert str(e.value) == case["expect"]
