@@ -1,8 +1,8 @@
 #pragma once
 // Persistent mailboxes with a quota. Every accepted message (except those a recipient rule
-// deletes) adds its size; owners empty their mailbox every `empty_every_s` at their own phase,
-// some never. "Mailbox full" (452 4.2.2, or 552 5.2.2 when `when_full` is permanent) then
-// emerges from the state. Emptying is applied lazily: when a mailbox is next touched, it is
+// deletes or a gateway quarantines) adds its size; owners empty their mailbox every
+// `empty_every_s` at their own phase, some never. "Mailbox full" (452 4.2.2, or 552 5.2.2
+// when `when_full` is permanent) then emerges from the state. Emptying is applied lazily: when a mailbox is next touched, it is
 // empty if an emptying time passed since it was last touched.
 #include <cmath>
 #include <cstdint>

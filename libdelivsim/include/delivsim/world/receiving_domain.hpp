@@ -172,7 +172,7 @@ private:
             count_outcome(s, o);
             return Pending{0, 0, 0, 0, 0, 0};
         };
-        auto defer = [&](Status st, Responsible r, Stage sg) {
+        auto defer = [&](Status st, Responsible r, Stage) {
             ++s_deferrals_[s];
             ++series_->receiver_deferrals[(bucket_ * series_->receivers + index_) * status_count + static_cast<std::size_t>(st)];
             if (i + 1 >= times_->size()) return decide(Outcome::bounced, Status::expired, r, Stage::retry_queue);
@@ -248,7 +248,8 @@ private:
         }
         // Accepted.
         add_volume(p.ip, snd.domain);
-        if (box && o != Outcome::rule_deleted) box->fill += m.size_bytes;
+        // Deleted by a rule or held in the gateway's quarantine: not in the mailbox.
+        if (box && o != Outcome::rule_deleted && o != Outcome::quarantined) box->fill += m.size_bytes;
         if (o == Outcome::inbox || o == Outcome::spam_folder) {
             const auto fb = philox_block(seed_, p.id, Stream::world_message, 1);
             const ClassFeedback& cf = w_->class_feedback[snd.sender_class];
