@@ -79,7 +79,13 @@ void register_world(py::module_& m) {
         .def_property_readonly("duration_s", [](const World& w) { return w.duration_s; })
         .def_property_readonly("epoch_s", [](const World& w) { return w.epoch_s; })
         .def_property_readonly("bucket_s", [](const World& w) { return w.bucket_s; })
-        .def("to_json", [](const World& w) { return w.document.dump(); }, "The validated source document as JSON text");
+        .def("to_json", [](const World& w) { return w.document.dump(); }, "The validated source document as JSON text")
+        // As _core.Scenario: reduce to a module function (protocols 0 and 1 would otherwise
+        // build the object through object.__new__).
+        .def("__reduce__", [](const World& w) {
+            return py::make_tuple(py::module_::import("delivsim._pickle").attr("world_from_json"),
+                                  py::make_tuple(w.document.dump()));
+        });
 
     py::class_<Result>(m, "WorldResult")
         .def_property_readonly("tally", [](const Result& r) { return r.tally; },

@@ -22,3 +22,7 @@ def tally_from_state(state: Any) -> _core.Tally:
             "Tally state: not a tuple (format, classes, profiles, attempt_times, messages, outcome, status, "
             f"responsible, stage, class_decided_at, profile_decided_at) of names and non-negative counts: "
             f"{type(state).__name__}") from None
+
+
+def world_from_json(text: str) -> _core.World:
+    return _core.parse_world(text)

@@ -166,3 +166,30 @@ def test_bad_world_is_refused_naming_the_field(case, tmp_path):
     with pytest.raises(ValueError) as e:  # the same from Python
         world.load(path)
     assert str(e.value) == case["expect"]
+
+
+def test_world_objects_are_safe(small):
+    import pickle
+
+    from delivsim import _core
+
+    for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+        back = pickle.loads(pickle.dumps(small, protocol))
+        assert back.to_json() == small.to_json()
+    with pytest.raises(TypeError, match="not initialised"):
+        _core.run_world(_core.World.__new__(_core.World), 1, 1)
+    with pytest.raises(TypeError):
+        _core.world_report_json(small, _core.WorldResult.__new__(_core.WorldResult), 1)
+
+
+def test_world_too_large_results_are_refused():
+    doc = json.loads(SMALL.read_text())
+    doc["duration_s"] = 86400 * 365 * 100
+    doc["epoch_s"] = 600
+    doc["bucket_s"] = 600
+    with pytest.raises(ValueError, match=r"^the results of 3 senders x 2 receivers over \d+ time buckets would need \d+ MiB"):
+        world.parse(doc)
+    doc = json.loads(SMALL.read_text())
+    doc["lists"][0]["recipients"] = 10**9
+    with pytest.raises(ValueError, match=r"^lists\[0\]\.recipients: lists hold more than 100000000 recipients in all$"):
+        world.parse(doc)

@@ -43,6 +43,9 @@
 namespace delivsim::world {
 
 inline constexpr std::string_view world_format = "delivsim-world/1";
+inline constexpr std::uint64_t max_recipients = 100'000'000;
+// Memory the results of a run (a Tally per receiving domain plus one, the time series) may take.
+inline constexpr double max_results_mib = 1024;
 
 struct Sender {
     std::string name;
@@ -254,6 +257,9 @@ inline World parse_world(const json& doc) {
     } catch (const ScenarioError& e) {
         throw ScenarioError(e.path().empty() ? "scenario" : "scenario." + e.path(), e.rule());
     }
+    if (w.scenario.attempt_times.size() > 65535)  // attempt indices are 16 bits in the queue
+        Field(doc, "").child("scenario.retry.lifetime_s")
+            .fail("gives " + std::to_string(w.scenario.attempt_times.size()) + " attempts, more than a world's 65535");
     const auto class_names = w.scenario.class_names();
     const auto profile_names = w.scenario.profile_names();
     // Greylisting and quotas are state here, kept by the receivers, not per-message draws.
@@ -292,7 +298,8 @@ inline World parse_world(const json& doc) {
         if (l.size == 0) f["recipients"].fail("must be at least 1");
         l.first_recipient = next;
         next += l.size;
-        if (next > (1ull << 31)) f["recipients"].fail("lists hold more than 2^31 recipients in all");
+        if (next > max_recipients)
+            f["recipients"].fail("lists hold more than " + std::to_string(max_recipients) + " recipients in all");
         l.stale = f["stale"].probability();
         l.spam_trap = f.has("spam_trap") ? f["spam_trap"].probability() : 0.0;
         l.complaint = f["complaint"].probability();
@@ -383,6 +390,27 @@ inline World parse_world(const json& doc) {
         if (!found) f.fail("'" + name + "' is not a recipient profile of the scenario");
     }
     for (const auto& p : profile_names) w.receivers.push_back(detail::parse_receiver(rf[p]));
+
+    // Refuse a world whose results alone would exhaust memory, before any simulation.
+    {
+        const double S = static_cast<double>(w.senders.size()), R = static_cast<double>(w.receivers.size());
+        const double A = static_cast<double>(w.scenario.attempt_times.size());
+        double end = w.duration_s;
+        for (const Sender& snd : w.senders)
+            for (const ScheduleItem& it : snd.schedule)
+                if (it.kind == ScheduleItem::Kind::campaign) end = std::max(end, it.at_s + it.spread_s);
+        double delay = 0;
+        for (const Receiver& r : w.receivers) delay = std::max(delay, r.feedback_delay_s);
+        const double buckets = std::ceil((end + w.scenario.attempt_times.back() + delay) / w.bucket_s) + 2;
+        const double tally = S * R * (outcome_count + status_count + responsible_count + stage_count) + (S + R) * outcome_count * A;
+        const double series = buckets * (S * (outcome_count + 3) + R * (outcome_count + status_count + 10) + R * S * 2);
+        const double mib = 8.0 / (1 << 20) * ((R + 1) * tally + series);
+        if (mib > max_results_mib)
+            root.fail("the results of " + std::to_string(w.senders.size()) + " senders x " +
+                      std::to_string(w.receivers.size()) + " receivers over " + std::to_string(static_cast<long long>(buckets)) +
+                      " time buckets would need " + std::to_string(static_cast<long long>(mib)) + " MiB, more than " +
+                      std::to_string(static_cast<long long>(max_results_mib)) + " MiB: use fewer senders or longer buckets");
+    }
     w.document = doc;
     return w;
 }
