@@ -95,6 +95,7 @@ int main(int argc, char** argv) {
     wld->add_option("-s,--seed", seed, "random seed")->capture_default_str();
     wld->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
     wld->add_option("--json", json_out, "also write totals and time series as JSON to this file ('-' for stdout)");
+    wld->add_flag("-q,--quiet", quiet, "no progress line");
     bool world_check = false;
     wld->add_flag("--check", world_check, "only validate the world file");
 
