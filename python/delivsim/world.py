@@ -190,6 +190,11 @@ class WorldResult:
         ax.set_ylabel(what)
         if what.startswith("level:"):
             ax.set_yticks(range(len(LEVELS)), LEVELS)
+        if what.startswith("reputation:"):
+            # The receiver's level lines (Google's 0.1% and 0.3% unless the world sets others).
+            rep = json.loads(self.world.to_json())["receivers"][what.split(":", 1)[1]].get("reputation", {})
+            for key, default, style in (("high_below", 0.001, ":"), ("medium_below", 0.003, "--")):
+                ax.axhline(rep.get(key, default), color="grey", linestyle=style, linewidth=0.8)
         ax.set_title(f"{self.world.name}: {what} by {by}")
         ax.legend(fontsize="small")
         return ax

@@ -65,6 +65,8 @@ def test_world_plot(small_result):
     assert len(ax.get_lines()) == 3
     ax = small_result.plot("level:corp")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["bad", "low", "medium", "high"]
+    ax = small_result.plot("reputation:bigmail")
+    assert len(ax.get_lines()) == 3 + 2  # a line per sender, and the 0.1% and 0.3% lines
     with pytest.raises(ValueError, match="what must be a column"):
         small_result.plot("nonsense")
 
