@@ -1,6 +1,7 @@
 // delivsim: run a scenario, explain one message, or validate a scenario file.
 // Bad input exits with code 2 and a one-line error on stderr.
 #include <delivsim/delivsim.hpp>
+#include <delivsim/world/report.hpp>
 
 #include <CLI/CLI.hpp>
 
@@ -9,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <unistd.h>
 
 namespace {
@@ -26,6 +28,23 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
                  std::string(width - filled, '.').c_str(), 100 * f, static_cast<unsigned long long>(done),
                  static_cast<unsigned long long>(total));
     std::fflush(stderr);
+}
+
+// A world file (format delivsim-world/1) rather than a scenario: `validate` takes both. Any
+// file that is not readable JSON goes to the scenario loader, which reports why.
+bool is_world_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return false;
+    std::ostringstream text;
+    text << in.rdbuf();
+    delivsim::json doc;
+    try {
+        delivsim::detail::StrictJsonReader reader(doc);  // depth-guarded, unlike json::parse
+        delivsim::json::sax_parse(text.str(), &reader);
+    } catch (const std::exception&) {
+        return false;
+    }
+    return doc.is_object() && doc.contains("format") && doc["format"] == delivsim::world::world_format;
 }
 
 std::atomic<bool> interrupted{false};
@@ -67,8 +86,18 @@ int main(int argc, char** argv) {
     expl->add_option("-i,--message", index, "message index")->required();
     expl->add_flag("--json", as_json, "print JSON instead of text");
 
-    auto* val = app.add_subcommand("validate", "check a scenario file and report the first error");
+    auto* val = app.add_subcommand("validate", "check a scenario or world file and report the first error");
     val->add_option("scenario", scenario_path, "scenario JSON file")->required();
+
+    auto* wld = app.add_subcommand("world", "simulate a world file (delivsim-world/1): senders, lists and receivers with state, over time");
+    std::string world_path;
+    wld->add_option("world", world_path, "world JSON file")->required();
+    wld->add_option("-s,--seed", seed, "random seed")->capture_default_str();
+    wld->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
+    wld->add_option("--json", json_out, "also write totals and time series as JSON to this file ('-' for stdout)");
+    wld->add_flag("-q,--quiet", quiet, "no progress line");
+    bool world_check = false;
+    wld->add_flag("--check", world_check, "only validate the world file");
 
     try {
         app.parse(argc, argv);
@@ -78,7 +107,50 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (*wld) {
+            const auto w = delivsim::world::load_world(world_path);
+            if (world_check) {
+                std::cout << world_path << ": valid (" << w.senders.size() << " senders, " << w.lists.size() << " lists, "
+                          << w.recipient_count() << " recipients, " << w.receivers.size() << " receivers)\n";
+                return 0;
+            }
+            delivsim::world::Options wo;
+            wo.seed = seed;
+            wo.threads = threads;
+            wo.cancel = &interrupted;
+            std::signal(SIGINT, on_sigint);
+            const bool tty = !quiet && isatty(fileno(stderr));
+            if (tty) wo.progress = [&](double t) {
+                std::fprintf(stderr, "\rsimulated %.1f days", t / 86400.0);
+                std::fflush(stderr);
+            };
+            delivsim::world::Result r;
+            try {
+                r = delivsim::world::run(w, wo);
+            } catch (const delivsim::world::Cancelled&) {
+                std::cerr << "\ndelivsim: interrupted\n";
+                return 130;
+            }
+            if (tty) std::fprintf(stderr, "\n");
+            if (json_out != "-") std::cout << delivsim::world::world_report_table(w, r, seed);
+            if (!json_out.empty()) {
+                const std::string text = delivsim::world::world_report_json(w, r, seed).dump(1) + "\n";
+                if (json_out == "-") {
+                    std::cout << text;
+                } else {
+                    std::ofstream f(json_out);
+                    if (!(f << text)) throw std::runtime_error(json_out + ": cannot be written");
+                }
+            }
+            return 0;
+        }
         if (*val) {
+            if (is_world_file(scenario_path)) {
+                const auto w = delivsim::world::load_world(scenario_path);
+                std::cout << scenario_path << ": valid world (" << w.senders.size() << " senders, " << w.lists.size()
+                          << " lists, " << w.recipient_count() << " recipients, " << w.receivers.size() << " receivers)\n";
+                return 0;
+            }
             const auto s = delivsim::load_scenario(scenario_path);
             std::cout << scenario_path << ": valid (" << s.classes.size() << " sender classes, " << s.profiles.size()
                       << " recipient profiles, " << s.attempt_times.size() << " delivery attempts)\n";

@@ -16,6 +16,7 @@ from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
 from ._sweep import compare, sweep
 from . import dkim, dmarc, dns, spf  # authentication over a simulated DNS zone
+from . import world  # simulated time and persistent receiver state (issue 5)
 
 
 def __getattr__(name: str) -> object:
@@ -44,4 +45,5 @@ __all__ = [
     "run",
     "spf",
     "sweep",
+    "world",
 ]

@@ -29,3 +29,7 @@ def verdict_from_state(state: Any) -> _core.Verdict:
         return _core._verdict_from_state(*state)
     except TypeError:
         raise TypeError(f"Verdict state: not a tuple (action, folder, status, responsible) of ints: {state!r}") from None
+
+
+def world_from_json(text: str) -> _core.World:
+    return _core.parse_world(text)

@@ -53,6 +53,8 @@ STATUS_MEANINGS: dict[str, str] = {
     "5.3.4": "message too large",
     "5.7.1": "policy: blocklist or content",
     "5.7.26": "DMARC failure",
+    "4.7.0": "rate limited (sending IP)",
+    "4.2.1": "rate limited (sending network)",
 }
 
 _LABEL_COLUMNS = ("point", "scenario")

@@ -35,11 +35,12 @@ enum class Responsible : std::uint8_t {
     receiver_availability,
     recipient_rules,
     recipient_quota,
+    sender_reputation,  // world/: the receiver's memory of the sender (complaints, traps, volume)
 };
-inline constexpr std::size_t responsible_count = 8;
+inline constexpr std::size_t responsible_count = 9;
 inline constexpr std::array<std::string_view, responsible_count> responsible_names{
     "none", "sender_configuration", "sender_content", "address_error",
-    "receiver_policy", "receiver_availability", "recipient_rules", "recipient_quota"};
+    "receiver_policy", "receiver_availability", "recipient_rules", "recipient_quota", "sender_reputation"};
 constexpr std::string_view name(Responsible r) { return responsible_names[static_cast<std::size_t>(r)]; }
 
 // The SMTP replies the built-in stages give. Several replies can share an enhanced code
@@ -58,8 +59,11 @@ enum class Status : std::uint8_t {
     no_host_answered,      // 4.4.1 (no SMTP reply: connection failed)
     mailbox_full_temporary,// 452 4.2.2
     greylisted,            // 451 4.7.1
+    rate_limited,          // 421 4.7.0 (world/: per sending IP)
+    rate_limited_subnet,   // 450 4.2.1 (world/: per sending /24)
+    reputation_rejected,   // 550 5.7.1 (world/: sender reputation "bad")
 };
-inline constexpr std::size_t status_count = 13;
+inline constexpr std::size_t status_count = 16;
 
 struct StatusInfo {
     int reply;  // SMTP reply code; 0 where no server replied
@@ -80,13 +84,16 @@ inline constexpr std::array<StatusInfo, status_count> status_table{{
     {0, "4.4.1", "no MX host answered"},
     {452, "4.2.2", "mailbox full, try later"},
     {451, "4.7.1", "greylisted, try later"},
+    {421, "4.7.0", "sending IP over its rate limit, try later"},
+    {450, "4.2.1", "sending network over its rate limit, try later"},
+    {550, "5.7.1", "rejected for poor sender reputation"},
 }};
 constexpr const StatusInfo& info(Status s) { return status_table[static_cast<std::size_t>(s)]; }
 // The Status enumerators' names, for APIs that name a reply (custom policies in Python).
 inline constexpr std::array<std::string_view, status_count> status_names{
     "none", "bad_destination", "unknown_user", "null_mx", "ip_blocklisted", "content_rejected",
     "message_too_big", "mailbox_full", "dmarc_reject", "expired", "no_host_answered",
-    "mailbox_full_temporary", "greylisted"};
+    "mailbox_full_temporary", "greylisted", "rate_limited", "rate_limited_subnet", "reputation_rejected"};
 
 // The stage that decided a message's fate (or, for a temporary failure, the attempt's).
 enum class Stage : std::uint8_t {
@@ -105,12 +112,14 @@ enum class Stage : std::uint8_t {
     mailbox_rules,
     delivery,  // reached the end of the chain: inbox
     custom_policy,  // a policy written outside the library (policy/external.hpp), e.g. in Python
+    rate_limit,  // world/: token buckets per sending IP and /24
+    reputation,  // world/: reputation-based rejection
 };
-inline constexpr std::size_t stage_count = 15;
+inline constexpr std::size_t stage_count = 17;
 inline constexpr std::array<std::string_view, stage_count> stage_names{
     "none", "address", "mx_routing", "retry_queue", "dnsbl", "size_limit", "unknown_user",
     "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
-    "mailbox_rules", "delivery", "custom_policy"};
+    "mailbox_rules", "delivery", "custom_policy", "rate_limit", "reputation"};
 constexpr std::string_view name(Stage s) { return stage_names[static_cast<std::size_t>(s)]; }
 
 // A message's final fate.

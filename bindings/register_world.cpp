@@ -1,0 +1,133 @@
+// _core.World and _core.run_world: the world layer (issue 5). A World comes only from the
+// loaders, so every World object has passed validation. run_world releases the GIL; after
+// each simulated epoch it takes the GIL briefly to check for Ctrl-C and call `progress`.
+#include <delivsim/world/report.hpp>
+#include <delivsim/world/run.hpp>
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include "initialised.hpp"  // before any cast of Scenario or Tally
+
+#include <atomic>
+#include <exception>
+#include <optional>
+
+namespace py = pybind11;
+using delivsim::world::Result;
+using delivsim::world::World;
+
+namespace pybind11::detail {
+template <>
+class type_caster<World> : public delivsim::bindings::InitialisedCaster<World> {};
+template <>
+class type_caster<Result> : public delivsim::bindings::InitialisedCaster<Result> {};
+}  // namespace pybind11::detail
+
+namespace {
+
+template <class T>
+py::array_t<T> shaped(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
+    py::array_t<T> a(shape);
+    std::copy(v.begin(), v.end(), a.mutable_data());
+    return a;
+}
+
+Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std::optional<py::function>& progress) {
+    if (threads == 0) throw py::value_error("threads must be at least 1");
+    std::atomic<bool> cancel{false};
+    std::exception_ptr error;
+    delivsim::world::Options o;
+    o.seed = seed;
+    o.threads = threads;
+    o.cancel = &cancel;
+    o.progress = [&](double t) {
+        if (error) return;
+        py::gil_scoped_acquire gil;
+        try {
+            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+            if (progress) (*progress)(t);
+        } catch (...) {
+            error = std::current_exception();
+            cancel = true;
+        }
+    };
+    std::optional<Result> r;
+    try {
+        py::gil_scoped_release nogil;
+        r = delivsim::world::run(w, o);
+    } catch (const delivsim::world::Cancelled&) {
+        if (!error) throw;
+    }
+    if (error) std::rethrow_exception(error);
+    return std::move(*r);
+}
+
+}  // namespace
+
+void register_world(py::module_& m) {
+    py::class_<World>(m, "World")
+        .def_property_readonly("name", [](const World& w) { return w.name; })
+        .def_property_readonly("description", [](const World& w) { return w.description; })
+        .def_property_readonly("sender_names", [](const World& w) { return w.sender_names(); })
+        .def_property_readonly("receiver_names", [](const World& w) { return w.scenario.profile_names(); })
+        .def_property_readonly("list_names", [](const World& w) {
+            std::vector<std::string> n;
+            for (const auto& l : w.lists) n.push_back(l.name);
+            return n;
+        })
+        .def_property_readonly("duration_s", [](const World& w) { return w.duration_s; })
+        .def_property_readonly("epoch_s", [](const World& w) { return w.epoch_s; })
+        .def_property_readonly("bucket_s", [](const World& w) { return w.bucket_s; })
+        .def("to_json", [](const World& w) { return w.document.dump(); }, "The validated source document as JSON text")
+        // As _core.Scenario: reduce to a module function (protocols 0 and 1 would otherwise
+        // build the object through object.__new__).
+        .def("__reduce__", [](const World& w) {
+            return py::make_tuple(py::module_::import("delivsim._pickle").attr("world_from_json"),
+                                  py::make_tuple(w.document.dump()));
+        });
+
+    py::class_<Result>(m, "WorldResult")
+        .def_property_readonly("tally", [](const Result& r) { return r.tally; },
+                               "Totals: the world's senders as classes, its receivers as profiles")
+        .def_property_readonly("epochs", [](const Result& r) { return r.epochs; })
+        .def_property_readonly("greylist_triplets", [](const Result& r) { return r.greylist_triplets; })
+        .def_property_readonly("bucket_s", [](const Result& r) { return r.series.bucket_s; })
+        .def("series", [](const Result& r) {
+            const auto& ts = r.series;
+            const auto B = static_cast<py::ssize_t>(ts.buckets), S = static_cast<py::ssize_t>(ts.senders),
+                       R = static_cast<py::ssize_t>(ts.receivers);
+            const auto O = static_cast<py::ssize_t>(delivsim::outcome_count), St = static_cast<py::ssize_t>(delivsim::status_count);
+            py::dict d;
+            d["sender_outcomes"] = shaped(ts.sender_outcomes, {B, S, O});
+            d["sender_sent"] = shaped(ts.sender_sent, {B, S});
+            d["sender_deferrals"] = shaped(ts.sender_deferrals, {B, S});
+            d["sender_queue"] = shaped(ts.sender_queue, {B, S});
+            d["receiver_outcomes"] = shaped(ts.receiver_outcomes, {B, R, O});
+            d["receiver_deferrals"] = shaped(ts.receiver_deferrals, {B, R, St});
+            d["reputation"] = shaped(ts.reputation, {B, R, S});
+            d["level"] = shaped(ts.level, {B, R, S});
+            d["mailbox_fill"] = shaped(ts.mailbox_fill, {B, R, static_cast<py::ssize_t>(delivsim::world::TimeSeries::fill_bins)});
+            return d;
+        }, "The time series as numpy arrays (copies), indexed [bucket, sender or receiver, ...]")
+        .def("__eq__", [](const Result& a, const Result& b) { return a == b; });
+
+    m.attr("world_level_names") = py::tuple(py::cast(std::vector<std::string>(delivsim::world::level_names.begin(),
+                                                                               delivsim::world::level_names.end())));
+    m.attr("world_status_names") = [] {
+        std::vector<std::string> v;
+        for (const auto& s : delivsim::status_table) v.emplace_back(std::string(s.enhanced) + " " + std::string(s.text));
+        return py::tuple(py::cast(v));
+    }();
+    m.def("load_world", &delivsim::world::load_world, py::arg("path"),
+          "Load and validate a world file (delivsim-world/1); ValueError names the offending JSON path");
+    m.def("parse_world", [](const std::string& text) { return delivsim::world::parse_world_text(text); },
+          py::arg("json_text"), "Parse and validate world JSON text; ValueError names the offending JSON path");
+    m.def("run_world", &run_world, py::arg("world"), py::arg("seed"), py::arg("threads"),
+          py::arg("progress") = py::none(),
+          "Simulate the world with `seed`; the result does not depend on `threads`. `progress(simulated_s)`\n"
+          "is called after each epoch. Ctrl-C stops the run and raises KeyboardInterrupt.");
+    m.def("world_report_json", [](const World& w, const Result& r, std::uint64_t seed) {
+        return delivsim::world::world_report_json(w, r, seed).dump();
+    }, py::arg("world"), py::arg("result"), py::arg("seed"), "Totals and time series as JSON text (as `delivsim world --json`)");
+}

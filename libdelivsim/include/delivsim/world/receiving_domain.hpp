@@ -1,0 +1,355 @@
+#pragma once
+// One receiving domain (recipient profile) and everything it remembers: reputation counts,
+// token buckets, greylist triplets, mailboxes, feedback on its way, and the retry queue
+// entries of the messages addressed to it. It processes its attempts in the total order
+// (time, message id); nothing it does depends on another domain, so domains run in parallel.
+#include <delivsim/engine/deliver.hpp>
+#include <delivsim/results/tally.hpp>
+#include <delivsim/world/timeseries.hpp>
+#include <delivsim/world/world.hpp>
+
+#include <algorithm>
+#include <cmath>
+
+namespace delivsim::world {
+
+// A delivery attempt waiting in the sender's queue (or a first attempt).
+struct Pending {
+    double time;       // absolute simulated time of this attempt
+    double t0;         // time of the first attempt
+    std::uint64_t id;  // message id: sender << 44 | item << 32 | serial
+    std::uint32_t recipient;
+    std::uint16_t attempt;
+    std::uint16_t ip;
+};
+// The processing order: earliest first, ties by id. Ids are unique and a message has one
+// pending attempt at a time, so the order is total.
+inline bool before(const Pending& a, const Pending& b) noexcept {
+    return a.time < b.time || (a.time == b.time && a.id < b.id);
+}
+inline std::uint32_t sender_of(std::uint64_t id) noexcept { return static_cast<std::uint32_t>(id >> 44); }
+
+struct Feedback {
+    enum class Kind : std::uint8_t { complaint, engagement, trap };
+    double arrive_s;
+    std::uint16_t ip;
+    std::uint16_t domain;
+    Kind kind;
+};
+
+class ReceivingDomain {
+public:
+    ReceivingDomain(const World& w, std::uint32_t index, std::uint64_t seed, std::uint32_t mailboxes)
+        : w_(&w), index_(index), seed_(seed), settings_(&w.receivers[index]), profile_(&w.scenario.profiles[index]),
+          times_(&w.scenario.attempt_times),
+          tally_(w.sender_names(), w.scenario.profile_names(), w.scenario.attempt_times),
+          ip_rep_(w.ips.size()), dom_rep_(w.sender_domains.size()), pool_rep_(w.pools.size()),
+          ip_b_(w.ips.size()), dom_b_(w.sender_domains.size()), pool_b_(w.pools.size()),
+          ip_limit_(w.ips.size()), subnet_limit_(w.subnets), ip_bucket_(w.ips.size()), subnet_bucket_(w.subnets),
+          greylist_(w.ips.size()), mailboxes_(mailboxes),
+          s_outcomes_(w.senders.size() * outcome_count), s_deferrals_(w.senders.size()), s_sent_(w.senders.size()),
+          queue_(w.senders.size()) {
+        decay_ = std::exp2(-w.epoch_s / settings_->reputation.half_life_s);
+        recompute(0);
+    }
+
+    std::vector<Mailbox>& mailboxes() noexcept { return mailboxes_; }
+    std::vector<Pending>& fresh() noexcept { return fresh_; }
+    const Tally& tally() const noexcept { return tally_; }
+    bool idle() const noexcept { return heap_.empty() && feedback_.empty(); }
+    std::size_t greylist_triplets() const noexcept { return greylist_.triplets(); }
+
+    // Processes the epoch [a, b): this epoch's first attempts (in fresh(), any order) and
+    // the queued retries that fall due, in (time, id) order; then applies arrived feedback,
+    // decays the counts and recomputes levels and limits.
+    void run_epoch(double a, double b, const std::vector<Recipient>& recipients) {
+        (void)a;
+        std::sort(fresh_.begin(), fresh_.end(), before);
+        auto later = [](const Pending& x, const Pending& y) { return before(y, x); };
+        std::size_t i = 0;
+        for (;;) {
+            const bool has_fresh = i < fresh_.size();
+            const bool has_retry = !heap_.empty() && heap_.front().time < b;
+            if (!has_fresh && !has_retry) break;
+            Pending p;
+            if (has_fresh && (!has_retry || before(fresh_[i], heap_.front()))) {
+                p = fresh_[i++];
+            } else {
+                std::pop_heap(heap_.begin(), heap_.end(), later);
+                p = heap_.back();
+                heap_.pop_back();
+                --queue_[sender_of(p.id)];
+            }
+            const Pending next = attempt(p, recipients);
+            if (next.attempt != 0) {
+                heap_.push_back(next);
+                std::push_heap(heap_.begin(), heap_.end(), later);
+                ++queue_[sender_of(next.id)];
+            }
+        }
+        fresh_.clear();
+        end_epoch(b);
+    }
+
+    // Adds this epoch's counts into the series at `bucket` and clears them.
+    void flush(TimeSeries& ts, std::size_t bucket) {
+        const std::size_t S = w_->senders.size();
+        for (std::size_t s = 0; s < S; ++s) {
+            for (std::size_t o = 0; o < outcome_count; ++o)
+                ts.sender_outcomes[(bucket * S + s) * outcome_count + o] += s_outcomes_[s * outcome_count + o];
+            ts.sender_deferrals[bucket * S + s] += s_deferrals_[s];
+            ts.sender_sent[bucket * S + s] += s_sent_[s];
+        }
+        std::fill(s_outcomes_.begin(), s_outcomes_.end(), 0);
+        std::fill(s_deferrals_.begin(), s_deferrals_.end(), 0);
+        std::fill(s_sent_.begin(), s_sent_.end(), 0);
+    }
+    // Values sampled at the end of `bucket` (time t): reputation, mailbox fill, queues.
+    void sample(TimeSeries& ts, std::size_t bucket, double t) const {
+        const std::size_t S = w_->senders.size(), R = ts.receivers;
+        for (std::size_t s = 0; s < S; ++s) {
+            const Sender& snd = w_->senders[s];
+            const double bad = badness(snd.ips[0], snd.domain);
+            ts.reputation[(bucket * R + index_) * S + s] = bad;
+            ts.level[(bucket * R + index_) * S + s] = static_cast<std::uint8_t>(settings_->reputation.enabled
+                                                                                    ? settings_->reputation.level(bad)
+                                                                                    : Level::high);
+        }
+        if (const auto& mb = settings_->mailbox) {
+            for (const Mailbox& m : mailboxes_) {
+                const std::uint64_t fill = m.peek(t, *mb);
+                const auto bin = std::min<std::uint64_t>(TimeSeries::fill_bins - 1,
+                                                         static_cast<std::uint64_t>(static_cast<double>(fill) /
+                                                                                    static_cast<double>(mb->quota_bytes) * 10.0));
+                ++ts.mailbox_fill[(bucket * R + index_) * TimeSeries::fill_bins + bin];
+            }
+        }
+    }
+    // Messages of each sender waiting in this domain's queue, into the series (main thread).
+    void add_queue(TimeSeries& ts, std::size_t bucket) const {
+        const std::size_t S = w_->senders.size();
+        for (std::size_t s = 0; s < S; ++s) ts.sender_queue[bucket * S + s] += queue_[s];
+    }
+    // Receiver counts go straight into the series (only this domain writes its slice).
+    void set_series(TimeSeries* ts, std::size_t bucket) noexcept {
+        series_ = ts;
+        bucket_ = bucket;
+    }
+
+    // The badness this receiver gives mail from `ip` of sender domain `domain`.
+    double badness(std::uint32_t ip, std::uint32_t domain) const noexcept {
+        const ReputationSettings& r = settings_->reputation;
+        const std::int32_t pool = w_->ips[ip].pool;
+        return r.ip_weight * ip_b_[ip] + r.domain_weight * dom_b_[domain] + r.pool_weight * (pool >= 0 ? pool_b_[pool] : ip_b_[ip]);
+    }
+
+private:
+    void count_outcome(std::uint32_t sender, Outcome o) noexcept {
+        ++s_outcomes_[sender * outcome_count + static_cast<std::size_t>(o)];
+        ++series_->receiver_outcomes[(bucket_ * series_->receivers + index_) * outcome_count + static_cast<std::size_t>(o)];
+    }
+
+    // One attempt; returns the next attempt to queue (attempt 0: none).
+    Pending attempt(const Pending& p, const std::vector<Recipient>& recipients) {
+        const std::uint32_t s = sender_of(p.id);
+        const Sender& snd = w_->senders[s];
+        const Recipient& rc = recipients[p.recipient];
+        const RecipientList& list = w_->lists[rc.list];
+        const std::uint32_t i = p.attempt;
+        const double t = p.time;
+        MessageRng rng(seed_, p.id);
+        Message m;
+        m.index = p.id;
+        m.sender_class = snd.sender_class;
+        m.profile = index_;
+        w_->scenario.classes[snd.sender_class].draw(m, rng);
+        if (i == 0) ++s_sent_[s];
+
+        auto decide = [&](Outcome o, Status st, Responsible r, Stage sg) {
+            Message mt = m;
+            mt.sender_class = s;
+            tally_.record(mt, Fate{o, st, r, sg, i, (*times_)[i]});
+            count_outcome(s, o);
+            return Pending{0, 0, 0, 0, 0, 0};
+        };
+        auto defer = [&](Status st, Responsible r, Stage) {
+            ++s_deferrals_[s];
+            ++series_->receiver_deferrals[(bucket_ * series_->receivers + index_) * status_count + static_cast<std::size_t>(st)];
+            if (i + 1 >= times_->size()) return decide(Outcome::bounced, Status::expired, r, Stage::retry_queue);
+            Pending n = p;
+            n.attempt = static_cast<std::uint16_t>(i + 1);
+            n.time = p.t0 + (*times_)[i + 1];
+            return n;
+        };
+
+        // Decided before any SMTP session (as in the core engine).
+        if (m.address_error == AddressError::nxdomain)
+            return decide(Outcome::bounced, Status::bad_destination, Responsible::address_error, Stage::address);
+        if (m.address_error == AddressError::typosquat)
+            return decide(Outcome::silently_lost, Status::none, Responsible::address_error, Stage::address);
+        const MxRouting& routing = profile_->routing;
+        if (routing.null_mx()) return decide(Outcome::bounced, Status::null_mx, Responsible::address_error, Stage::mx_routing);
+        const bool dead = routing.dead_destination() > 0 &&
+                          rng.bernoulli(Stream::message, draw_dead_destination, routing.dead_destination());
+        Attempt a{i, (*times_)[i], -1};
+        if (!dead) a.host = routing.select(rng, i, [](int, bool) {});
+        if (a.host < 0) return defer(Status::no_host_answered, Responsible::receiver_availability, Stage::mx_routing);
+
+        // Connect: throttling per IP and per /24.
+        const SendingIp& sip = w_->ips[p.ip];
+        if (const auto& rl = settings_->rate_limit) {
+            (void)rl;
+            const bool ip_ok = ip_bucket_[p.ip].available(t, ip_limit_[p.ip]);
+            const bool net_ok = subnet_bucket_[sip.subnet].available(t, subnet_limit_[sip.subnet]);
+            if (!ip_ok) return defer(Status::rate_limited, Responsible::receiver_policy, Stage::rate_limit);
+            if (!net_ok) return defer(Status::rate_limited_subnet, Responsible::receiver_policy, Stage::rate_limit);
+            ip_bucket_[p.ip].take();
+            subnet_bucket_[sip.subnet].take();
+        }
+        // Reputation: at the bottom, outright rejection.
+        const ReputationSettings& rep = settings_->reputation;
+        LevelEffect effect;
+        if (rep.enabled) {
+            effect = rep.effects[static_cast<std::size_t>(rep.level(badness(p.ip, snd.domain)))];
+            if (effect.reject > 0 && rng.bernoulli(Stream::world_attempt, i * 4 + 0, effect.reject))
+                return decide(Outcome::bounced, Status::reputation_rejected, Responsible::sender_reputation, Stage::reputation);
+        }
+        // RCPT: the list's stale addresses.
+        if (rc.kind == Recipient::Kind::stale)
+            return decide(Outcome::bounced, Status::unknown_user, Responsible::address_error, Stage::unknown_user);
+        if (rc.kind == Recipient::Kind::spam_trap) {
+            add_volume(p.ip, snd.domain);
+            feedback_.push_back({t + settings_->feedback_delay_s, p.ip, static_cast<std::uint16_t>(snd.domain),
+                                 Feedback::Kind::trap});
+            return decide(Outcome::silently_lost, Status::none, Responsible::address_error, Stage::address);
+        }
+        if (const auto& g = settings_->greylist)
+            if (!greylist_.check(*g, p.ip, sip.subnet, s, p.recipient, t))
+                return defer(Status::greylisted, Responsible::receiver_policy, Stage::greylist);
+        Mailbox* box = nullptr;
+        if (const auto& mb = settings_->mailbox) {
+            box = &mailboxes_[rc.mailbox];
+            if (box->at(t, *mb) + m.size_bytes > mb->quota_bytes) {
+                if (mb->permanent)
+                    return decide(Outcome::bounced, Status::mailbox_full, Responsible::recipient_quota, Stage::mailbox_quota);
+                return defer(Status::mailbox_full_temporary, Responsible::recipient_quota, Stage::mailbox_quota);
+            }
+        }
+        // DATA and mailbox: the profile's own chain, content score shifted by reputation.
+        m.content_score += effect.content_adjustment;
+        Session session;
+        const Verdict v = profile_->policies.evaluate(m, session, rng, a);
+        Outcome o = Outcome::inbox;
+        switch (v.action) {
+            case Action::temp_fail: return defer(v.status, v.responsible, v.stage);
+            case Action::reject: return decide(Outcome::bounced, v.status, v.responsible, v.stage);
+            case Action::file: o = v.folder; break;
+            case Action::proceed: break;
+        }
+        // Accepted.
+        add_volume(p.ip, snd.domain);
+        // Deleted by a rule or held in the gateway's quarantine: not in the mailbox.
+        if (box && o != Outcome::rule_deleted && o != Outcome::quarantined) box->fill += m.size_bytes;
+        if (o == Outcome::inbox || o == Outcome::spam_folder) {
+            const auto fb = philox_block(seed_, p.id, Stream::world_message, 1);
+            const ClassFeedback& cf = w_->class_feedback[snd.sender_class];
+            const double at = t + settings_->feedback_delay_s;
+            const auto dom = static_cast<std::uint16_t>(snd.domain);
+            if (o == Outcome::inbox) {
+                if (to_uniform(fb[0]) < list.engagement * cf.engagement_factor)
+                    feedback_.push_back({at, p.ip, dom, Feedback::Kind::engagement});
+                if (to_uniform(fb[1]) < list.complaint * cf.complaint_factor)
+                    feedback_.push_back({at, p.ip, dom, Feedback::Kind::complaint});
+            } else if (to_uniform(fb[2]) < list.not_spam * cf.engagement_factor) {
+                feedback_.push_back({at, p.ip, dom, Feedback::Kind::engagement});
+            }
+        }
+        return o == Outcome::inbox ? decide(Outcome::inbox, Status::none, Responsible::none, Stage::delivery)
+                                   : decide(o, Status::none, v.responsible, v.stage);
+    }
+
+    void add_volume(std::uint32_t ip, std::uint32_t domain) noexcept {
+        ip_rep_[ip].volume += 1;
+        dom_rep_[domain].volume += 1;
+        if (const auto pool = w_->ips[ip].pool; pool >= 0) pool_rep_[pool].volume += 1;
+    }
+
+    void end_epoch(double b) {
+        // Feedback that has arrived, in the order it was generated.
+        std::size_t keep = 0;
+        for (const Feedback& f : feedback_) {
+            if (f.arrive_s >= b) {
+                feedback_[keep++] = f;
+                continue;
+            }
+            const std::int32_t pool = w_->ips[f.ip].pool;
+            auto apply = [&](ReputationCounts& c) {
+                switch (f.kind) {
+                    case Feedback::Kind::complaint: c.complaints += 1; break;
+                    case Feedback::Kind::engagement: c.engagement += 1; break;
+                    case Feedback::Kind::trap: c.traps += 1; break;
+                }
+            };
+            apply(ip_rep_[f.ip]);
+            apply(dom_rep_[f.domain]);
+            if (pool >= 0) apply(pool_rep_[pool]);
+        }
+        feedback_.resize(keep);
+        recompute(decay_);
+    }
+
+    // Decays the counts by f (0: no decay), then recomputes badness and limits.
+    void recompute(double f) {
+        const ReputationSettings& r = settings_->reputation;
+        auto update = [&](std::vector<ReputationCounts>& c, std::vector<double>& b) {
+            for (std::size_t k = 0; k < c.size(); ++k) {
+                if (f > 0) c[k].decay(f);
+                b[k] = r.enabled ? c[k].badness(r) : 0.0;
+            }
+        };
+        update(ip_rep_, ip_b_);
+        update(dom_rep_, dom_b_);
+        update(pool_rep_, pool_b_);
+        if (const auto& rl = settings_->rate_limit) {
+            // Recent accepted volume per hour, from the decayed count.
+            const double per_hour = (1 - decay_) * 3600.0 / w_->epoch_s;
+            std::fill(subnet_limit_.begin(), subnet_limit_.end(), 0.0);
+            for (std::size_t k = 0; k < ip_rep_.size(); ++k) {
+                const double history = ip_rep_[k].volume * per_hour;
+                double mult = 1;
+                if (r.enabled) {
+                    const std::int32_t pool = w_->ips[k].pool;
+                    const double wi = r.ip_weight + r.domain_weight;  // the IP stands for the domain here
+                    const double bad = (wi * ip_b_[k] + r.pool_weight * (pool >= 0 ? pool_b_[pool] : ip_b_[k])) /
+                                       std::max(wi + r.pool_weight, 1e-300);
+                    mult = r.effects[static_cast<std::size_t>(r.level(bad))].rate_multiplier;
+                }
+                ip_limit_[k] = (rl->per_ip_per_hour + rl->history_factor * history) * mult;
+                subnet_limit_[w_->ips[k].subnet] += history;
+            }
+            for (double& l : subnet_limit_) l = rl->per_subnet_per_hour + rl->history_factor * l;
+        }
+    }
+
+    const World* w_;
+    std::uint32_t index_;
+    std::uint64_t seed_;
+    const Receiver* settings_;
+    const BasicProfile<PolicyChain>* profile_;
+    const std::vector<double>* times_;
+    Tally tally_;
+    std::vector<ReputationCounts> ip_rep_, dom_rep_, pool_rep_;
+    std::vector<double> ip_b_, dom_b_, pool_b_;
+    std::vector<double> ip_limit_, subnet_limit_;
+    std::vector<TokenBucket> ip_bucket_, subnet_bucket_;
+    GreylistMemory greylist_;
+    std::vector<Mailbox> mailboxes_;
+    std::vector<Feedback> feedback_;
+    std::vector<Pending> fresh_, heap_;
+    std::vector<std::uint64_t> s_outcomes_, s_deferrals_, s_sent_, queue_;
+    double decay_ = 1;
+    TimeSeries* series_ = nullptr;
+    std::size_t bucket_ = 0;
+};
+
+}  // namespace delivsim::world

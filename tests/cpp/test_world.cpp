@@ -1,0 +1,181 @@
+// The world layer (issue 5): state that couples messages, simulated in epochs per receiving
+// domain. Determinism across thread counts, the mechanisms one by one, and bad input.
+#include <delivsim/delivsim.hpp>
+#include <delivsim/world/run.hpp>
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <numeric>
+
+using namespace delivsim;
+
+namespace {
+
+json world_doc(const std::string& name) {
+    std::ifstream in(std::string(DELIVSIM_SOURCE_DIR) + "/" + name);
+    REQUIRE(in);
+    return json::parse(in);
+}
+
+world::Result run_world(const json& doc, std::uint64_t seed = 1, unsigned threads = 1) {
+    const world::World w = world::parse_world(doc);
+    world::Options o;
+    o.seed = seed;
+    o.threads = threads;
+    return world::run(w, o);
+}
+
+std::uint64_t sum(const std::vector<std::uint64_t>& v) { return std::accumulate(v.begin(), v.end(), std::uint64_t{0}); }
+
+}  // namespace
+
+TEST_CASE("world: results are bit-identical for 1, 2 and 4 threads on a stateful scenario") {
+    const json doc = world_doc("tests/data/world/stateful_small.json");
+    const auto r1 = run_world(doc, 7, 1);
+    const auto r2 = run_world(doc, 7, 2);
+    const auto r4 = run_world(doc, 7, 4);
+    // The scenario exercises every kind of state, so the comparison means something.
+    CHECK(r1.tally.messages() > 10000);
+    CHECK(r1.tally.stage(Stage::rate_limit) + sum(r1.series.receiver_deferrals) > 0);
+    CHECK(sum(r1.series.receiver_deferrals) > 1000);
+    CHECK(r1.greylist_triplets > 0);
+    CHECK(r1 == r2);
+    CHECK(r1 == r4);
+    CHECK(r1.tally == r4.tally);
+    CHECK(r1.series == r4.series);
+    // And a different seed differs.
+    CHECK_FALSE(run_world(doc, 8, 1).tally == r1.tally);
+}
+
+TEST_CASE("world: greylist triplet memory follows postgrey") {
+    world::GreylistSettings g{300, 3600, 2};
+    world::GreylistMemory m(4);
+    CHECK_FALSE(m.check(g, 0, 0, 0, 7, 0));      // new triplet: deferred
+    CHECK_FALSE(m.check(g, 0, 0, 0, 7, 200));    // too early
+    CHECK(m.check(g, 0, 0, 0, 7, 400));          // after the delay: passes, remembered
+    CHECK(m.check(g, 0, 0, 0, 7, 401));
+    CHECK_FALSE(m.check(g, 0, 0, 0, 8, 500));    // another recipient: a new triplet
+    CHECK_FALSE(m.check(g, 0, 0, 0, 8, 5000));   // retry after the window: starts over
+    CHECK(m.check(g, 0, 0, 0, 8, 5400));         // second successful retry: client whitelisted
+    CHECK(m.check(g, 0, 0, 0, 9, 5401));         // so a new triplet passes at once
+    CHECK_FALSE(m.check(g, 1, 0, 0, 9, 5402));   // but not for another IP
+}
+
+TEST_CASE("world: mailboxes are emptied on their owner's schedule, lazily") {
+    world::MailboxSettings s;
+    s.quota_bytes = 100;
+    s.empty_every_s = 1000;
+    world::Mailbox m;
+    m.fill = 90;
+    m.phase_s = 500;
+    CHECK(m.at(100, s) == 90);
+    m.fill += 5;
+    CHECK(m.at(499, s) == 95);
+    CHECK(m.at(501, s) == 0);  // emptied at 500
+    m.fill = 50;
+    CHECK(m.at(1499, s) == 50);
+    CHECK(m.peek(1500, s) == 0);
+    CHECK(m.at(1499.5, s) == 50);
+    m.never_empty = true;
+    CHECK(m.at(10000, s) == 50);
+}
+
+TEST_CASE("world: token bucket allows the hourly allowance, then refills") {
+    world::TokenBucket b;
+    int taken = 0;
+    for (int k = 0; k < 100; ++k)
+        if (b.available(0, 60)) b.take(), ++taken;
+    CHECK(taken == 60);  // one hour of allowance
+    CHECK_FALSE(b.available(30, 60));
+    CHECK(b.available(61, 60));  // a minute later: one more
+}
+
+TEST_CASE("world: reputation levels use Google's 0.1% and 0.3% lines") {
+    world::ReputationSettings r;
+    CHECK(r.level(0.0005) == world::Level::high);
+    CHECK(r.level(0.002) == world::Level::medium);
+    CHECK(r.level(0.005) == world::Level::low);
+    CHECK(r.level(0.02) == world::Level::bad);
+    world::ReputationCounts c{100000, 50, 0, 0};  // 0.05% complaints with lots of history
+    CHECK(r.level(c.badness(r)) == world::Level::high);
+    c.complaints = 500;  // 0.5%
+    CHECK(r.level(c.badness(r)) == world::Level::low);
+    world::ReputationCounts fresh;  // no history: the prior
+    CHECK(fresh.badness(r) == doctest::Approx(r.prior));
+}
+
+TEST_CASE("world: full mailboxes emerge from state and defer with 452 4.2.2") {
+    json doc = world_doc("tests/data/world/stateful_small.json");
+    const auto r = run_world(doc);
+    const std::size_t corp = 1;
+    std::uint64_t full = 0;
+    for (std::size_t b = 0; b < r.series.buckets; ++b)
+        full += r.series.receiver_deferrals[(b * r.series.receivers + corp) * status_count +
+                                            static_cast<std::size_t>(Status::mailbox_full_temporary)];
+    CHECK(full > 0);
+    // Without owners who never empty and with a huge quota, nothing is ever full.
+    doc["receivers"]["corp"]["mailbox"]["quota_bytes"] = 1000000000000ull;
+    const auto r2 = run_world(doc);
+    std::uint64_t full2 = 0;
+    for (std::size_t b = 0; b < r2.series.buckets; ++b)
+        full2 += r2.series.receiver_deferrals[(b * r2.series.receivers + corp) * status_count +
+                                              static_cast<std::size_t>(Status::mailbox_full_temporary)];
+    CHECK(full2 == 0);
+}
+
+TEST_CASE("world: the totals count every generated message exactly once") {
+    const auto r = run_world(world_doc("tests/data/world/stateful_small.json"));
+    CHECK(sum(r.series.sender_sent) == r.tally.messages());
+    CHECK(sum(r.series.sender_outcomes) == r.tally.messages());
+    CHECK(sum(r.series.receiver_outcomes) == r.tally.messages());
+    // The campaign sent exactly its 3000 messages, the ramp and the cycle their expected counts.
+    std::uint64_t shop = 0;
+    for (std::size_t b = 0; b < r.series.buckets; ++b) shop += r.series.sender_sent[b * r.series.senders + 0];
+    CHECK(shop == r.tally.outcome(Outcome::inbox, 0) + r.tally.outcome(Outcome::spam_folder, 0) +
+                      r.tally.outcome(Outcome::quarantined, 0) + r.tally.outcome(Outcome::bounced, 0) +
+                      r.tally.outcome(Outcome::silently_lost, 0) + r.tally.outcome(Outcome::rule_moved, 0) +
+                      r.tally.outcome(Outcome::rule_deleted, 0));
+    // Queues drain: nothing is waiting at the end.
+    for (std::size_t s = 0; s < r.series.senders; ++s)
+        CHECK(r.series.sender_queue[(r.series.buckets - 1) * r.series.senders + s] == 0);
+}
+
+TEST_CASE("world: bad input names the field") {
+    const json base = world_doc("tests/data/world/stateful_small.json");
+    auto error_of = [&](auto edit) {
+        json d = base;
+        edit(d);
+        try {
+            world::parse_world(d);
+        } catch (const ScenarioError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(error_of([](json& d) { d["senders"][1]["schedule"][0]["rate_per_hour"] = -5; }) ==
+          "senders[1].schedule[0].rate_per_hour: -5 is negative");
+    CHECK(error_of([](json& d) { d["senders"][0]["schedule"].push_back(d["senders"][0]["schedule"][1]); }) ==
+          "senders[0].schedule[2].id: campaign id 'spring' is used twice by this sender");
+    CHECK(error_of([](json& d) { d["senders"][0]["schedule"][0]["list"] = "nobody"; }) ==
+          "senders[0].schedule[0].list: 'nobody' is not a known recipient list (known: customers, bought)");
+    CHECK(error_of([](json& d) { d["senders"][0]["class"] = "X"; }).starts_with(
+          "senders[0].class: 'X' is not a known sender class of the scenario"));
+    CHECK(error_of([](json& d) { d["lists"][0]["domains"] = {{"nowhere", 1.0}}; }) ==
+          "lists[0].domains.nowhere: 'nowhere' is not a recipient profile of the scenario");
+    CHECK(error_of([](json& d) { d["receivers"]["elsewhere"] = d["receivers"]["corp"]; }) ==
+          "receivers.elsewhere: 'elsewhere' is not a recipient profile of the scenario");
+    CHECK(error_of([](json& d) { d["receivers"].erase("corp"); }) == "receivers.corp: required field is missing");
+    CHECK(error_of([](json& d) { d["bucket_s"] = 5000; }) == "bucket_s: must be a whole multiple of epoch_s (3600)");
+    CHECK(error_of([](json& d) { d["senders"][0]["ips"][0] = "300.1.1.1"; }) ==
+          "senders[0].ips[0]: '300.1.1.1' is not an IPv4 address");
+    CHECK(error_of([](json& d) { auto& p = d["scenario"]["recipient_profiles"][1]["policies"];
+              p.insert(p.begin() + 2, json{{"type", "greylist"}, {"delay_s", 300}}); }) ==
+          "scenario.recipient_profiles[1].policies[2].type: 'greylist' is world state: configure receivers.corp.greylist instead");
+    CHECK(error_of([](json& d) { d["scenario"]["retry"]["first_retry_s"] = -1; }) ==
+          "scenario.retry.first_retry_s: -1 must be greater than 0");
+    CHECK(error_of([](json& d) { d["format"] = "delivsim-scenario/1"; }) ==
+          "format: 'delivsim-scenario/1' is not a supported format (expected 'delivsim-world/1')");
+    CHECK(error_of([](json& d) { d["receivers"]["corp"]["mailbox"]["never_empty"] = 1.5; }) ==
+          "receivers.corp.mailbox.never_empty: 1.5 is not a probability");
+}
