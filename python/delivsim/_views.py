@@ -152,6 +152,9 @@ _ITEM_KEY: dict[str, str] = {
     "policy": "type",
     "content_action": "action",
     "mx_record": "host",
+    "feature_rule": "name",
+    "logistic_action": "action",
+    "url_action": "action",
 }
 
 # Attribute shortcuts: (kind, alias) -> path below the object.
