@@ -95,3 +95,29 @@ def test_progress_and_gil():
     seen = []
     _core.compare(s, ["strict"], [STRICT], 300000, 1, threads=2, progress=seen.append)
     assert seen and seen[-1] == 300000
+
+
+def test_gil_is_released():
+    # As test_api's run() check: the main thread keeps counting while compare() simulates.
+    import collections
+    import threading
+    import time
+
+    s = _core.default_scenario()
+    window = []
+
+    def simulate():
+        window.append(time.monotonic())
+        _core.compare(s, ["strict", "lax"], [STRICT, LAX], 3_000_000, 1)
+        window.append(time.monotonic())
+
+    per_10ms = collections.Counter()
+    worker = threading.Thread(target=simulate)
+    worker.start()
+    while worker.is_alive():
+        per_10ms[int(time.monotonic() * 100)] += 1
+    worker.join()
+    start, end = window
+    assert end - start > 0.3, "too short to observe: raise the message count"
+    inside = sum(n for t, n in per_10ms.items() if start + 0.1 <= t / 100 and (t + 1) / 100 <= end - 0.1)
+    assert inside > 1000
