@@ -16,6 +16,7 @@ void register_dns(py::module_& m);
 void register_auth(py::module_& m);
 void register_policy(py::module_& m);
 void register_world(py::module_& m);
+void register_compare(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "delivsim core: Monte Carlo simulation of the email delivery path (private; use `delivsim`)";
@@ -39,4 +40,5 @@ PYBIND11_MODULE(_core, m) {
     register_auth(m);
     register_policy(m);
     register_world(m);
+    register_compare(m);
 }

@@ -33,3 +33,12 @@ def verdict_from_state(state: Any) -> _core.Verdict:
 
 def world_from_json(text: str) -> _core.World:
     return _core.parse_world(text)
+
+
+def comparison_from_state(state: Any) -> _core.Comparison:
+    try:
+        return _core._comparison_from_state(state)
+    except TypeError:  # pybind11's "incompatible function arguments": say what a state is
+        raise TypeError(
+            "Comparison state: not a tuple (format, names, tallies, has_score, classes, messages, joint, "
+            f"histograms): {type(state).__name__}") from None

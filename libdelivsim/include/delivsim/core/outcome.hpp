@@ -114,12 +114,18 @@ enum class Stage : std::uint8_t {
     custom_policy,  // a policy written outside the library (policy/external.hpp), e.g. in Python
     rate_limit,  // world/: token buckets per sending IP and /24
     reputation,  // world/: reputation-based rejection
+    // content models (issue 6)
+    rule_score,
+    logistic,
+    rspamd,
+    url_reputation,
 };
-inline constexpr std::size_t stage_count = 17;
+inline constexpr std::size_t stage_count = 21;
 inline constexpr std::array<std::string_view, stage_count> stage_names{
     "none", "address", "mx_routing", "retry_queue", "dnsbl", "size_limit", "unknown_user",
     "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
-    "mailbox_rules", "delivery", "custom_policy", "rate_limit", "reputation"};
+    "mailbox_rules", "delivery", "custom_policy", "rate_limit", "reputation",
+    "rule_score", "logistic", "rspamd", "url_reputation"};
 constexpr std::string_view name(Stage s) { return stage_names[static_cast<std::size_t>(s)]; }
 
 // A message's final fate.
