@@ -14,6 +14,8 @@ from ._results import Result
 from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
 from ._sweep import compare, sweep
+from ._calibrate import Calibration, calibrate
+from . import metrics  # TREC spam-track measures, ROC, costs, paired differences
 from . import dkim, dmarc, dns, spf  # authentication over a simulated DNS zone
 
 
@@ -27,9 +29,11 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "Calibration",
     "Result",
     "Scenario",
     "__version__",
+    "calibrate",
     "compare",
     "default_scenario",
     "dkim",
@@ -37,6 +41,7 @@ __all__ = [
     "dns",
     "explain",
     "load_scenario",
+    "metrics",
     "parse_scenario",
     "run",
     "spf",
