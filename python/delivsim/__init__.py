@@ -13,7 +13,8 @@ from ._core import version as __version__
 from ._results import Result
 from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
-from ._sweep import compare, sweep
+from ._sweep import compare_scenarios, sweep
+from ._compare import Comparison, compare
 from ._calibrate import Calibration, calibrate
 from . import metrics  # TREC spam-track measures, ROC, costs, paired differences
 from . import dkim, dmarc, dns, spf  # authentication over a simulated DNS zone
@@ -30,11 +31,13 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Calibration",
+    "Comparison",
     "Result",
     "Scenario",
     "__version__",
     "calibrate",
     "compare",
+    "compare_scenarios",
     "default_scenario",
     "dkim",
     "dmarc",

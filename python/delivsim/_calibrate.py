@@ -124,8 +124,8 @@ class Calibration:
     @property
     def residuals(self) -> pd.DataFrame:
         """One row per target: target (its name), target_rate, fitted_rate, residual (fitted -
-        target), sd (the residual's standard deviation: simulation and target sampling) and z
-        (residual / sd)."""
+        target), target_sd and fitted_sd (the standard deviations of the target's and the
+        simulation's sampling), sd (the residual's, both together) and z (residual / sd)."""
         import pandas as pd
 
         target = np.array(list(self.targets.values()))
@@ -134,7 +134,8 @@ class Calibration:
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(sd > 0, residual / sd, np.nan)
         return pd.DataFrame({"target": list(self.targets), "target_rate": target, "fitted_rate": self._fitted,
-                             "residual": residual, "sd": sd, "z": z})
+                             "residual": residual, "target_sd": self._target_sd, "fitted_sd": self._sim_sd,
+                             "sd": sd, "z": z})
 
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Target against fitted rates: :func:`delivsim.plot.calibration`."""

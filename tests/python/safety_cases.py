@@ -65,7 +65,7 @@ DEFECTS: dict[str, str] = {
     # None open. The defects this test found (the top message index, huge counts, thread-start
     # failures, pickle protocols 0/1, checkpoint paths and messages, tally overflow, NUL and
     # non-UTF-8 paths, surrogates, deep nesting, detached views, uninitialised _core objects,
-    # argument checks of Result, with_values and compare) are fixed: see the git log.
+    # argument checks of Result, with_values and compare, now compare_scenarios) are fixed: see the git log.
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -1534,7 +1534,7 @@ def call_compare(ctx: Ctx, scenarios: Any) -> Any:
         scenarios = {k: one(v) for k, v in scenarios.items()}
     elif isinstance(scenarios, list):
         scenarios = [one(v) for v in scenarios]
-    return list(ctx.delivsim.compare(scenarios, messages=100, threads=1).shape)
+    return list(ctx.delivsim.compare_scenarios(scenarios, messages=100, threads=1).shape)
 
 
 @kind
