@@ -284,8 +284,8 @@ def calibrate(
         raise ValueError(f"bounds[{bad}]: the low bound must be below the high one")
     outside = (x0_a < lo) | (x0_a > hi)
     if outside.any():
-        bad = int(np.argmax(outside))
-        raise ValueError(f"start: {names[bad]} = {x0_a[bad]} is outside its bounds [{lo[bad]}, {hi[bad]}]")
+        i = int(np.argmax(outside))
+        raise ValueError(f"start: {names[i]} = {x0_a[i]} is outside its bounds [{lo[i]}, {hi[i]}]")
     default_steps = np.where(np.isfinite(hi - lo), DEFAULT_STEP_SHARE * (hi - lo),
                              DEFAULT_STEP_SHARE * np.maximum(np.abs(x0_a), 1.0))
     given_steps = _per_param("steps", steps, names, None)

@@ -288,8 +288,8 @@ def cost_matrix(costs: Mapping[str, float] | None) -> npt.NDArray[np.float64]:
                 matrix[t, OUTCOMES.index(o)] = float(value)
         else:
             single.append((t, OUTCOMES.index(rest), float(value)))
-    for t, o, value in single:  # the specific key wins over its group
-        matrix[t, o] = value
+    for t, column, cost in single:  # the specific key wins over its group
+        matrix[t, column] = cost
     return matrix
 
 
