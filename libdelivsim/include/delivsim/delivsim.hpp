@@ -1,6 +1,7 @@
 #pragma once
 // Everything: the scenario model and loader, the engine, results and explain.
 #include <delivsim/engine/checkpoint.hpp>
+#include <delivsim/engine/compare.hpp>
 #include <delivsim/engine/explain.hpp>
 #include <delivsim/engine/run.hpp>
 #include <delivsim/results/report.hpp>

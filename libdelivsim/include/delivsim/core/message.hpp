@@ -17,6 +17,24 @@ inline constexpr std::size_t dmarc_result_count = 4;
 inline constexpr std::array<std::string_view, dmarc_result_count> dmarc_result_names{
     "pass", "none", "fail_reject", "fail_quarantine"};
 
+// The type of a message's attachment, as a content filter sees it (none without one).
+enum class AttachmentType : std::uint8_t { none, pdf, office, office_macro, executable, archive, image, other };
+inline constexpr std::size_t attachment_type_count = 8;
+inline constexpr std::array<std::string_view, attachment_type_count> attachment_type_names{
+    "none", "pdf", "office", "office_macro", "executable", "archive", "image", "other"};
+
+// What content models read besides the facts above (core/features.hpp names them all; a
+// sender class draws them in sender/features.hpp). All zero, and the attachment type "other"
+// when there is an attachment, for a class that gives no "features".
+struct Features {
+    std::uint32_t links = 0;
+    std::uint32_t promo_phrases = 0;
+    std::uint32_t url_hits = 0;  // links on a URL reputation blocklist
+    AttachmentType attachment = AttachmentType::none;
+    double html_ratio = 0;
+    double reputation = 0;
+};
+
 struct Message {
     std::uint64_t index = 0;
     std::uint32_t sender_class = 0;
@@ -28,6 +46,7 @@ struct Message {
     DmarcResult dmarc = DmarcResult::pass;
     std::uint64_t size_bytes = 0;
     double content_score = 0;
+    Features features;
 };
 
 // State that one message's delivery carries from attempt to attempt (the receiving side's
@@ -37,6 +56,9 @@ struct Session {
     Quota quota = Quota::unchecked;
     bool greylist_seen = false;
     double greylist_first_s = 0;
+    // rspamd's greylist action (policy/rspamd.hpp), kept apart from the greylist policy's.
+    bool rspamd_greylist_seen = false;
+    double rspamd_greylist_first_s = 0;
 };
 
 // One delivery attempt that reached a host.

@@ -99,12 +99,17 @@ enum class Stage : std::uint8_t {
     attachment_scanner,
     mailbox_rules,
     delivery,  // reached the end of the chain: inbox
+    // content models (issue 6)
+    rule_score,
+    logistic,
+    rspamd,
+    url_reputation,
 };
-inline constexpr std::size_t stage_count = 14;
+inline constexpr std::size_t stage_count = 18;
 inline constexpr std::array<std::string_view, stage_count> stage_names{
     "none", "address", "mx_routing", "retry_queue", "dnsbl", "size_limit", "unknown_user",
     "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
-    "mailbox_rules", "delivery"};
+    "mailbox_rules", "delivery", "rule_score", "logistic", "rspamd", "url_reputation"};
 constexpr std::string_view name(Stage s) { return stage_names[static_cast<std::size_t>(s)]; }
 
 // A message's final fate.

@@ -20,6 +20,8 @@ enum class Stream : std::uint32_t {
     mailbox_quota_retry = 4,  // draw = attempt index: is the mailbox still full?
     dns_timeout = 5,          // draw = DNS query ordinal (+ offset per check): random timeouts
                               // of zone-based authentication (sender/authentication.hpp)
+    features = 16,            // content features of a class's "features" (sender/features.hpp,
+                              // slots in FeatureDraw); issue 6 owns streams 16..31
     user_policy = 64,         // first stream free for policies added outside the library
 };
 

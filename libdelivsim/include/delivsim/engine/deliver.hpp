@@ -28,9 +28,10 @@ Message draw_message(const Scenario& s, MessageRng& rng) noexcept {
     return m;
 }
 
-// The fate of message `m`, whose facts were drawn from `rng`.
-template <class Scenario, class Trace = NoTrace>
-Fate deliver(const Scenario& s, const Message& m, MessageRng& rng, Trace&& trace = {}) {
+// The fate of message `m`, whose facts were drawn from `rng`, when its recipient domain
+// judges it with `chain` (normally its profile's own; compare() passes a strategy's).
+template <class Scenario, class Chain, class Trace = NoTrace>
+Fate deliver_through(const Scenario& s, const Chain& chain, const Message& m, MessageRng& rng, Trace&& trace = {}) {
     auto fate = [](Outcome o, Status st, Responsible r, Stage sg, std::uint32_t attempt, double t) {
         return Fate{o, st, r, sg, attempt, t};
     };
@@ -62,7 +63,7 @@ Fate deliver(const Scenario& s, const Message& m, MessageRng& rng, Trace&& trace
             if constexpr (std::decay_t<Trace>::enabled) trace.attempt(a, last_temp);
             continue;
         }
-        const Verdict v = profile.policies.evaluate(m, session, rng, a);
+        const Verdict v = chain.evaluate(m, session, rng, a);
         if constexpr (std::decay_t<Trace>::enabled) trace.attempt(a, v);
         switch (v.action) {
             case Action::proceed:
@@ -75,6 +76,12 @@ Fate deliver(const Scenario& s, const Message& m, MessageRng& rng, Trace&& trace
     // Queue lifetime over: a 4.4.7 bounce, blamed on what kept failing.
     const auto last = static_cast<std::uint32_t>(times.size() - 1);
     return fate(Outcome::bounced, Status::expired, last_temp.responsible, Stage::retry_queue, last, times[last]);
+}
+
+// The fate of message `m`, whose facts were drawn from `rng`.
+template <class Scenario, class Trace = NoTrace>
+Fate deliver(const Scenario& s, const Message& m, MessageRng& rng, Trace&& trace = {}) {
+    return deliver_through(s, s.profiles[m.profile].policies, m, rng, std::forward<Trace>(trace));
 }
 
 // The fate of message number `index` of a run with `seed`.

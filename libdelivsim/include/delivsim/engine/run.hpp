@@ -15,6 +15,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -139,32 +140,29 @@ void simulate_range(const Scenario& s, std::uint64_t seed, std::uint64_t first, 
     }
 }
 
-template <class Scenario>
-Tally run(const Scenario& s, const RunOptions& o) {
-    validate(o);
-    const std::uint64_t chunk = chunk_size(s, o), chunks = chunk_count(s, o);
-    RunState state = o.resume ? *o.resume : RunState{make_tally(s), {}};
-    if (o.resume) {
-        if (!state.done.ranges().empty() && state.done.ranges().rbegin()->second > chunks)
-            throw std::invalid_argument("resume: the snapshot has chunks beyond this run's " + std::to_string(chunks));
-        if (!(state.tally.classes() == s.class_names() && state.tally.profiles() == s.profile_names() &&
-              state.tally.attempt_times() == s.attempt_times))
-            throw std::invalid_argument("resume: the snapshot was made with a different scenario");
-    }
-    // A first checkpoint before any work: an unwritable path fails now, not minutes in.
-    if (o.checkpoint) o.checkpoint(state);
-    const ChunkSet skip = state.done;  // read without the lock: never changes during the run
-    const std::uint64_t todo = chunks - skip.count();
+namespace detail {
 
-    std::mutex mu;  // guards state
-    std::atomic<std::uint64_t> next{0}, done{state.tally.messages()};
+// The chunked thread pool behind run() and compare(). Chunks [0, chunks) not in `skip` are
+// taken by `o.threads` threads in any order; each thread keeps a scratch result
+// (`make_scratch()`), fills it with `simulate(scratch, first_index, count)` and hands it to
+// `merge(chunk, scratch)` under the pool's lock. The calling thread reports progress about
+// every 100 ms; when `o.checkpoint` is set it also calls `write(snapshot())` every
+// checkpoint_interval_s, taking the snapshot under the lock (a consistent set of chunks).
+// Throws what a worker or callback threw; returns early (no throw) on cancellation.
+template <class MakeScratch, class Simulate, class Merge, class Snapshot, class Write>
+void run_chunks(const RunOptions& o, std::uint64_t chunk, std::uint64_t chunks, const ChunkSet& skip,
+                std::uint64_t done_before, MakeScratch&& make_scratch, Simulate&& simulate, Merge&& merge,
+                Snapshot&& snapshot, Write&& write) {
+    const std::uint64_t todo = chunks - skip.count();
+    std::mutex mu;  // guards what merge() and snapshot() touch
+    std::atomic<std::uint64_t> next{0}, done{done_before};
     std::atomic<bool> stop{false};
     std::exception_ptr error;
     auto cancelled = [&] { return o.cancel && o.cancel->load(std::memory_order_relaxed); };
 
     auto worker = [&] {
         try {
-            Tally scratch = make_tally(s);
+            auto scratch = make_scratch();
             for (;;) {
                 if (stop.load(std::memory_order_relaxed) || cancelled()) return;
                 const std::uint64_t c = next.fetch_add(1, std::memory_order_relaxed);
@@ -172,12 +170,10 @@ Tally run(const Scenario& s, const RunOptions& o) {
                 if (skip.contains(c)) continue;
                 const std::uint64_t begin = c * chunk;
                 const std::uint64_t count = std::min(chunk, o.messages - begin);
-                scratch.clear();
-                simulate_range(s, o.seed, o.first_message + begin, count, scratch);
+                simulate(scratch, o.first_message + begin, count);
                 {
                     std::lock_guard lock(mu);
-                    state.tally += scratch;
-                    state.done.insert(c);
+                    merge(c, scratch);
                 }
                 done.fetch_add(count, std::memory_order_relaxed);
             }
@@ -233,13 +229,13 @@ Tally run(const Scenario& s, const RunOptions& o) {
         while (running > 0 && !finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; })) {
             const bool due = o.checkpoint && std::chrono::duration<double>(std::chrono::steady_clock::now() - last).count() >=
                                                  o.checkpoint_interval_s;
-            RunState snapshot;
-            if (due) snapshot = state;  // copied under the lock: a consistent set of chunks
+            std::optional<decltype(snapshot())> snap;
+            if (due) snap.emplace(snapshot());  // copied under the lock: a consistent set of chunks
             lock.unlock();
             try {  // a throwing callback stops the run; it is rethrown once the workers are joined
                 if (o.progress) o.progress(done.load());
                 if (due) {
-                    o.checkpoint(snapshot);
+                    write(*snap);
                     last = std::chrono::steady_clock::now();
                 }
             } catch (...) {
@@ -253,8 +249,39 @@ Tally run(const Scenario& s, const RunOptions& o) {
         for (auto& t : pool) t.join();
     }
     if (error) std::rethrow_exception(error);
+}
+
+}  // namespace detail
+
+template <class Scenario>
+Tally run(const Scenario& s, const RunOptions& o) {
+    validate(o);
+    const std::uint64_t chunk = chunk_size(s, o), chunks = chunk_count(s, o);
+    RunState state = o.resume ? *o.resume : RunState{make_tally(s), {}};
+    if (o.resume) {
+        if (!state.done.ranges().empty() && state.done.ranges().rbegin()->second > chunks)
+            throw std::invalid_argument("resume: the snapshot has chunks beyond this run's " + std::to_string(chunks));
+        if (!(state.tally.classes() == s.class_names() && state.tally.profiles() == s.profile_names() &&
+              state.tally.attempt_times() == s.attempt_times))
+            throw std::invalid_argument("resume: the snapshot was made with a different scenario");
+    }
+    // A first checkpoint before any work: an unwritable path fails now, not minutes in.
+    if (o.checkpoint) o.checkpoint(state);
+    const ChunkSet skip = state.done;  // read without the lock: never changes during the run
+    std::uint64_t done = state.tally.messages();
+    detail::run_chunks(
+        o, chunk, chunks, skip, done, [&] { return make_tally(s); },
+        [&](Tally& scratch, std::uint64_t first, std::uint64_t count) {
+            scratch.clear();
+            simulate_range(s, o.seed, first, count, scratch);
+        },
+        [&](std::uint64_t c, const Tally& scratch) {
+            state.tally += scratch;
+            state.done.insert(c);
+        },
+        [&] { return state; }, [&](const RunState& snap) { o.checkpoint(snap); });
     if (o.checkpoint) o.checkpoint(state);  // final, or at cancellation: nothing completed is lost
-    if (o.progress) o.progress(done.load());
+    if (o.progress) o.progress(state.tally.messages());
     if (state.tally.messages() < o.messages) throw Cancelled();
     return std::move(state.tally);
 }

@@ -6,38 +6,14 @@
 #include <delivsim/core/rng.hpp>
 #include <delivsim/scenario/field.hpp>
 #include <delivsim/sender/authentication.hpp>
+#include <delivsim/sender/features.hpp>
+#include <delivsim/sender/mixture.hpp>
 
 #include <algorithm>
 #include <string>
 #include <vector>
 
 namespace delivsim {
-
-// Picks a component of a mixture from its cumulative weights.
-// Small mixtures count without branches: the draw is random, so a binary search's
-// branches would mispredict half the time.
-template <class Cdf>
-inline std::uint32_t pick(const Cdf& cdf, double u) noexcept {
-    const std::size_t n = std::size(cdf);
-    if (n <= 16) {
-        std::uint32_t k = 0;
-        for (std::size_t i = 0; i + 1 < n; ++i) k += cdf[i] <= u;
-        return k;
-    }
-    const auto it = std::upper_bound(std::begin(cdf), std::end(cdf), u);
-    return static_cast<std::uint32_t>(std::min<std::size_t>(it - std::begin(cdf), n - 1));
-}
-
-// The component that carries all the weight, or -1 when the mixture needs a draw.
-template <class Cdf>
-inline int certain_component(const Cdf& cdf) noexcept {
-    double prev = 0;
-    for (std::size_t i = 0; i < std::size(cdf); ++i) {
-        if (cdf[i] - prev >= 1.0) return static_cast<int>(i);
-        prev = cdf[i];
-    }
-    return -1;
-}
 
 struct SizeOption {
     std::uint64_t bytes = 0;
@@ -65,6 +41,8 @@ struct SenderClass {
     // Attachment: carried with `attachment_probability` by messages of at least that size.
     std::uint64_t attachment_min_bytes = 0;
     double attachment_probability = 0;
+    // Content features (sender/features.hpp); without them, the defaults and no draws.
+    std::shared_ptr<const FeatureModel> features;
 
     void draw(Message& m, MessageRng& rng) const noexcept {
         m.legit = legit;
@@ -85,12 +63,14 @@ struct SenderClass {
                               : score_mean;
         m.has_attachment = m.size_bytes >= attachment_min_bytes && attachment_probability > 0 &&
                            rng.bernoulli(Stream::message, draw_attachment, attachment_probability);
+        if (features) features->draw(m, rng);
+        else if (m.has_attachment) m.features.attachment = AttachmentType::other;
     }
 
     // `zone`: the scenario's top-level "dns" zone, if it has one ("authentication" needs it).
     static SenderClass parse(const Field& f, const std::shared_ptr<const dns::Zone>& zone = nullptr) {
         f.allow_keys({"name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
-                      "dmarc", "authentication", "content_score", "attachment"});
+                      "dmarc", "authentication", "content_score", "attachment", "features"});
         SenderClass c;
         c.name = f["name"].name();
         if (f.has("description")) c.description = f["description"].string();
@@ -153,6 +133,7 @@ struct SenderClass {
             c.attachment_min_bytes = at["min_size_bytes"].count();
             c.attachment_probability = at["probability"].probability();
         }
+        if (f.has("features")) c.features = std::make_shared<const FeatureModel>(FeatureModel::parse(f["features"]));
         return c;
     }
 };

@@ -1,0 +1,354 @@
+#pragma once
+// Strategy comparison on identical mail (common random numbers). A strategy is a name plus
+// policy chains that replace the profiles' own (all of them, or the named ones). Each message
+// is drawn once (its facts and features) and delivered under every strategy with the same
+// counter RNG: whatever does not depend on the strategy (address errors, MX and host draws,
+// sizes, features, quota draws...) is identical across strategies, and a strategy equal to
+// the scenario's own chains gives exactly the plain run's Tally.
+//
+// Per strategy: a Tally. Per pair of strategies (a, b), by truth (legitimate / spam): the joint
+// counts of each message's judged category under a and under b (3x3), and of its outcome
+// (7x7): the paired differences come from these, not from two independent intervals. Per
+// strategy with a score-based policy: a histogram of that score for every message, by sender
+// class, on fixed bins (ScoreBins), enough for ROC curves from one run.
+//
+// Threads, chunks, progress and cancellation are run()'s (detail::run_chunks); all results
+// are integer counts, so they are bit-identical for any thread count or split, and merge (+).
+#include <delivsim/engine/run.hpp>
+#include <delivsim/scenario/scenario.hpp>
+
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace delivsim {
+
+// What the filters made of a message.
+enum class Judged : std::uint8_t {
+    not_judged,   // decided before any filter could: address error, size, unknown user, quota, expiry...
+    judged_ham,   // the filters let it through (inbox, or moved/deleted by the recipient's own rules)
+    judged_spam,  // a filtering stage sent it to the spam folder, to quarantine, or rejected it
+};
+inline constexpr std::size_t judged_count = 3;
+inline constexpr std::array<std::string_view, judged_count> judged_names{"not_judged", "judged_ham", "judged_spam"};
+
+// The stages that judge spam: their spam_folder / quarantine / reject verdicts are judged_spam.
+constexpr bool filtering_stage(Stage s) {
+    switch (s) {
+        case Stage::dnsbl:
+        case Stage::dmarc_disposition:
+        case Stage::content_filter:
+        case Stage::attachment_scanner:
+        case Stage::rule_score:
+        case Stage::logistic:
+        case Stage::rspamd:
+        case Stage::url_reputation: return true;
+        default: return false;
+    }
+}
+
+constexpr Judged judged(const Fate& f) {
+    if (filtering_stage(f.stage) &&
+        (f.outcome == Outcome::spam_folder || f.outcome == Outcome::quarantined || f.outcome == Outcome::bounced))
+        return Judged::judged_spam;
+    if (f.outcome == Outcome::inbox || f.outcome == Outcome::rule_moved || f.outcome == Outcome::rule_deleted)
+        return Judged::judged_ham;
+    return Judged::not_judged;
+}
+
+// The score histograms' bins: 1400 bins of width 0.05 over [-20, 50), plus an underflow bin
+// (score < -20) first and an overflow bin (score >= 50) last: 1402 in all. Bin 1 + i holds
+// [-20 + i/20, -20 + (i+1)/20). A threshold t on the 0.05 grid splits the bins exactly: the
+// messages with score >= t are those in bins from 1 + 20 (t + 20) on (to within the rounding
+// of a score that lies within an ulp of an edge). The logistic model's score is its log-odds.
+struct ScoreBins {
+    static constexpr double lo = -20, hi = 50, per_unit = 20;  // bins per unit of score
+    static constexpr std::size_t regular = 1400, count = regular + 2;
+    static std::size_t bin(double score) noexcept {
+        const double x = (score - lo) * per_unit;
+        if (!(x >= 0)) return 0;  // below lo
+        if (x >= static_cast<double>(regular)) return count - 1;
+        return 1 + static_cast<std::size_t>(x);
+    }
+    // The regular bins' edges, regular + 1 of them: -20, -19.95, ..., 50.
+    static std::vector<double> edges() {
+        std::vector<double> e(regular + 1);
+        for (std::size_t i = 0; i <= regular; ++i) e[i] = lo + static_cast<double>(i) / per_unit;
+        return e;
+    }
+};
+
+struct Strategy {
+    std::string name;
+    // By profile index: the chain that replaces the profile's own; nullptr keeps the profile's.
+    std::vector<std::shared_ptr<const PolicyChain>> chains;
+};
+
+// A strategy from JSON: a list of policies (a chain for every profile) or an object mapping
+// profile names to chains (the other profiles keep theirs). Errors name "strategies.<name>...".
+inline Strategy parse_strategy(const Scenario& s, const std::string& name, const json& spec) {
+    const Field f(spec, "strategies." + name);
+    if (name.empty()) Field(spec, "strategies").fail("a strategy name must not be empty");
+    const ParseContext ctx{s.class_names()};
+    Strategy st{name, std::vector<std::shared_ptr<const PolicyChain>>(s.profiles.size())};
+    if (spec.is_array()) {
+        const auto chain = std::make_shared<const PolicyChain>(PolicyChain::parse(f, ctx));
+        for (auto& c : st.chains) c = chain;
+    } else if (spec.is_object()) {
+        if (spec.empty()) f.fail("is empty: name at least one profile, or give a list of policies for all");
+        const auto names = s.profile_names();
+        for (const auto& [profile, chain] : f.entries()) {
+            const auto it = std::find(names.begin(), names.end(), profile);
+            if (it == names.end()) chain.fail("'" + profile + "' is not a recipient profile");
+            st.chains[static_cast<std::size_t>(it - names.begin())] =
+                std::make_shared<const PolicyChain>(PolicyChain::parse(chain, ctx));
+        }
+    } else {
+        f.fail(f.shown() + " is not a list of policies or an object of profile -> list of policies");
+    }
+    return st;
+}
+
+// The results of compare(): see the header comment.
+class Comparison {
+public:
+    static constexpr std::size_t codes = outcome_count * judged_count;  // per message and strategy
+
+    Comparison() = default;
+    Comparison(std::vector<std::string> names, std::vector<Tally> tallies, std::vector<bool> has_score,
+               std::size_t classes)
+        : names_(std::move(names)), tallies_(std::move(tallies)), has_score_(std::move(has_score)), classes_(classes) {
+        const std::size_t k = names_.size();
+        if (tallies_.size() != k || has_score_.size() != k)
+            throw std::invalid_argument("comparison: names, tallies and score flags differ in number");
+        joint_.assign(k * (k + 1) / 2 * 2 * codes * codes, 0);
+        hist_offset_.assign(k, npos);
+        std::size_t h = 0;
+        for (std::size_t i = 0; i < k; ++i)
+            if (has_score_[i]) hist_offset_[i] = (h++) * classes_ * ScoreBins::count;
+        hist_.assign(h * classes_ * ScoreBins::count, 0);
+    }
+
+    std::size_t size() const noexcept { return names_.size(); }
+    const std::vector<std::string>& names() const noexcept { return names_; }
+    const Tally& tally(std::size_t i) const { return tallies_.at(i); }
+    std::uint64_t messages() const noexcept { return messages_; }
+    std::size_t classes() const noexcept { return classes_; }
+    bool has_score(std::size_t i) const { return has_score_.at(i); }
+
+    // [truth legit=0 / spam=1][category under a][category under b], 2 x 3 x 3.
+    std::vector<std::uint64_t> judged(std::size_t a, std::size_t b) const {
+        std::vector<std::uint64_t> out(2 * judged_count * judged_count);
+        joint_fold(a, b, [&](std::size_t t, std::size_t ca, std::size_t cb, std::uint64_t n) {
+            out[(t * judged_count + ca % judged_count) * judged_count + cb % judged_count] += n;
+        });
+        return out;
+    }
+    // [truth][outcome under a][outcome under b], 2 x 7 x 7.
+    std::vector<std::uint64_t> outcome_joint(std::size_t a, std::size_t b) const {
+        std::vector<std::uint64_t> out(2 * outcome_count * outcome_count);
+        joint_fold(a, b, [&](std::size_t t, std::size_t ca, std::size_t cb, std::uint64_t n) {
+            out[(t * outcome_count + ca / judged_count) * outcome_count + cb / judged_count] += n;
+        });
+        return out;
+    }
+    // [class][bin] (ScoreBins), or empty for a strategy without a score-based policy.
+    std::vector<std::uint64_t> score_histogram(std::size_t i) const {
+        if (!has_score_.at(i)) return {};
+        const auto* p = hist_.data() + hist_offset_[i];
+        return {p, p + classes_ * ScoreBins::count};
+    }
+
+    // Raw state (for pickling): the pair tables [pair (a <= b, row-major)][truth][code a][code b],
+    // code = outcome * 3 + judged; the histograms of the scored strategies in order.
+    const std::vector<std::uint64_t>& raw_joint() const noexcept { return joint_; }
+    const std::vector<std::uint64_t>& raw_histograms() const noexcept { return hist_; }
+    static Comparison from_state(std::vector<std::string> names, std::vector<Tally> tallies, std::vector<bool> has_score,
+                                 std::size_t classes, std::uint64_t messages, std::vector<std::uint64_t> joint,
+                                 std::vector<std::uint64_t> hist) {
+        Comparison c(std::move(names), std::move(tallies), std::move(has_score), classes);
+        if (joint.size() != c.joint_.size() || hist.size() != c.hist_.size())
+            throw std::invalid_argument("comparison state: the tables do not fit the strategies and classes");
+        for (const Tally& t : c.tallies_)
+            if (t.messages() != messages || t.classes().size() != classes)
+                throw std::invalid_argument("comparison state: a tally disagrees with the message or class count");
+        c.joint_ = std::move(joint);
+        c.hist_ = std::move(hist);
+        c.messages_ = messages;
+        return c;
+    }
+
+    void clear() noexcept {
+        for (Tally& t : tallies_) t.clear();
+        std::fill(joint_.begin(), joint_.end(), 0);
+        std::fill(hist_.begin(), hist_.end(), 0);
+        messages_ = 0;
+    }
+    Comparison& operator+=(const Comparison& o) {
+        if (names_ != o.names_ || has_score_ != o.has_score_ || classes_ != o.classes_)
+            throw std::invalid_argument("comparisons of different strategies cannot be merged");
+        for (std::size_t i = 0; i < tallies_.size(); ++i) tallies_[i] += o.tallies_[i];
+        for (std::size_t i = 0; i < joint_.size(); ++i) joint_[i] += o.joint_[i];
+        for (std::size_t i = 0; i < hist_.size(); ++i) hist_[i] += o.hist_[i];
+        messages_ += o.messages_;
+        return *this;
+    }
+    friend Comparison operator+(Comparison a, const Comparison& b) { return a += b; }
+    bool operator==(const Comparison&) const = default;
+
+    // Recording, for compare(): one message's fates under every strategy (fates[k], code[k]).
+    Tally& tally_mut(std::size_t i) { return tallies_[i]; }
+    void record_joint(bool legit, const std::uint8_t* code) noexcept {
+        const std::size_t k = names_.size(), t = legit ? 0 : 1;
+        std::uint64_t* p = joint_.data();
+        for (std::size_t a = 0; a < k; ++a)
+            for (std::size_t b = a; b < k; ++b, p += 2 * codes * codes) ++p[(t * codes + code[a]) * codes + code[b]];
+        ++messages_;
+    }
+    void record_score(std::size_t i, std::uint32_t cls, double score) noexcept {
+        ++hist_[hist_offset_[i] + cls * ScoreBins::count + ScoreBins::bin(score)];
+    }
+
+private:
+    static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    template <class F>
+    void joint_fold(std::size_t a, std::size_t b, F&& f) const {
+        const std::size_t k = names_.size();
+        if (a >= k || b >= k) throw std::out_of_range("strategy index out of range");
+        const bool swap = a > b;
+        const std::size_t lo = swap ? b : a, hi = swap ? a : b;
+        std::size_t pair = 0;
+        for (std::size_t x = 0; x < lo; ++x) pair += k - x;
+        pair += hi - lo;
+        const std::uint64_t* p = joint_.data() + pair * 2 * codes * codes;
+        for (std::size_t t = 0; t < 2; ++t)
+            for (std::size_t ca = 0; ca < codes; ++ca)
+                for (std::size_t cb = 0; cb < codes; ++cb) {
+                    const std::uint64_t n = p[(t * codes + ca) * codes + cb];
+                    if (n) swap ? f(t, cb, ca, n) : f(t, ca, cb, n);
+                }
+    }
+
+    std::vector<std::string> names_;
+    std::vector<Tally> tallies_;
+    std::vector<bool> has_score_;
+    std::size_t classes_ = 0;
+    std::vector<std::uint64_t> joint_;
+    std::vector<std::size_t> hist_offset_;
+    std::vector<std::uint64_t> hist_;
+    std::uint64_t messages_ = 0;
+};
+
+namespace detail {
+
+// The strategies resolved against the scenario, for the message loop: per strategy and
+// profile the chain, the first strategy with the very same chain (its fate is reused), and
+// the score-based policy.
+struct CompareSetup {
+    const Scenario& s;
+    std::size_t k, profiles;
+    std::vector<const PolicyChain*> chain;   // [k][profile]
+    std::vector<std::uint32_t> same_as;      // [k][profile]: first strategy with this chain
+    std::vector<const AnyPolicy*> scorer;    // [k][profile], may be null
+    std::vector<bool> has_score;             // [k]
+
+    CompareSetup(const Scenario& sc, const std::vector<Strategy>& strategies)
+        : s(sc), k(strategies.size()), profiles(sc.profiles.size()), chain(k * profiles), same_as(k * profiles),
+          scorer(k * profiles), has_score(k, false) {
+        for (std::size_t i = 0; i < k; ++i) {
+            if (strategies[i].chains.size() != profiles)
+                throw std::invalid_argument("strategy '" + strategies[i].name + "' was made for another scenario");
+            for (std::size_t p = 0; p < profiles; ++p) {
+                const PolicyChain* c = strategies[i].chains[p] ? strategies[i].chains[p].get() : &sc.profiles[p].policies;
+                chain[i * profiles + p] = c;
+                std::uint32_t first = static_cast<std::uint32_t>(i);
+                for (std::size_t j = 0; j < i; ++j)
+                    if (chain[j * profiles + p] == c) {
+                        first = static_cast<std::uint32_t>(j);
+                        break;
+                    }
+                same_as[i * profiles + p] = first;
+                scorer[i * profiles + p] = score_policy(*c);
+                if (scorer[i * profiles + p]) has_score[i] = true;
+            }
+        }
+    }
+
+    Comparison make(const std::vector<Strategy>& strategies) const {
+        std::vector<std::string> names;
+        std::vector<Tally> tallies;
+        for (const auto& st : strategies) {
+            names.push_back(st.name);
+            tallies.push_back(make_tally(s));
+        }
+        return Comparison(std::move(names), std::move(tallies), has_score, s.classes.size());
+    }
+
+    void simulate(std::uint64_t seed, std::uint64_t first, std::uint64_t count, Comparison& out) const {
+        std::vector<Fate> fates(k);
+        std::vector<std::uint8_t> code(k);
+        std::vector<double> scores(k);
+        for (std::uint64_t i = first; i < first + count; ++i) {
+            MessageRng rng(seed, i);
+            const Message m = draw_message(s, rng);
+            const std::size_t row = m.profile;
+            for (std::size_t j = 0; j < k; ++j) {
+                const std::size_t at = j * profiles + row;
+                const std::uint32_t same = same_as[at];
+                if (same == j) {
+                    fates[j] = deliver_through(s, *chain[at], m, rng);
+                    if (scorer[at]) scores[j] = policy_score(*scorer[at], m);
+                } else {
+                    fates[j] = fates[same];
+                    scores[j] = scores[same];
+                }
+                out.tally_mut(j).record(m, fates[j]);
+                code[j] = static_cast<std::uint8_t>(static_cast<std::size_t>(fates[j].outcome) * judged_count +
+                                                    static_cast<std::size_t>(judged(fates[j])));
+                if (scorer[at]) out.record_score(j, m.sender_class, scores[j]);
+            }
+            out.record_joint(m.legit, code.data());
+        }
+    }
+};
+
+}  // namespace detail
+
+// Chunk size of a comparison: o.chunk, or as run() chooses it, grown (by powers of two) to
+// at least the comparison's counter count.
+inline std::uint64_t compare_chunk_size(const Scenario& s, const Comparison& c, const RunOptions& o) {
+    std::uint64_t chunk = chunk_size(s, o);
+    if (o.chunk > 0) return chunk;
+    std::size_t counters = c.raw_joint().size() + c.raw_histograms().size();
+    for (std::size_t i = 0; i < c.size(); ++i) counters += c.tally(i).size();
+    while (chunk < counters) chunk <<= 1;
+    return chunk;
+}
+
+inline Comparison compare(const Scenario& s, const std::vector<Strategy>& strategies, const RunOptions& o) {
+    validate(o);
+    if (o.checkpoint || o.resume) throw std::invalid_argument("compare: checkpoints are not supported");
+    if (strategies.empty()) throw std::invalid_argument("strategies: at least one strategy is needed");
+    for (std::size_t i = 0; i < strategies.size(); ++i)
+        for (std::size_t j = 0; j < i; ++j)
+            if (strategies[i].name == strategies[j].name)
+                throw std::invalid_argument("strategies: the name '" + strategies[i].name + "' is used twice");
+    const detail::CompareSetup setup(s, strategies);
+    Comparison total = setup.make(strategies);
+    const std::uint64_t chunk = compare_chunk_size(s, total, o);
+    const std::uint64_t chunks = o.messages / chunk + (o.messages % chunk != 0);
+    detail::run_chunks(
+        o, chunk, chunks, ChunkSet{}, 0, [&] { return setup.make(strategies); },
+        [&](Comparison& scratch, std::uint64_t first, std::uint64_t count) {
+            scratch.clear();
+            setup.simulate(o.seed, first, count, scratch);
+        },
+        [&](std::uint64_t, const Comparison& scratch) { total += scratch; }, [] { return 0; }, [](int) {});
+    if (o.progress) o.progress(total.messages());
+    if (total.messages() < o.messages) throw Cancelled();
+    return total;
+}
+
+}  // namespace delivsim
