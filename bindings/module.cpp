@@ -14,6 +14,7 @@ void register_run(py::module_& m);
 void register_explain(py::module_& m);
 void register_dns(py::module_& m);
 void register_auth(py::module_& m);
+void register_compare(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "delivsim core: Monte Carlo simulation of the email delivery path (private; use `delivsim`)";
@@ -35,4 +36,5 @@ PYBIND11_MODULE(_core, m) {
     register_explain(m);
     register_dns(m);
     register_auth(m);
+    register_compare(m);
 }

@@ -22,3 +22,12 @@ def tally_from_state(state: Any) -> _core.Tally:
             "Tally state: not a tuple (format, classes, profiles, attempt_times, messages, outcome, status, "
             f"responsible, stage, class_decided_at, profile_decided_at) of names and non-negative counts: "
             f"{type(state).__name__}") from None
+
+
+def comparison_from_state(state: Any) -> _core.Comparison:
+    try:
+        return _core._comparison_from_state(state)
+    except TypeError:  # pybind11's "incompatible function arguments": say what a state is
+        raise TypeError(
+            "Comparison state: not a tuple (format, names, tallies, has_score, classes, messages, joint, "
+            f"histograms): {type(state).__name__}") from None
