@@ -289,7 +289,9 @@ class Comparison:
         - ``loss``: the mean per-message cost difference and its normal interval.
 
         Columns: measure, a, b (each strategy's value on those messages), difference, ci_low,
-        ci_high (rates in %), n (messages paired), a_only, b_only, unit, method."""
+        ci_high (rates in %), n (messages paired), a_only, b_only (the discordant messages: counted
+        by a's rate and not b's, and the reverse; for loss, the messages that cost more under a,
+        and under b), unit, method."""
         import pandas as pd
 
         self._index(a), self._index(b)  # KeyError naming an unknown strategy
@@ -307,9 +309,10 @@ class Comparison:
         c = self._costs if costs is None else costs
         la, lb = self.loss(a, c).value, self.loss(b, c).value
         diff = metrics.paired_cost(joint, c)
-        moved = int(sum(joint[t, i, j] for t in range(2) for i in range(len(OUTCOMES)) for j in range(len(OUTCOMES))
-                        if i != j))
-        rows.append(("loss", la, lb, *diff, self.messages, moved, moved, "per message",
+        matrix = metrics.cost_matrix(c)
+        dearer = matrix[:, :, None] - matrix[:, None, :]  # [truth][outcome under a][under b]: a's cost - b's
+        a_dearer, b_dearer = int(joint[dearer > 0].sum()), int(joint[dearer < 0].sum())
+        rows.append(("loss", la, lb, *diff, self.messages, a_dearer, b_dearer, "per message",
                      "normal, mean of paired differences"))
         frame = pd.DataFrame(rows, columns=["measure", "a", "b", "difference", "ci_low", "ci_high", "n", "a_only",
                                             "b_only", "unit", "method"])

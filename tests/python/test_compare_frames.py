@@ -126,6 +126,7 @@ def test_paired_is_the_per_message_pairing(made):
     m = metrics.cost_matrix(costs)
     per_message = m[truth, outcome[1]] - m[truth, outcome[0]]
     assert math.isclose(p.loc["loss", "difference"], per_message.mean(), rel_tol=1e-12)
+    assert p.loc["loss", "a_only"] == (per_message > 0).sum() and p.loc["loss", "b_only"] == (per_message < 0).sum()
     se = per_message.std() / math.sqrt(N)
     assert math.isclose(p.loc["loss", "ci_high"], per_message.mean() + metrics.Z95 * se, rel_tol=1e-9)
     # The pairing narrows the interval: narrower than two independent Wilson intervals combined.
