@@ -48,7 +48,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "dns_failure": ("name", "type"),
     "retry": ("first_retry_s", "backoff_factor", "max_backoff_s", "lifetime_s"),
     "sender_class": ("name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
-                     "dmarc", "authentication", "content_score", "attachment"),
+                     "dmarc", "authentication", "content_score", "attachment", "features"),
     "authentication": ("from_domain", "mail_from_domain", "helo", "ips", "dkim", "forwarded"),
     "dkim_signing": ("domain", "selector", "key", "key_bits"),
     "forwarding": ("probability", "hop", "ip"),
@@ -73,6 +73,27 @@ KEYS: dict[str, tuple[str, ...]] = {
     "dmarc_adjustment": ("pass", "none", "fail_reject", "fail_quarantine"),
     "content_action": ("min_score", "action"),
     "mailbox_rule": ("delete", "move"),
+    # content features and content models (issue 6)
+    "features": ("links", "promo_phrases", "url_listed", "attachment_types", "html_ratio", "reputation"),
+    "count_distribution": ("poisson", "values"),
+    "count_value": ("value", "weight"),
+    "attachment_types": ("pdf", "office", "office_macro", "executable", "archive", "image", "other"),
+    "html_ratio": ("min", "max"),
+    "reputation": ("mean", "sd"),
+    "feature_rule": ("name", "feature", "op", "value", "score"),
+    "rule_score": ("type", "rules", "content_score", "actions"),
+    "logistic": ("type", "intercept", "weights", "actions"),
+    "logistic_weights": ("links", "promo_phrases", "url_hits", "html_ratio", "reputation", "content_score",
+                         "size_bytes", "has_attachment", "ip_listed", "attachment=none", "attachment=pdf",
+                         "attachment=office", "attachment=office_macro", "attachment=executable",
+                         "attachment=archive", "attachment=image", "attachment=other", "dmarc=pass", "dmarc=none",
+                         "dmarc=fail_reject", "dmarc=fail_quarantine"),
+    "logistic_action": ("min_probability", "action"),
+    "rspamd": ("type", "preset", "rules", "content_score", "reject", "rewrite_subject", "add_header", "greylist",
+               "greylist_delay_s"),
+    "url_reputation": ("type", "actions"),
+    "url_action": ("min_hits", "action"),
+    "gateway": ("type", "policies"),
 }
 
 #: The policy types in SMTP phase order, with their phase (a chain never goes backwards).
@@ -81,6 +102,7 @@ POLICY_PHASES: dict[str, int] = {
     "size_limit": 1, "unknown_user": 1, "mailbox_quota": 1, "greylist": 1,
     "dmarc_disposition": 2, "content_filter": 2, "attachment_scanner": 2,
     "mailbox_rules": 3,
+    "rule_score": 2, "logistic": 2, "rspamd": 2, "url_reputation": 2, "gateway": 2,
 }
 
 # (kind of the parent object, key) -> kind of the child. A list child is "list:<item kind>".
@@ -107,6 +129,20 @@ _CHILD: dict[tuple[str, str], str] = {
     ("content_filter", "dmarc_adjustment"): "dmarc_adjustment",
     ("content_filter", "actions"): "list:content_action",
     ("mailbox_rules", "by_class"): "map:mailbox_rule",
+    ("sender_class", "features"): "features",
+    ("features", "links"): "count_distribution",
+    ("features", "promo_phrases"): "count_distribution",
+    ("count_distribution", "values"): "list:count_value",
+    ("features", "attachment_types"): "attachment_types",
+    ("features", "html_ratio"): "html_ratio",
+    ("features", "reputation"): "reputation",
+    ("rule_score", "rules"): "list:feature_rule",
+    ("rule_score", "actions"): "list:content_action",
+    ("logistic", "weights"): "logistic_weights",
+    ("logistic", "actions"): "list:logistic_action",
+    ("rspamd", "rules"): "list:feature_rule",
+    ("url_reputation", "actions"): "list:url_action",
+    ("gateway", "policies"): "list:policy",
 }
 
 # Lists whose items are addressed by one of their fields.
