@@ -124,6 +124,11 @@ class Comparison:
                  strategies: Mapping[str, Chain], costs: Costs = None) -> None:
         if not isinstance(scenario, Scenario):
             raise TypeError(f"scenario must be a delivsim.Scenario, not {type(scenario).__name__}")
+        needed = ("names", "messages", "tally", "judged", "outcome_joint", "score_histogram", "score_bin_edges")
+        if not all(hasattr(core, attribute) for attribute in needed):
+            raise TypeError(f"core must be a delivsim._core.Comparison (from delivsim.compare), not {type(core).__name__}")
+        if not isinstance(strategies, Mapping):
+            raise TypeError(f"strategies must be a dict name -> chain, not {type(strategies).__name__}")
         names = list(strategies)
         if list(core.names) != names:
             raise ValueError(f"the comparison's strategies {list(core.names)} are not {names}")

@@ -142,3 +142,5 @@ def test_bad_input_names_the_strategy_and_field(r1):
         delivsim.compare(r1, {})
     with pytest.raises(ValueError, match="unknown kind of error"):
         delivsim.compare(r1, {"a": None}, messages=100, costs={"ham_lost": 1})
+    with pytest.raises(TypeError, match="core must be a delivsim._core.Comparison"):
+        delivsim.Comparison(r1, 1, ((0, 1),), object(), {"a": None})
