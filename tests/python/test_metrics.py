@@ -188,3 +188,22 @@ def test_paired_table_selects_categories():
     # over all categories, a counts 0 (row 0), b counts 1 (column 1): both 2, a only 1 + 3,
     # b only 5 + 8, neither 4 + 6 + 7 + 9
     assert m.paired_table(joint, in_a=(0,), in_b=(1,)) == (2, 4, 13, 26)
+
+
+def test_intervals_cover_about_95_percent():
+    # Simulated coverage (fixed seed, 4000 replications each: a 95% interval covers between
+    # 93.6% and 96.4% with probability 0.99): lam's delta-method interval at a small and a
+    # skewed case, Newcombe's paired interval with correlated pairs.
+    rng = np.random.default_rng(1)
+    reps = 4000
+    for ph, nh, ps, ns in [(0.02, 5000, 0.05, 2000), (0.001, 3000, 0.2, 500)]:
+        true = m.expit((m.logit(ph) + m.logit(ps)) / 2)
+        covered = sum(e.ci_low <= true <= e.ci_high for e in
+                      (m.lam(int(x), nh, int(y), ns) for x, y in zip(rng.binomial(nh, ph, reps), rng.binomial(ns, ps, reps))))
+        assert 0.936 < covered / reps < 0.964, (ph, ps, covered / reps)
+    for cells, n in [((0.05, 0.01, 0.005), 2000), ((0.3, 0.05, 0.05), 100)]:
+        probs = [*cells, 1 - sum(cells)]
+        true = cells[1] - cells[2]
+        covered = sum(e.ci_low <= true <= e.ci_high for e in
+                      (m.paired_difference(*map(int, row)) for row in rng.multinomial(n, probs, reps)))
+        assert 0.936 < covered / reps < 0.964, (cells, covered / reps)
