@@ -4,6 +4,9 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
+#include <ctime>
+
 namespace {
 
 const delivsim::Scenario& r1() {
@@ -91,6 +94,97 @@ void BM_Philox_Draw(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_Philox_Draw);
+
+// Strategy comparison (engine/compare.hpp) on R1's mail with content features
+// (examples/scenarios/r1_content_features.json): K strategies on the same messages, one core.
+// Issue 6's target: K = 4 in under 2x the time of K = 1, since the message draw and the
+// strategy-independent work are done once. BM_Compare_Ratio prints that ratio directly.
+//   build/benchmarks/delivsim_bench --benchmark_filter=Compare
+const delivsim::Scenario& r1_features() {
+    static const delivsim::Scenario s = delivsim::load_scenario(DELIVSIM_SOURCE_DIR "/examples/scenarios/r1_content_features.json");
+    return s;
+}
+
+// R1's chains over R1 with content features: the cost of drawing the features.
+void BM_R1Features_OneCore(benchmark::State& state) { simulate_on_one_core(state, r1_features()); }
+BENCHMARK(BM_R1Features_OneCore)->Unit(benchmark::kMillisecond);
+
+const std::vector<delivsim::Strategy>& four_strategies() {
+    static const std::vector<delivsim::Strategy> st = [] {
+        const std::string pre = R"({"type": "dnsbl"}, {"type": "size_limit", "max_bytes": 36000000}, {"type": "unknown_user"},
+            {"type": "mailbox_quota", "full": 0.003, "mode": "permanent"}, )";
+        const std::vector<std::pair<std::string, std::string>> specs = {
+            {"strict_content", "[" + pre + R"({"type": "dmarc_disposition", "fail_reject": "reject", "fail_quarantine": "quarantine"},
+                {"type": "content_filter", "dmarc_adjustment": {"none": 1.5}, "actions": [{"min_score": 12, "action": "reject"},
+                 {"min_score": 4, "action": "spam_folder"}]}, {"type": "mailbox_rules", "by_class": {"N": {"delete": 0.04, "move": 0.15}}}])"},
+            {"lax_content", "[" + pre + R"({"type": "dmarc_disposition", "fail_reject": "reject", "fail_quarantine": "quarantine"},
+                {"type": "content_filter", "dmarc_adjustment": {"none": 1.5}, "actions": [{"min_score": 8, "action": "spam_folder"}]},
+                {"type": "mailbox_rules", "by_class": {"N": {"delete": 0.04, "move": 0.15}}}])"},
+            {"rspamd_default", "[" + pre + R"({"type": "rspamd", "preset": "rspamd_default", "content_score": true, "rules": [
+                {"name": "PROMO", "feature": "promo_phrases", "op": ">=", "value": 3, "score": 2},
+                {"name": "BAD_URL", "feature": "url_hits", "op": ">=", "value": 1, "score": 6}]},
+                {"type": "mailbox_rules", "by_class": {"N": {"delete": 0.04, "move": 0.15}}}])"},
+            {"gateway", "[" + pre + R"({"type": "gateway", "policies": [
+                {"type": "url_reputation", "actions": [{"min_hits": 2, "action": "quarantine"}]},
+                {"type": "logistic", "intercept": -5, "weights": {"links": 0.1, "promo_phrases": 0.5, "html_ratio": 2,
+                 "reputation": -0.03, "attachment=executable": 5, "attachment=office_macro": 4, "content_score": 0.4},
+                 "actions": [{"min_probability": 0.9, "action": "quarantine"}, {"min_probability": 0.5, "action": "spam_folder"}]},
+                {"type": "attachment_scanner", "false_positive": 0.02, "detection": 0.9}]},
+                {"type": "mailbox_rules", "by_class": {"N": {"delete": 0.04, "move": 0.15}}}])"}};
+        std::vector<delivsim::Strategy> out;
+        for (const auto& [name, text] : specs)
+            out.push_back(delivsim::parse_strategy(r1_features(), name, delivsim::json::parse(text)));
+        return out;
+    }();
+    return st;
+}
+
+// CPU time of the calling thread: the machine is shared, and wall-clock time would count
+// other processes' time slices into one side of the ratio or the other.
+double thread_cpu_seconds() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+// The first k strategies over `batch` messages from `first`, on the calling thread; returns
+// the CPU seconds of the simulation alone (not the setup).
+double compare_batch(std::size_t k, std::uint64_t first, std::uint64_t batch) {
+    const std::vector<delivsim::Strategy> st(four_strategies().begin(), four_strategies().begin() + k);
+    const delivsim::detail::CompareSetup setup(r1_features(), st);
+    delivsim::Comparison c = setup.make(st);
+    const double t0 = thread_cpu_seconds();
+    setup.simulate(42, first, batch, c);
+    benchmark::DoNotOptimize(c.messages());
+    return thread_cpu_seconds() - t0;
+}
+
+void BM_Compare(benchmark::State& state) {
+    const auto k = static_cast<std::size_t>(state.range(0));
+    const std::uint64_t batch = 1 << 16;
+    std::uint64_t next = 0;
+    for (auto _ : state) {
+        state.SetIterationTime(compare_batch(k, next, batch));
+        next += batch;
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
+}
+BENCHMARK(BM_Compare)->Arg(1)->Arg(4)->Unit(benchmark::kMillisecond)->UseManualTime();
+
+// K = 4 over K = 1 on the same messages, measured back to back in each iteration (thread CPU
+// time). The counter K4_over_K1 is the figure.
+void BM_Compare_Ratio(benchmark::State& state) {
+    const std::uint64_t batch = 1 << 16;
+    std::uint64_t next = 0;
+    double one = 0, four = 0;
+    for (auto _ : state) {
+        one += compare_batch(1, next, batch);
+        four += compare_batch(4, next, batch);
+        next += batch;
+    }
+    state.counters["K4_over_K1"] = four / one;
+}
+BENCHMARK(BM_Compare_Ratio)->Unit(benchmark::kMillisecond)->Iterations(40);
 
 }  // namespace
 

@@ -363,11 +363,15 @@ TEST_CASE("class features: drawn from their distributions, from their own stream
 TEST_CASE("count distributions: Poisson and binomial by inversion") {
     CountDistribution d;
     d.poisson_mean = 2;
+    d.cdf = CountDistribution::poisson_cdf(2);
     CHECK(d.draw(0.1) == 0);                 // P(0) = 0.135
     CHECK(d.draw(0.3) == 1);                 // F(1) = 0.406
     CHECK(d.draw(0.99999999) >= 9);
-    d.poisson_mean = 500;                    // the largest mean: no underflow to a stuck loop
+    CHECK(d.cdf.back() == 1.0);
+    CHECK(d.cdf[3] == doctest::Approx(std::exp(-2.0) * (1 + 2 + 2 + 4.0 / 3)));
+    d.cdf = CountDistribution::poisson_cdf(500);  // the largest mean: no underflow to a stuck loop
     CHECK(d.draw(0.5) == doctest::Approx(500).epsilon(0.01));
+    CHECK(d.cdf.size() < 900);
     CHECK(FeatureModel::binomial(10, 1.0, 0.3) == 10);
     CHECK(FeatureModel::binomial(10, 0.5, 0.0005) == 0);  // P(0) = 1/1024
     CHECK(FeatureModel::binomial(10, 0.5, 0.9995) == 10);

@@ -5,6 +5,7 @@
 #include <Random123/philox.h>
 #include <Random123/uniform.hpp>
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -85,15 +86,29 @@ public:
     double uniform(Stream stream, std::uint32_t draw) noexcept {
         // Same value as r123::u01fixedpt<double>: (1 | top 53 bits) * 2^-53. Converting
         // through int64 (exact below 2^53) avoids the slow unsigned-to-double sequence.
-        return static_cast<double>(static_cast<std::int64_t>((bits(stream, draw) >> 11) | 1)) * 0x1.0p-53;
+        return to_uniform(bits(stream, draw));
     }
 
     bool bernoulli(Stream stream, std::uint32_t draw, double p) noexcept {
         return uniform(stream, draw) < p;
     }
 
-private:
     using Block = r123::Philox4x64::ctr_type;
+    // Blocks first .. first+N-1 of a stream, computed together (the CPU overlaps them) and
+    // not cached, so they do not evict the block other draws are reading: for a stage that
+    // needs all of a stream's draws at once (sender/features.hpp). Word `lane` of block b is
+    // bits(stream, 4 b + lane); to_uniform() turns it into uniform()'s value.
+    template <std::size_t N>
+    std::array<Block, N> blocks(Stream stream, std::uint32_t first) const noexcept {
+        std::array<Block, N> out;
+        for (std::size_t i = 0; i < N; ++i) out[i] = block(stream, first + i);
+        return out;
+    }
+    static double to_uniform(std::uint64_t bits) noexcept {
+        return static_cast<double>(static_cast<std::int64_t>((bits >> 11) | 1)) * 0x1.0p-53;
+    }
+
+private:
     Block block(Stream stream, std::uint64_t b) const noexcept {
         return r123::Philox4x64{}(Block{{index_, static_cast<std::uint64_t>(stream), b, 0}}, key_);
     }
