@@ -186,6 +186,54 @@ void BM_Compare_Ratio(benchmark::State& state) {
 }
 BENCHMARK(BM_Compare_Ratio)->Unit(benchmark::kMillisecond)->Iterations(40);
 
+// The logistic model's score, one message at a time (sparse weights, as the engine calls it)
+// against Eigen's batch (fill a matrix of feature rows, one matrix-vector product), over 4096
+// messages of R1 with features. Shows which form the engine should use.
+//   build/benchmarks/delivsim_bench --benchmark_filter=Logistic
+struct LogisticCase {
+    delivsim::Logistic model;
+    std::vector<delivsim::Message> messages;
+};
+const LogisticCase& logistic_case() {
+    static const LogisticCase c = [] {
+        LogisticCase x;
+        x.model = delivsim::Logistic::parse(
+            delivsim::Field(delivsim::json::parse(R"({"type": "logistic", "intercept": -5, "weights": {"links": 0.1,
+                "promo_phrases": 0.5, "html_ratio": 2, "reputation": -0.03, "attachment=executable": 5,
+                "attachment=office_macro": 4, "content_score": 0.4, "dmarc=none": 0.5},
+                "actions": [{"min_probability": 0.5, "action": "spam_folder"}]})"), "policy"),
+            delivsim::ParseContext{r1_features().class_names()});
+        for (std::uint64_t i = 0; i < 4096; ++i) {
+            delivsim::MessageRng rng(42, i);
+            x.messages.push_back(delivsim::draw_message(r1_features(), rng));
+        }
+        return x;
+    }();
+    return c;
+}
+void BM_Logistic_OneByOne(benchmark::State& state) {
+    const auto& c = logistic_case();
+    for (auto _ : state) {
+        double sum = 0;
+        for (const auto& m : c.messages) sum += c.model.score(m);
+        benchmark::DoNotOptimize(sum);
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * c.messages.size()));
+}
+BENCHMARK(BM_Logistic_OneByOne);
+void BM_Logistic_Batch(benchmark::State& state) {
+    const auto& c = logistic_case();
+    delivsim::Logistic::Batch X(static_cast<Eigen::Index>(c.messages.size()), static_cast<int>(delivsim::feature_count));
+    for (auto _ : state) {
+        for (std::size_t r = 0; r < c.messages.size(); ++r)
+            delivsim::feature_vector(c.messages[r], X.row(static_cast<Eigen::Index>(r)).data());
+        const Eigen::VectorXd s = c.model.log_odds(X);
+        benchmark::DoNotOptimize(s.sum());
+    }
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * c.messages.size()));
+}
+BENCHMARK(BM_Logistic_Batch);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -1,13 +1,13 @@
 // _core.compare and _core.Comparison: filter strategies on identical mail
 // (engine/compare.hpp), with the GIL released while the threads simulate. Progress and
-// Ctrl-C work as in _core.run (register_run.cpp): the hook runs on the calling thread, takes
-// the GIL, and on a Python error cancels the run and re-raises once compare() returns.
+// Ctrl-C work as in _core.run (python_progress.hpp).
 #include <delivsim/engine/compare.hpp>
 
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "initialised.hpp"  // before any cast of Scenario or Tally
+#include "python_progress.hpp"
 
 #include <atomic>
 #include <exception>
@@ -59,20 +59,7 @@ Comparison compare(const delivsim::Scenario& s, const std::vector<std::string>& 
     o.seed = seed;
     o.threads = threads;
     o.first_message = first_message;
-    o.cancel = &cancel;
-    if (progress || messages > delivsim::chunk_size(s, o)) {
-        o.progress = [&](std::uint64_t done) {
-            if (error) return;
-            py::gil_scoped_acquire gil;
-            try {
-                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-                if (progress) (*progress)(done);
-            } catch (...) {
-                error = std::current_exception();
-                cancel = true;
-            }
-        };
-    }
+    delivsim::bindings::install_progress(o, progress, messages <= delivsim::chunk_size(s, o), cancel, error);
     std::optional<Comparison> result;
     try {
         py::gil_scoped_release nogil;

@@ -1,9 +1,6 @@
 // _core.run: the Monte Carlo run, with the GIL released while the threads simulate.
 //
-// RunOptions.progress is called on the calling thread (about every 100 ms); that is the only
-// place Python is touched during a run: it takes the GIL to check for Ctrl-C and to call the
-// user's callback. It must never throw (run() would unwind past unjoined worker threads), so
-// a Python error is kept, the run is cancelled, and the error is raised once run() returns.
+// Progress and Ctrl-C: python_progress.hpp.
 #include <delivsim/engine/checkpoint.hpp>
 #include <delivsim/engine/run.hpp>
 #include <delivsim/scenario/scenario.hpp>
@@ -11,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "initialised.hpp"  // before any cast of Scenario or Tally
+#include "python_progress.hpp"
 
 #include <atomic>
 #include <exception>
@@ -32,22 +30,7 @@ delivsim::Tally run(const delivsim::Scenario& s, std::uint64_t messages, std::ui
     o.seed = seed;
     o.threads = threads;
     o.first_message = first_message;
-    o.cancel = &cancel;
-    // Without a user callback, a run of one chunk takes milliseconds: skip the hook, whose
-    // 100 ms polling would dominate. Longer runs always get it, so Ctrl-C works.
-    if (progress || messages > delivsim::chunk_size(s, o)) {
-        o.progress = [&](std::uint64_t done) {
-            if (error) return;
-            py::gil_scoped_acquire gil;
-            try {
-                if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-                if (progress) (*progress)(done);
-            } catch (...) {
-                error = std::current_exception();
-                cancel = true;
-            }
-        };
-    }
+    delivsim::bindings::install_progress(o, progress, messages <= delivsim::chunk_size(s, o), cancel, error);
 
     // Checkpoints are written from the calling thread without the GIL (pure C++). Resuming
     // keeps checkpointing to the same file unless another is given.

@@ -397,3 +397,28 @@ TEST_CASE("content models in a scenario: legit and spam classes are told apart")
     CHECK(q == doctest::Approx(1 - std::exp(-2.4)).epsilon(0.02));
     CHECK(t.stage(Stage::url_reputation) == t.outcome(Outcome::quarantined));
 }
+
+TEST_CASE("explain shows a class's features and the profile's content-model score") {
+    json j = default_scenario().document;
+    j["sender_classes"][3]["features"] = json::parse(R"({"links": {"poisson": 8}, "url_listed": 0.5})");
+    j["recipient_profiles"][0]["policies"][5] = json::parse(R"({"type": "rule_score",
+        "rules": [{"name": "LINKS", "feature": "links", "op": ">=", "value": 1, "score": 2.5}], "actions": [{"min_score": 5, "action": "spam_folder"}]})");
+    const Scenario s = testing::scenario_from(j);
+    bool seen = false;
+    for (std::uint64_t i = 0; i < 200 && !seen; ++i) {
+        const Explanation e = explain(s, 3, i);
+        const json x = e.to_json(s);
+        if (x["sender_class"] != "S" || x["profile"] != "G") {
+            CHECK_FALSE(x.contains("features"));
+            continue;
+        }
+        seen = true;
+        REQUIRE(x.contains("features"));
+        CHECK(x["features"]["links"] == e.message.features.links);
+        CHECK(x["features"]["url_hits"] == e.message.features.url_hits);
+        CHECK(x["content_model"]["policy"] == "rule_score");
+        CHECK(x["content_model"]["score"] == (e.message.features.links >= 1 ? 2.5 : 0.0));
+        CHECK(e.to_text(s).find("  features: " + std::to_string(e.message.features.links) + " links") != std::string::npos);
+    }
+    CHECK(seen);
+}

@@ -120,6 +120,16 @@ inline json Explanation::to_json(const Scenario& s) const {
     j["content_score"] = m.content_score;
     const ContentFilter* cf = detail::content_filter_of(prof.policies);
     j["content_score_at_receiver"] = cf ? json(cf->score(m)) : json(nullptr);
+    // Content features, for a class that describes them (sender/features.hpp), and the score
+    // of the profile's content model, when it has one other than content_filter.
+    if (s.classes[m.sender_class].features) {
+        const Features& f = m.features;
+        j["features"] = {{"links", f.links}, {"promo_phrases", f.promo_phrases}, {"url_hits", f.url_hits},
+                         {"attachment", attachment_type_names[static_cast<std::size_t>(f.attachment)]},
+                         {"html_ratio", f.html_ratio}, {"reputation", f.reputation}};
+    }
+    if (const AnyPolicy* sp = score_policy(prof.policies); sp && !std::holds_alternative<ContentFilter>(*sp))
+        j["content_model"] = {{"policy", type_name(*sp)}, {"score", policy_score(*sp, m)}};
     json attempts = json::array();
     for (const auto& a : this->attempts) {
         json ja;
@@ -159,6 +169,15 @@ inline std::string Explanation::to_text(const Scenario& s) const {
     o << "  DMARC: " << j["dmarc"].get<std::string>() << ", content score " << j["content_score"];
     if (!j["content_score_at_receiver"].is_null()) o << " (at receiver " << j["content_score_at_receiver"] << ")";
     o << "\n";
+    if (j.contains("features")) {
+        const auto& f = j["features"];
+        o << "  features: " << f["links"] << " links (" << f["url_hits"] << " on a URL blocklist), " << f["promo_phrases"]
+          << " promotional phrases, attachment " << f["attachment"].get<std::string>() << ", HTML ratio "
+          << f["html_ratio"] << ", reputation " << f["reputation"] << "\n";
+    }
+    if (j.contains("content_model"))
+        o << "  " << j["content_model"]["policy"].get<std::string>() << " score " << j["content_model"]["score"]
+          << (j["content_model"]["policy"] == "logistic" ? " (log-odds)" : "") << "\n";
     if (j.contains("authentication")) {
         const auto& a = j["authentication"];
         o << "  SPF " << a["spf"]["result"].get<std::string>() << " for " << a["spf"]["domain"].get<std::string>()

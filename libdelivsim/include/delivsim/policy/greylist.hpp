@@ -5,19 +5,26 @@
 
 namespace delivsim {
 
+// Greylisting's memory of one message: false (defer) at the first attempt that reaches the
+// check, and until `delay_s` after it; true (pass) from then on.
+inline bool greylist_passes(bool& seen, double& first_s, double delay_s, double now_s) noexcept {
+    if (!seen) {
+        seen = true;
+        first_s = now_s;
+        return false;
+    }
+    return now_s - first_s >= delay_s;
+}
+
 struct Greylist {
     static constexpr std::string_view type_name = "greylist";
     static constexpr Phase phase = Phase::envelope;
     double delay_s = 0;
 
     Verdict evaluate(const Message&, Session& s, MessageRng&, const Attempt& a) const noexcept {
-        if (!s.greylist_seen) {
-            s.greylist_seen = true;
-            s.greylist_first_s = a.time_s;
-        } else if (a.time_s - s.greylist_first_s >= delay_s) {
-            return Verdict::proceed();
-        }
-        return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::greylist);
+        return greylist_passes(s.greylist_seen, s.greylist_first_s, delay_s, a.time_s)
+                   ? Verdict::proceed()
+                   : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::greylist);
     }
     static Greylist parse(const Field& f, const ParseContext&) {
         f.allow_keys({"type", "delay_s"});

@@ -14,6 +14,7 @@
 // takes rspamd's default thresholds (greylist 4, add_header 6, reject 15; rewrite_subject off);
 // any action given next to the preset overrides it, and null turns one off.
 #include <delivsim/policy/feature_rules.hpp>
+#include <delivsim/policy/greylist.hpp>
 #include <delivsim/policy/policy.hpp>
 
 #include <algorithm>
@@ -55,13 +56,9 @@ struct Rspamd {
             case Action::rewrite_subject:
             case Action::add_header: return Verdict::file(Outcome::spam_folder, who, Stage::rspamd);
             case Action::greylist:
-                if (!s.rspamd_greylist_seen) {
-                    s.rspamd_greylist_seen = true;
-                    s.rspamd_greylist_first_s = a.time_s;
-                } else if (a.time_s - s.rspamd_greylist_first_s >= greylist_delay_s) {
-                    return Verdict::proceed();
-                }
-                return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::rspamd);
+                return greylist_passes(s.rspamd_greylist_seen, s.rspamd_greylist_first_s, greylist_delay_s, a.time_s)
+                           ? Verdict::proceed()
+                           : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::rspamd);
         }
         return Verdict::proceed();
     }

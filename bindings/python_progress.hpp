@@ -1,0 +1,38 @@
+// The progress hook of _core.run and _core.compare. It runs on the calling thread about every
+// 100 ms (RunOptions.progress), the only place Python is touched during a run: it takes the
+// GIL to check for Ctrl-C and to call the user's callback. It must never throw (the engine
+// would unwind past unjoined worker threads), so a Python error is kept in `error`, the run is
+// cancelled through `cancel`, and the caller re-raises the error once the engine returns.
+#pragma once
+
+#include <delivsim/engine/run.hpp>
+
+#include <pybind11/pybind11.h>
+
+#include <atomic>
+#include <exception>
+#include <optional>
+
+namespace delivsim::bindings {
+
+// Installs the hook on `o` (and o.cancel = &cancel). Without a user callback, a run of one
+// chunk takes milliseconds: the hook, whose 100 ms polling would dominate, is skipped when
+// `one_chunk`; longer runs always get it, so Ctrl-C works.
+inline void install_progress(RunOptions& o, const std::optional<pybind11::function>& progress, bool one_chunk,
+                             std::atomic<bool>& cancel, std::exception_ptr& error) {
+    o.cancel = &cancel;
+    if (!progress && one_chunk) return;
+    o.progress = [&progress, &cancel, &error](std::uint64_t done) {
+        if (error) return;
+        pybind11::gil_scoped_acquire gil;
+        try {
+            if (PyErr_CheckSignals() != 0) throw pybind11::error_already_set();
+            if (progress) (*progress)(done);
+        } catch (...) {
+            error = std::current_exception();
+            cancel = true;
+        }
+    };
+}
+
+}  // namespace delivsim::bindings
