@@ -237,7 +237,8 @@ class Comparison:
 
     def roc(self, name: str) -> metrics.Roc:
         """The ROC curve of a score-based strategy's score (``.fpr``, ``.tpr``, ``.thresholds``),
-        over the messages it scored; see :func:`delivsim.metrics.roc` for the interpolation."""
+        over every message whose profile's chain has a score-based policy (scored whether or not
+        delivery reached it); see :func:`delivsim.metrics.roc` for the interpolation."""
         h = self.score_histogram(name)
         if h is None:
             raise ValueError(f"strategy {name!r} has no score-based policy (rule_score, logistic, rspamd, "
