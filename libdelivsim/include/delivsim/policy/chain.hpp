@@ -97,10 +97,12 @@ struct PolicyChain {
     // inline (R1 lost 15% of its speed).
     static Verdict evaluate_in_gateway(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng,
                                        const Attempt& a) {
-        static_assert(std::variant_size_v<AnyPolicy> - 1 == gateway_index);
+        static_assert(std::variant_size_v<AnyPolicy> - 1 == gateway_index &&
+                          std::is_same_v<std::variant_alternative_t<gateway_index, AnyPolicy>, Gateway>,
+                      "Gateway must stay the last AnyPolicy alternative: add new policies before it");
         return dispatch(p, m, s, rng, a, std::make_index_sequence<gateway_index>{});
     }
-    static constexpr std::size_t gateway_index = 13;
+    static constexpr std::size_t gateway_index = 13;  // the last alternative
 
 private:
     // A branch per alternative instead of std::visit: GCC then inlines every evaluate()
@@ -116,6 +118,8 @@ private:
         return v;
     }
     static constexpr std::size_t first_outlined = 9;  // RuleScore
+    static_assert(std::is_same_v<std::variant_alternative_t<first_outlined, AnyPolicy>, RuleScore>,
+                  "first_outlined must index RuleScore");
     template <std::size_t I>
     static Verdict call(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng, const Attempt& a) {
         if constexpr (I >= first_outlined) return call_outlined<I>(p, m, s, rng, a);
