@@ -14,7 +14,10 @@ from ._policy import Policy, Verdict
 from ._results import Result
 from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
-from ._sweep import compare, sweep
+from ._sweep import compare_scenarios, sweep
+from ._compare import Comparison, compare
+from ._calibrate import Calibration, calibrate
+from . import metrics  # TREC spam-track measures, ROC, costs, paired differences
 from . import dkim, dmarc, dns, spf  # authentication over a simulated DNS zone
 from . import world  # simulated time and persistent receiver state (issue 5)
 
@@ -29,18 +32,23 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "Calibration",
+    "Comparison",
     "Policy",
     "Result",
     "Scenario",
     "Verdict",
     "__version__",
+    "calibrate",
     "compare",
+    "compare_scenarios",
     "default_scenario",
     "dkim",
     "dmarc",
     "dns",
     "explain",
     "load_scenario",
+    "metrics",
     "parse_scenario",
     "run",
     "spf",

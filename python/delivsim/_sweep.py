@@ -1,5 +1,5 @@
-"""Sweeps: one scenario run at many parameter points (or several scenarios) with the same
-seed, gathered into one tidy pandas frame.
+"""Sweeps: one scenario run at many parameter points (or several scenarios:
+:func:`compare_scenarios`) with the same seed, gathered into one tidy pandas frame.
 
 Common random numbers: every random draw of message i is a pure function of (seed, i, stream,
 draw), so with one seed every point simulates the *same* messages: the same sender class,
@@ -175,7 +175,7 @@ def sweep(
     return _frame(labelled, results, ["point"] + paths)
 
 
-def compare(
+def compare_scenarios(
     scenarios: Mapping[Any, Scenario] | Sequence[Scenario],
     messages: int = 100_000,
     seed: int = 1,
@@ -187,21 +187,24 @@ def compare(
     far as the scenarios share their sender classes and recipient profiles) and return one tidy
     frame like :func:`sweep`'s, whose first column (``column``, default "scenario") holds each
     one's label: the dict's keys (text, or numbers for a what-if over a quantity that is not a
-    single field, e.g. ``{0.1: s1, 0.2: s2}`` with ``column="share"``), or the scenarios' names."""
+    single field, e.g. ``{0.1: s1, 0.2: s2}`` with ``column="share"``), or the scenarios' names.
+
+    (To compare filter strategies on the very same messages of one scenario, with TREC
+    measures and paired differences, use :func:`delivsim.compare`.)"""
     if isinstance(scenarios, Mapping):
         items = list(scenarios.items())
     elif isinstance(scenarios, Iterable) and not isinstance(scenarios, (str, bytes)):
         items = [(_scenario(s).name, s) for s in scenarios]
     else:
-        raise TypeError(f"compare: scenarios must be a dict label -> Scenario or a list of Scenarios, "
+        raise TypeError(f"compare_scenarios: scenarios must be a dict label -> Scenario or a list of Scenarios, "
                         f"not {type(scenarios).__name__}")
     if not items:
-        raise ValueError("compare: no scenarios")
+        raise ValueError("compare_scenarios: no scenarios")
     labels = [label for label, _ in items]
     if len(set(labels)) != len(labels):
-        raise ValueError(f"compare: the scenarios' labels are not unique: {labels}")
+        raise ValueError(f"compare_scenarios: the scenarios' labels are not unique: {labels}")
     if column in RESULT_COLUMNS:
-        raise ValueError(f"compare: column {column!r} is one of the result columns")
+        raise ValueError(f"compare_scenarios: column {column!r} is one of the result columns")
     labelled = [({column: label if isinstance(label, numbers.Number) else str(label)}, _scenario(s))
                 for label, s in items]
     results = _run_all(labelled, messages, seed, threads, progress)

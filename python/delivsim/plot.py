@@ -5,11 +5,14 @@ None) and returns the Axes.
   sweep point or compared scenario;
 - :func:`bounces`: bounced messages by enhanced status code;
 - :func:`acceptance_cdf`: when mail was accepted, the CDF over the retry schedule;
-- :func:`sweep`: a sweep's rates against a parameter, with 95% confidence bands.
+- :func:`sweep`: a sweep's rates against a parameter, with 95% confidence bands;
+- :func:`roc`: ROC curves of the score-based strategies of a :func:`delivsim.compare`;
+- :func:`paired`: a forest plot of paired differences between strategies;
+- :func:`calibration`: a :func:`delivsim.calibrate` fit, target against fitted rates.
 
 Outcomes have the same colour in every plot (:data:`OUTCOME_COLORS`). The same plots are
 methods: ``result.plot()``, ``result.plot_bounces()``, ``result.plot_acceptance()`` and, on
-the frames of :func:`delivsim.sweep` and :func:`delivsim.compare`, ``frame.delivsim.plot()``
+the frames of :func:`delivsim.sweep` and :func:`delivsim.compare_scenarios`, ``frame.delivsim.plot()``
 and ``frame.delivsim.plot_outcomes()``.
 """
 from __future__ import annotations
@@ -96,7 +99,7 @@ def outcomes(
 
     ``data`` is a :class:`Result` (or its ``to_frame()``): ``by`` is "class", "profile",
     "overall" or "all" (overall, then classes, then profiles). Or a frame of
-    :func:`delivsim.sweep`/:func:`delivsim.compare`: one bar per point or scenario, for the
+    :func:`delivsim.sweep`/:func:`delivsim.compare_scenarios`: one bar per point or scenario, for the
     ``group`` (by=class/profile, e.g. ``group="N"``; overall by default).
     """
     import pandas as pd
@@ -297,4 +300,134 @@ def sweep(
     ax.grid(alpha=0.3)
     ax.set_title(title or (f"{', '.join(wanted)} vs {x.rsplit('.', 1)[-1]}" if numeric else ", ".join(wanted)))
     ax.legend(frameon=False, fontsize="small", loc="best")
+    return ax
+
+
+# --- filter strategies and calibration --------------------------------------------------------
+
+#: Colours of a paired difference: the strategy is better than the baseline, worse, or the
+#: interval contains 0 (the same greens and reds as the outcomes).
+DIFFERENCE_COLORS: dict[str, str] = {"better": "#2e7d32", "worse": "#c62828", "unclear": "#616161"}
+
+#: The direction in which each measure of a comparison improves (-1: lower is better).
+_BETTER: dict[str, int] = {"hm": -1, "sm": -1, "lam": -1, "legit_inbox": 1, "legit_lost_told": -1,
+                           "legit_lost_untold": -1, "spam_delivered": -1, "loss": -1}
+
+
+def roc(
+    comparison: Any,
+    names: Sequence[str] | None = None,
+    log: bool = False,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """ROC curves of a :class:`delivsim.Comparison`'s score-based strategies (all, or
+    ``names``): spam caught (100 - sm%) against legitimate mail judged spam (hm%), as the
+    threshold sweeps the score (see :func:`delivsim.metrics.roc`). The legend gives each
+    curve's 1-AUC; a dotted line marks hm = 0.1%. ``log=True`` puts hm% on a log scale (the
+    region where filters are actually run)."""
+    from . import metrics
+
+    if names is None:
+        names = [n for n in comparison.names if comparison.score_histogram(n) is not None]
+        if not names:
+            raise ValueError("no strategy of this comparison has a score-based policy: there is no ROC curve")
+    ax = _axes(ax, (5.6, 4.4))
+    for name in names:
+        curve = comparison.roc(name)
+        x, y = 100 * curve.fpr, 100 * curve.tpr
+        if log:
+            keep = x > 0
+            x, y = x[keep], y[keep]
+        ax.plot(x, y, label=f"{name} (1-AUC {100 * (1 - metrics.auc(curve)):.3g}%)", drawstyle="default")
+    ax.axvline(0.1, color="#616161", linestyle=":", linewidth=1)
+    if log:
+        ax.set_xscale("log")
+        ax.set_xlim(1e-3, 100)
+    else:
+        ax.set_xlim(0, 100)
+    ax.set_ylim(0, 101)
+    ax.set_xlabel("legitimate mail judged spam, hm (%)" + (" (log scale)" if log else ""))
+    ax.set_ylabel("spam judged spam, 100 - sm (%)")
+    ax.grid(alpha=0.3, which="both" if log else "major")
+    ax.set_title(title or "ROC: spam caught against legitimate mail lost")
+    ax.legend(frameon=False, fontsize="small", loc="lower right")
+    return ax
+
+
+def paired(
+    comparison: Any,
+    baseline: str,
+    measures: Sequence[str] = ("hm", "sm", "legit_inbox", "legit_lost_untold", "loss"),
+    names: Sequence[str] | None = None,
+    axes: Sequence[Axes] | None = None,
+    title: str | None = None,
+) -> list[Axes]:
+    """A forest plot of paired differences: for each measure a panel, one row per strategy
+    (all but ``baseline``, or ``names``) with its difference from ``baseline`` and the 95%
+    interval from the per-message pairing (:meth:`delivsim.Comparison.paired`). Green: the
+    strategy is better than the baseline on that measure, red: worse, grey: the interval
+    contains 0. Returns the Axes, one per measure."""
+    others = [n for n in (comparison.names if names is None else names) if n != baseline]
+    if not others:
+        raise ValueError("no strategy to compare with the baseline")
+    unknown = [m for m in measures if m not in _BETTER or m == "lam"]
+    if unknown:
+        raise ValueError(f"no paired difference for {unknown}: measures are "
+                         f"{', '.join(m for m in _BETTER if m != 'lam')}")
+    frames = {n: comparison.paired(n, baseline).set_index("measure") for n in others}
+    if axes is None:
+        import matplotlib.pyplot as plt
+
+        fig, created = plt.subplots(1, len(measures), figsize=(2.6 * len(measures) + 1.6, 0.45 * len(others) + 1.5),
+                                    sharey=True, layout="constrained", squeeze=False)
+        axes = list(created[0])
+        fig.suptitle(title or f"Paired differences from {baseline!r} (95% CI)", fontsize="medium")
+    elif len(axes) != len(measures):
+        raise ValueError(f"{len(measures)} measures need {len(measures)} axes, got {len(axes)}")
+    ys = np.arange(len(others))[::-1]
+    for ax, measure in zip(axes, measures):
+        for y, name in zip(ys, others):
+            row = frames[name].loc[measure]
+            d, lo, hi = float(row["difference"]), float(row["ci_low"]), float(row["ci_high"])
+            if lo > 0 or hi < 0:
+                verdict = "better" if (d > 0) == (_BETTER[measure] > 0) else "worse"
+            else:
+                verdict = "unclear"
+            ax.errorbar([d], [y], xerr=[[d - lo], [hi - d]], fmt="o", color=DIFFERENCE_COLORS[verdict], capsize=3,
+                        ms=4)
+        ax.axvline(0, color="black", linewidth=0.8)
+        unit = "%" if measure != "loss" else "per message"
+        ax.set_xlabel(f"{measure} ({'pp' if unit == '%' else unit})", fontsize="small")
+        ax.grid(alpha=0.3, axis="x")
+        ax.set_yticks(ys, others)
+    return list(axes)
+
+
+def calibration(fit: Any, ax: Axes | None = None, title: str | None = None) -> Axes:
+    """A calibration fit (:func:`delivsim.calibrate`): each target rate (hatched, with its
+    95% interval when it has one) beside the simulated rate at the fitted values (solid, with
+    the simulation's 95% interval), in %. Outcome targets keep their outcome's colour."""
+    res = fit.residuals
+    ax = _axes(ax, (1.3 * len(res) + 3.0, 3.6))
+    xs = np.arange(len(res))
+    width = 0.38
+    for x, (_, row) in zip(xs, res.iterrows()):
+        color = OUTCOME_COLORS.get(row["target"], "#616161")
+        target_sd, sim_sd = float(row["target_sd"]), float(row["fitted_sd"])
+        ax.bar(x - width / 2, 100 * row["target_rate"], width, color=color, alpha=0.45, hatch="//",
+               edgecolor=color, label="target" if x == 0 else None,
+               yerr=100 * 1.96 * target_sd if target_sd > 0 else None, capsize=3)
+        ax.bar(x + width / 2, 100 * row["fitted_rate"], width, color=color, label="fitted" if x == 0 else None,
+               yerr=100 * 1.96 * sim_sd, capsize=3)
+        top = 100 * max(row["target_rate"], row["fitted_rate"])
+        ax.text(x, top, f"{100 * row['target_rate']:.1f} / {100 * row['fitted_rate']:.1f}", ha="center",
+                va="bottom", fontsize="x-small")
+    ax.set_xticks(xs, list(res["target"]))
+    ax.set_ylabel("share of messages (%)")
+    ax.set_ylim(0, 100 * float(max(res.target_rate.max(), res.fitted_rate.max())) * 1.15 + 1)
+    ax.grid(alpha=0.3, axis="y")
+    params = ", ".join(f"{'.'.join(p.split('.')[-2:])} = {v:.3g} ± {fit.stderr[p]:.2g}" for p, v in fit.values.items())
+    ax.set_title(title or f"Calibration: target / fitted (%)\n{params}", fontsize="small")
+    ax.legend(frameon=False, fontsize="small")
     return ax

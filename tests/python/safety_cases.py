@@ -65,7 +65,7 @@ DEFECTS: dict[str, str] = {
     # None open. The defects this test found (the top message index, huge counts, thread-start
     # failures, pickle protocols 0/1, checkpoint paths and messages, tally overflow, NUL and
     # non-UTF-8 paths, surrogates, deep nesting, detached views, uninitialised _core objects,
-    # argument checks of Result, with_values and compare) are fixed: see the git log.
+    # argument checks of Result, with_values and compare, now compare_scenarios) are fixed: see the git log.
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -745,11 +745,70 @@ def sweep_cases() -> list[dict]:
     return out
 
 
+def strategy_cases() -> list[dict]:
+    """delivsim.compare(scenario, strategies) and delivsim.calibrate: bad strategies, chains,
+    costs and calibration targets raise naming the strategy or field."""
+    out = []
+    nan = {"$np": ["float64", "nan"]}
+    cf = {"type": "content_filter", "actions": [{"min_score": 5, "action": "spam_folder"}]}
+    for cid, strategies, kwargs, exp in [
+        ("not_a_dict", 3, {}, raises(TE, "strategies must be a dict")),
+        ("list", [None], {}, raises(TE, "strategies must be a dict")),
+        ("empty", {}, {}, raises(VE, "at least one strategy")),
+        ("empty_name", {"": None}, {}, raises(VE, "must not be empty")),
+        ("chain_str", {"x": "dnsbl"}, {}, raises(TE, "strategies['x']")),
+        ("chain_int", {"x": 3}, {}, raises(TE, "strategies['x']")),
+        ("policy_not_dict", {"x": ["dnsbl"]}, {}, raises(TE, "strategies['x'][0]")),
+        ("nan_threshold", {"x": [{"type": "content_filter", "actions": [{"min_score": nan, "action": "spam_folder"}]}]},
+         {}, raises(VE, "strategies['x'][0]", "finite")),
+        ("unknown_type", {"x": [{"type": "spamfilter"}]}, {}, raises(VE, "strategies.x")),
+        ("unknown_profile", {"x": {"Z": []}}, {}, raises(VE, "'Z' is not a recipient profile")),
+        ("empty_profile_map", {"x": {}}, {}, raises(VE, "strategies['x'] is empty")),
+        ("profile_chain_str", {"x": {"G": "dnsbl"}}, {}, raises(TE, "strategies['x']['G']")),
+        ("backwards_chain", {"x": [cf, {"type": "dnsbl"}]}, {}, raises(VE, "strategies.x")),
+        ("duplicate_policy", {"x": [cf, cf]}, {}, raises(VE, "strategies.x")),
+        ("rspamd_unknown_preset", {"x": [{"type": "rspamd", "preset": "spamassassin"}]}, {}, raises(VE, "strategies.x")),
+        ("gateway_in_gateway", {"x": [{"type": "gateway", "policies": [{"type": "gateway", "policies": [cf]}]}]}, {},
+         raises(VE, "strategies.x")),
+        ("costs_unknown", {"x": None}, {"costs": {"ham_lost": 1}}, raises(VE, "unknown kind of error")),
+        ("costs_nan", {"x": None}, {"costs": {"spam_inbox": nan}}, raises(VE, "finite")),
+        ("costs_str", {"x": None}, {"costs": {"spam_inbox": "1"}}, raises(TE, "must be a number")),
+        ("messages=-1", {"x": None}, {"messages": -1}, raises(VE, "messages")),
+        ("threads=0", {"x": None}, {"threads": 0}, raises(VE, "threads")),
+        ("scenario_dict", {"x": None}, {"scenario": {"a": "$r1"}}, raises(TE, "compare_scenarios")),
+        ("progress=3", {"x": None}, {"progress": 3}, raises(TE, "progress")),
+        ("valid", {"x": None, "y": [{"type": "dnsbl"}, cf]}, {}, ok(["x", "y", 100], check_value=True)),
+    ]:
+        out.append(case(f"strategies/{cid}", "call_strategies", exp, strategies=strategies, kwargs=kwargs))
+    IP = "sender_classes.N.ip_listed"
+    for cid, params, targets, kwargs, exp in [
+        ("params_str", IP, {"inbox": 0.6}, {}, raises(TE, "params must be a non-empty list")),
+        ("params_empty", [], {"inbox": 0.6}, {}, raises(TE, "params must be a non-empty list")),
+        ("params_unknown", ["no.such.path"], {"inbox": 0.6}, {}, raises(VE, "params")),
+        ("params_not_a_number", ["name"], {"inbox": 0.6}, {}, raises(TE, "must be a number")),
+        ("targets_empty", [IP], {}, {}, raises(TE, "targets must be a non-empty dict")),
+        ("unknown_rate", [IP], {"inbx": 0.6}, {}, raises(VE, "unknown rate 'inbx'")),
+        ("rate_str", [IP], {"inbox": "0.6"}, {}, raises(TE, "targets['inbox'] must be a number")),
+        ("rate_nan", [IP], {"inbox": nan}, {}, raises(VE, "targets['inbox'] is NaN")),
+        ("rate_percent", [IP], {"inbox": 60}, {}, raises(VE, "not a share")),
+        ("too_few_targets", [IP, "sender_classes.N.content_score.mean"], {"inbox": 0.6}, {}, raises(VE, "2 params")),
+        ("bounds_reversed", [IP], {"inbox": 0.6}, {"bounds": {IP: [1, 0]}}, raises(VE, "low bound")),
+        ("start_outside", [IP], {"inbox": 0.6}, {"bounds": {IP: [0.5, 1]}}, raises(VE, "outside its bounds")),
+        ("steps_negative", [IP], {"inbox": 0.6}, {"steps": {IP: -1}}, raises(VE, "steps must be positive")),
+        ("messages=0", [IP], {"inbox": 0.6}, {"messages": 0}, raises(VE, "messages")),
+        ("unknown_class", [IP], {"inbox": 0.6}, {"sender_class": "Q"}, raises(VE, "no class 'Q'")),
+        ("no_effect", ["sender_classes.T.size_bytes[0].bytes"], {"inbox": 0.6}, {}, raises(VE, "moved 0 messages")),
+        ("invalid_trial_point", [IP], {"bounced": 0.9}, {"steps": {IP: 0.5}}, raises(VE, "refused the trial point", IP)),
+    ]:
+        out.append(case(f"calibrate/{cid}", "call_calibrate", exp, params=params, targets=targets, kwargs=kwargs))
+    return out
+
+
 def build_cases() -> list[dict]:
     r1 = json.loads(R1_PATH.read_text(encoding="utf-8"))
     cases = (bad_scenario_cases() + mutation_cases(r1) + nonfinite_named_cases(r1) + run_cases() + explain_cases()
              + scenario_input_cases() + view_cases() + result_cases() + core_cases() + progress_cases()
-             + checkpoint_cases() + sweep_cases())
+             + checkpoint_cases() + sweep_cases() + strategy_cases())
     ids = [c["id"] for c in cases]
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
@@ -1522,6 +1581,21 @@ def call_sweep(ctx: Ctx, params: Any, kwargs: dict) -> Any:
 
 
 @kind
+def call_strategies(ctx: Ctx, strategies: Any, kwargs: dict) -> Any:
+    kw = {"messages": 100, "threads": 1, **ctx.decode(kwargs)}
+    scenario = kw.pop("scenario", ctx.r1)
+    c = ctx.delivsim.compare(scenario, ctx.decode(strategies), **kw)
+    c.summary()
+    return [*c.names, c.messages]
+
+
+@kind
+def call_calibrate(ctx: Ctx, params: Any, targets: Any, kwargs: dict) -> Any:
+    kw = {"messages": 2000, **ctx.decode(kwargs)}
+    return ctx.delivsim.calibrate(ctx.r1, ctx.decode(params), ctx.decode(targets), **kw).values
+
+
+@kind
 def call_compare(ctx: Ctx, scenarios: Any) -> Any:
     def one(v: Any) -> Any:
         if v == "$r1_bad_retry":
@@ -1534,7 +1608,7 @@ def call_compare(ctx: Ctx, scenarios: Any) -> Any:
         scenarios = {k: one(v) for k, v in scenarios.items()}
     elif isinstance(scenarios, list):
         scenarios = [one(v) for v in scenarios]
-    return list(ctx.delivsim.compare(scenarios, messages=100, threads=1).shape)
+    return list(ctx.delivsim.compare_scenarios(scenarios, messages=100, threads=1).shape)
 
 
 @kind

@@ -61,7 +61,7 @@ def test_the_cases_are_many_and_well_formed():
     assert len(BY_ID) == len(CASES), "case ids must be unique"
     kinds = {c["id"].split("/")[0] for c in CASES}
     assert {"bad_scenario", "mutation", "run", "explain", "result", "checkpoint", "resume", "progress",
-            "_core", "unconstructed", "scenario_view", "sweep", "compare"} <= kinds
+            "_core", "unconstructed", "scenario_view", "sweep", "compare", "strategies", "calibrate"} <= kinds
     bad = len(json.loads(sc.BAD_CASES_FILE.read_text(encoding="utf-8")))  # 67 today
     assert sum(c["id"].startswith("bad_scenario/parse_text/") for c in CASES) == bad
     assert sum(c["id"].startswith("bad_scenario/load_file/") for c in CASES) == bad

@@ -17,7 +17,8 @@ pytest.importorskip("ipykernel", reason="python3-ipykernel (scripts/bootstrap.sh
 
 
 def test_the_notebooks_are_there():
-    assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_why_not_delivered.ipynb", "03_custom_policy.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_why_not_delivered.ipynb", "03_custom_policy.ipynb",
+                                           "04_filter_strategies.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -93,7 +93,7 @@ def test_compare_plots():
     s = delivsim.default_scenario()
     fixed = s.copy()
     fixed.sender_classes.N.dmarc = {"pass": 1.0}
-    frame = delivsim.compare({"baseline": s, "DMARC fixed": fixed}, messages=10_000)
+    frame = delivsim.compare_scenarios({"baseline": s, "DMARC fixed": fixed}, messages=10_000)
     ax = frame.delivsim.plot(outcome=["inbox", "spam_folder"], group_kind="class", groups=["N"])
     assert [t.get_text() for t in ax.get_xticklabels()] == ["baseline", "DMARC fixed"]
     ax = frame.delivsim.plot_outcomes(by="class", group="N")

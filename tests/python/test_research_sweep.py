@@ -1,4 +1,4 @@
-"""delivsim.sweep and delivsim.compare: grids and listed points, one tidy frame, and common
+"""delivsim.sweep and delivsim.compare_scenarios: grids and listed points, one tidy frame, and common
 random numbers (the same messages at every point)."""
 import numpy as np
 import pandas as pd
@@ -107,27 +107,27 @@ def test_sweep_progress(r1, capsys):
     assert "2000/2000" in capsys.readouterr().err
 
 
-def test_compare(r1):
+def test_compare_scenarios(r1):
     verified = r1.copy()
     for c in verified.sender_classes:
         c.address_error.probability = 0.0
-    frame = delivsim.compare({"baseline": r1, "verified addresses": verified}, messages=N, seed=2)
+    frame = delivsim.compare_scenarios({"baseline": r1, "verified addresses": verified}, messages=N, seed=2)
     assert frame.scenario.unique().tolist() == ["baseline", "verified addresses"]
     bounced = frame[(frame.group_kind == "overall") & (frame.outcome == "bounced")].set_index("scenario")["count"]
     assert bounced["verified addresses"] < bounced["baseline"]
     np.testing.assert_array_equal(
         frame[frame.scenario == "baseline"]["count"].values, delivsim.run(r1, messages=N, seed=2).to_frame()["count"].values)
     with pytest.raises(ValueError, match="not unique"):
-        delivsim.compare([r1, r1], messages=10)
+        delivsim.compare_scenarios([r1, r1], messages=10)
 
 
-def test_compare_with_numeric_labels(r1):
+def test_compare_scenarios_with_numeric_labels(r1):
     def with_address_errors(p):
         s = r1.copy()
         s.sender_classes.N.address_error.probability = p
         return s
 
-    frame = delivsim.compare({p: with_address_errors(p) for p in [0.0, 0.02, 0.05]}, messages=N, column="N errors")
+    frame = delivsim.compare_scenarios({p: with_address_errors(p) for p in [0.0, 0.02, 0.05]}, messages=N, column="N errors")
     assert frame.columns[0] == "N errors" and frame["N errors"].dtype.kind == "f"
     assert frame.attrs["delivsim"]["parameters"] == ["N errors"]
     bounced = frame[(frame.group == "N") & (frame.outcome == "bounced")]["count"]
