@@ -104,8 +104,8 @@ POLICY_PHASES: dict[str, int] = {
     "size_limit": 1, "unknown_user": 1, "mailbox_quota": 1, "greylist": 1,
     "dmarc_disposition": 2, "content_filter": 2, "attachment_scanner": 2,
     "mailbox_rules": 3,
-    "rule_score": 2, "logistic": 2, "rspamd": 2, "url_reputation": 2, "gateway": 2,
     "python": -1,  # a custom policy written in Python: its phase is its own "phase" field
+    "rule_score": 2, "logistic": 2, "rspamd": 2, "url_reputation": 2, "gateway": 2,
 }
 _PHASE_NAMES = ("connect", "envelope", "data", "mailbox")
 
