@@ -21,14 +21,14 @@ enum class Stream : std::uint32_t {
     mailbox_quota_retry = 4,  // draw = attempt index: is the mailbox still full?
     dns_timeout = 5,          // draw = DNS query ordinal (+ offset per check): random timeouts
                               // of zone-based authentication (sender/authentication.hpp)
-    custom_policy = 40,       // policies written outside the library (policy/external.hpp): its own
-                              // Philox counter {message index, 40, draw / 4, FNV-1a of the policy name}
     // world/ (issue 5), counters documented in world/world.hpp; 9..15 reserved for world/.
     world_message = 6,        // counter index = world message id: recipient, send time, IP, feedback
     world_recipient = 7,      // counter index = recipient id: domain, stale/trap, mailbox owner
     world_attempt = 8,        // counter index = world message id, draw = attempt * 4 + slot
     features = 16,            // content features of a class's "features" (sender/features.hpp,
                               // slots in FeatureDraw); issue 6 owns streams 16..31
+    custom_policy = 40,       // policies written outside the library (policy/external.hpp): its own
+                              // Philox counter {message index, 40, draw / 4, FNV-1a of the policy name}
     user_policy = 64,         // first stream free for policies added outside the library
 };
 

@@ -15,7 +15,7 @@ struct NoTrace {
     static constexpr bool enabled = false;
     void message(const Message&) {}
     void host_tried(const Attempt&, int /*host*/, bool /*up*/) {}
-    void attempt(const Attempt&, const Verdict&) {}
+    void attempt(const Attempt&, const Verdict&, const Session&) {}
 };
 
 template <class Scenario>
@@ -60,11 +60,11 @@ Fate deliver_through(const Scenario& s, const Chain& chain, const Message& m, Me
         if (a.host < 0) {
             last_temp = Verdict::temp_fail(Status::no_host_answered, Responsible::receiver_availability,
                                            Stage::mx_routing);
-            if constexpr (std::decay_t<Trace>::enabled) trace.attempt(a, last_temp);
+            if constexpr (std::decay_t<Trace>::enabled) trace.attempt(a, last_temp, session);
             continue;
         }
         const Verdict v = chain.evaluate(m, session, rng, a);
-        if constexpr (std::decay_t<Trace>::enabled) trace.attempt(a, v);
+        if constexpr (std::decay_t<Trace>::enabled) trace.attempt(a, v, session);
         switch (v.action) {
             case Action::proceed:
                 return fate(Outcome::inbox, Status::none, Responsible::none, Stage::delivery, i, a.time_s);

@@ -64,7 +64,7 @@ struct PolicyChain {
 
     Verdict evaluate(const Message& m, Session& s, MessageRng& rng, const Attempt& a) const {
         for (const AnyPolicy& p : policies) {
-            const Verdict v = dispatch(p, m, s, rng, a, std::make_index_sequence<std::variant_size_v<AnyPolicy>>{});
+            const Verdict v = dispatch<std::variant_size_v<AnyPolicy>>(p, m, s, rng, a);
             if (v.action != Action::proceed) return v;
         }
         return Verdict::proceed();
@@ -116,36 +116,41 @@ struct PolicyChain {
         static_assert(std::variant_size_v<AnyPolicy> - 1 == gateway_index &&
                           std::is_same_v<std::variant_alternative_t<gateway_index, AnyPolicy>, Gateway>,
                       "Gateway must stay the last AnyPolicy alternative: add new policies before it");
-        return dispatch(p, m, s, rng, a, std::make_index_sequence<gateway_index>{});
+        return dispatch<gateway_index>(p, m, s, rng, a);
     }
     static constexpr std::size_t gateway_index = 14;  // the last alternative
 
 private:
     // A branch per alternative instead of std::visit: GCC then inlines every evaluate()
     // into the chain loop (std::visit's out-of-line call cost ~40% of a message). The
-    // alternatives from RuleScore on (content models, custom policies, gateway) are called out of line: they
-    // cost far more than a call, and inlining them too would make the loop too big for GCC
-    // to inline the others (R1 lost 18% of its speed).
-    template <std::size_t... I>
-    static Verdict dispatch(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng, const Attempt& a,
-                            std::index_sequence<I...>) {
+    // alternatives from RuleScore on (content models, custom policies, gateway) cost far more
+    // than a call: they share one out-of-line dispatch, so that the loop stays small enough
+    // for GCC to inline the others (inlining them too lost R1 18% of its speed; a call site
+    // each, ~4%). N: the alternatives [0, N) that may occur (a gateway's inner chain has none).
+    template <std::size_t N>
+    static Verdict dispatch(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng, const Attempt& a) {
+        if (p.index() >= first_outlined) return dispatch_outlined<N>(p, m, s, rng, a);
         Verdict v;
-        (void)((p.index() == I ? (v = call<I>(p, m, s, rng, a), true) : false) || ...);
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (void)((p.index() == I ? (v = std::get_if<I>(&p)->evaluate(m, s, rng, a), true) : false) || ...);
+        }(std::make_index_sequence<first_outlined>{});
+        return v;
+    }
+    template <std::size_t N>
+    [[gnu::noinline]] static Verdict dispatch_outlined(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng,
+                                                       const Attempt& a) {
+        Verdict v;
+        [&]<std::size_t... I>(std::index_sequence<I...>) {
+            (void)((p.index() == first_outlined + I
+                        ? (v = std::get_if<first_outlined + I>(&p)->evaluate(m, s, rng, a), true)
+                        : false) ||
+                   ...);
+        }(std::make_index_sequence<N - first_outlined>{});
         return v;
     }
     static constexpr std::size_t first_outlined = 9;  // RuleScore
     static_assert(std::is_same_v<std::variant_alternative_t<first_outlined, AnyPolicy>, RuleScore>,
                   "first_outlined must index RuleScore");
-    template <std::size_t I>
-    static Verdict call(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng, const Attempt& a) {
-        if constexpr (I >= first_outlined) return call_outlined<I>(p, m, s, rng, a);
-        else return std::get_if<I>(&p)->evaluate(m, s, rng, a);
-    }
-    template <std::size_t I>
-    [[gnu::noinline]] static Verdict call_outlined(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng,
-                                                   const Attempt& a) {
-        return std::get_if<I>(&p)->evaluate(m, s, rng, a);
-    }
 
     template <std::size_t... I>
     static void parse_one(const Field& item, const std::string& type, const ParseContext& ctx, PolicyChain& chain,

@@ -20,9 +20,6 @@ struct Verdict {
     Status status = Status::none;     // with temp_fail / reject
     Responsible responsible = Responsible::none;
     Stage stage = Stage::none;
-    // 1 + the chain position of the custom policy (policy/external.hpp) that answered, so that
-    // explain can name it; 0 for the built-ins, which Stage already names.
-    std::uint8_t custom = 0;
 
     static constexpr Verdict proceed() { return {}; }
     static constexpr Verdict temp_fail(Status s, Responsible r, Stage st) { return {Action::temp_fail, Outcome::inbox, s, r, st}; }
