@@ -1,4 +1,4 @@
-// The progress hook of _core.run and _core.compare. It runs on the calling thread about every
+// The progress hook of _core.run, _core.compare and _core.run_world. It runs on the calling thread about every
 // 100 ms (RunOptions.progress), the only place Python is touched during a run: it takes the
 // GIL to check for Ctrl-C and to call the user's callback. It must never throw (the engine
 // would unwind past unjoined worker threads), so a Python error is kept in `error`, the run is
@@ -11,18 +11,16 @@
 
 #include <atomic>
 #include <exception>
+#include <functional>
 #include <optional>
 
 namespace delivsim::bindings {
 
-// Installs the hook on `o` (and o.cancel = &cancel). Without a user callback, a run of one
-// chunk takes milliseconds: the hook, whose 100 ms polling would dominate, is skipped when
-// `one_chunk`; longer runs always get it, so Ctrl-C works.
-inline void install_progress(RunOptions& o, const std::optional<pybind11::function>& progress, bool one_chunk,
-                             std::atomic<bool>& cancel, std::exception_ptr& error) {
-    o.cancel = &cancel;
-    if (!progress && one_chunk) return;
-    o.progress = [&progress, &cancel, &error](std::uint64_t done) {
+// The hook itself; Done is what the engine reports (messages done, or simulated time).
+template <class Done>
+std::function<void(Done)> progress_hook(const std::optional<pybind11::function>& progress, std::atomic<bool>& cancel,
+                                        std::exception_ptr& error) {
+    return [&progress, &cancel, &error](Done done) {
         if (error) return;
         pybind11::gil_scoped_acquire gil;
         try {
@@ -33,6 +31,16 @@ inline void install_progress(RunOptions& o, const std::optional<pybind11::functi
             cancel = true;
         }
     };
+}
+
+// Installs the hook on `o` (and o.cancel = &cancel). Without a user callback, a run of one
+// chunk takes milliseconds: the hook, whose 100 ms polling would dominate, is skipped when
+// `one_chunk`; longer runs always get it, so Ctrl-C works.
+inline void install_progress(RunOptions& o, const std::optional<pybind11::function>& progress, bool one_chunk,
+                             std::atomic<bool>& cancel, std::exception_ptr& error) {
+    o.cancel = &cancel;
+    if (!progress && one_chunk) return;
+    o.progress = progress_hook<std::uint64_t>(progress, cancel, error);
 }
 
 }  // namespace delivsim::bindings

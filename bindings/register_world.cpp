@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "initialised.hpp"  // before any cast of Scenario or Tally
+#include "python_progress.hpp"
 
 #include <atomic>
 #include <exception>
@@ -41,17 +42,7 @@ Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std
     o.seed = seed;
     o.threads = threads;
     o.cancel = &cancel;
-    o.progress = [&](double t) {
-        if (error) return;
-        py::gil_scoped_acquire gil;
-        try {
-            if (PyErr_CheckSignals() != 0) throw py::error_already_set();
-            if (progress) (*progress)(t);
-        } catch (...) {
-            error = std::current_exception();
-            cancel = true;
-        }
-    };
+    o.progress = delivsim::bindings::progress_hook<double>(progress, cancel, error);
     std::optional<Result> r;
     try {
         py::gil_scoped_release nogil;

@@ -47,6 +47,16 @@ bool is_world_file(const std::string& path) {
     return doc.is_object() && doc.contains("format") && doc["format"] == delivsim::world::world_format;
 }
 
+// --json: the report to standard output ("-") or to a file.
+void write_json(const std::string& json_out, const std::string& text) {
+    if (json_out == "-") {
+        std::cout << text;
+        return;
+    }
+    std::ofstream f(json_out);
+    if (!(f << text)) throw std::runtime_error(json_out + ": cannot be written");
+}
+
 std::atomic<bool> interrupted{false};
 extern "C" void on_sigint(int) { interrupted = true; }
 
@@ -133,15 +143,7 @@ int main(int argc, char** argv) {
             }
             if (tty) std::fprintf(stderr, "\n");
             if (json_out != "-") std::cout << delivsim::world::world_report_table(w, r, seed);
-            if (!json_out.empty()) {
-                const std::string text = delivsim::world::world_report_json(w, r, seed).dump(1) + "\n";
-                if (json_out == "-") {
-                    std::cout << text;
-                } else {
-                    std::ofstream f(json_out);
-                    if (!(f << text)) throw std::runtime_error(json_out + ": cannot be written");
-                }
-            }
+            if (!json_out.empty()) write_json(json_out, delivsim::world::world_report_json(w, r, seed).dump(1) + "\n");
             return 0;
         }
         if (*val) {
@@ -191,15 +193,7 @@ int main(int argc, char** argv) {
         }
         if (tty) std::fprintf(stderr, "\n");
         if (json_out != "-") std::cout << delivsim::report_table(tally, s.name, seed);
-        if (!json_out.empty()) {
-            const std::string text = delivsim::report_json(tally, s.name, seed).dump(2) + "\n";
-            if (json_out == "-") {
-                std::cout << text;
-            } else {
-                std::ofstream f(json_out);
-                if (!(f << text)) throw std::runtime_error(json_out + ": cannot be written");
-            }
-        }
+        if (!json_out.empty()) write_json(json_out, delivsim::report_json(tally, s.name, seed).dump(2) + "\n");
         return 0;
     } catch (const std::invalid_argument& e) {  // ScenarioError and bad options
         std::cerr << "delivsim: error: " << e.what() << "\n";

@@ -13,16 +13,7 @@
 namespace delivsim::dns {
 
 inline Zone parse_zone_text(const std::string& text, const std::string& source = "zone") {
-    json doc;
-    try {
-        delivsim::detail::StrictJsonReader reader(doc);
-        json::sax_parse(text, &reader);
-    } catch (const json::exception& e) {
-        std::string what = e.what();
-        const auto close = what.find("] ");
-        throw ScenarioError(source, "not valid JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
-    }
-    return parse_zone(doc);
+    return parse_zone(delivsim::detail::parse_json_text(text, source));
 }
 
 inline Zone load_zone(const std::string& path) {

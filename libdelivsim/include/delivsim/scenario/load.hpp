@@ -166,14 +166,13 @@ private:
     std::vector<Frame> stack_;
 };
 
-}  // namespace detail
-
-// Parses scenario text; a syntax error is reported with its line and column.
-inline Scenario parse_scenario_text(const std::string& text, const std::string& source = "scenario",
-                                    const ExternalHooks* hooks = nullptr) {
+// Reads JSON text through StrictJsonReader (duplicate keys and depth refused); a syntax
+// error becomes a ScenarioError on `source` with its line and column. Scenario, zone and
+// world files all come through here.
+inline json parse_json_text(const std::string& text, const std::string& source) {
     json doc;
     try {
-        detail::StrictJsonReader reader(doc);
+        StrictJsonReader reader(doc);
         json::sax_parse(text, &reader);
     } catch (const json::exception& e) {
         std::string what = e.what();
@@ -181,7 +180,15 @@ inline Scenario parse_scenario_text(const std::string& text, const std::string& 
         const auto close = what.find("] ");
         throw ScenarioError(source, "not valid JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
     }
-    return parse_scenario(doc, hooks);
+    return doc;
+}
+
+}  // namespace detail
+
+// Parses scenario text; a syntax error is reported with its line and column.
+inline Scenario parse_scenario_text(const std::string& text, const std::string& source = "scenario",
+                                    const ExternalHooks* hooks = nullptr) {
+    return parse_scenario(detail::parse_json_text(text, source), hooks);
 }
 
 inline Scenario load_scenario(const std::string& path, const ExternalHooks* hooks = nullptr) {

@@ -416,16 +416,7 @@ inline World parse_world(const json& doc) {
 }
 
 inline World parse_world_text(const std::string& text, const std::string& source = "world") {
-    json doc;
-    try {
-        delivsim::detail::StrictJsonReader reader(doc);
-        json::sax_parse(text, &reader);
-    } catch (const json::exception& e) {
-        std::string what = e.what();
-        const auto close = what.find("] ");
-        throw ScenarioError(source, "not valid JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
-    }
-    return parse_world(doc);
+    return parse_world(delivsim::detail::parse_json_text(text, source));
 }
 
 inline World load_world(const std::string& path) {
