@@ -7,6 +7,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "initialised.hpp"  // before any cast of Scenario or Tally
+#include "python_policy.hpp"
 #include "python_progress.hpp"
 
 #include <atomic>
@@ -37,10 +38,13 @@ std::size_t index(const Comparison& c, std::size_t i) {
 
 Comparison compare(const delivsim::Scenario& s, const std::vector<std::string>& names,
                    const std::vector<std::string>& chains, std::uint64_t messages, std::uint64_t seed,
-                   std::uint64_t first_message, unsigned threads, const std::optional<py::function>& progress) {
+                   std::uint64_t first_message, unsigned threads, const std::optional<py::function>& progress,
+                   const std::optional<py::dict>& policies) {
     if (names.size() != chains.size())
         throw std::invalid_argument("chains: " + std::to_string(chains.size()) + " chains for " +
                                     std::to_string(names.size()) + " names");
+    // The Python policies the chains may name: those given, else the scenario's own.
+    const delivsim::ExternalHooks hooks = python_hooks(policies ? *policies : python_policies_of(s));
     std::vector<delivsim::Strategy> strategies;
     for (std::size_t i = 0; i < names.size(); ++i) {
         delivsim::json spec;
@@ -49,7 +53,7 @@ Comparison compare(const delivsim::Scenario& s, const std::vector<std::string>& 
         } catch (const delivsim::json::exception& e) {
             throw delivsim::ScenarioError("strategies." + names[i], std::string("not valid JSON: ") + e.what());
         }
-        strategies.push_back(delivsim::parse_strategy(s, names[i], spec));
+        strategies.push_back(delivsim::parse_strategy(s, names[i], spec, &hooks));
     }
 
     std::atomic<bool> cancel{false};
@@ -146,10 +150,12 @@ void register_compare(py::module_& m) {
 
     m.def("compare", &compare, py::arg("scenario"), py::arg("names"), py::arg("chains"), py::arg("messages"),
           py::arg("seed"), py::arg("first_message") = 0, py::arg("threads") = 1, py::arg("progress") = py::none(),
+          py::arg("policies") = py::none(),
           "Deliver messages [first_message, first_message + messages) of `scenario` with `seed` under each\n"
           "strategy: names[i] with chains[i], JSON of a list of policies (every profile's chain) or an object\n"
           "profile -> list (the other profiles keep theirs). Each message is drawn once and delivered under\n"
           "every strategy with the same random numbers. Releases the GIL; Ctrl-C raises KeyboardInterrupt;\n"
           "`progress(done)` is called about every 100 ms. Bad chains raise ValueError naming\n"
-          "strategies.<name>...");
+          "strategies.<name>... `policies`: the Python policies (name -> delivsim.Policy) the chains name\n"
+          "(default: the scenario's own).");
 }

@@ -23,13 +23,17 @@ from . import _core, _progress, metrics
 from ._results import OUTCOMES, Result, _union
 from ._run import MAX_MESSAGES, MAX_SEED, MAX_THREADS, _integer, _ProgressBar, _scenario
 from ._scenario import Scenario
+from . import _policy
+from ._policy import Policy
 from ._views import plain
 
 if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
-Chain = Union[None, Sequence[Mapping[str, Any]], Mapping[str, Sequence[Mapping[str, Any]]]]
+# A strategy: None (the scenario's own chains), a list of policies for every profile, or a dict
+# profile -> list; a policy is a dict with a 'type' or a delivsim.Policy object.
+Chain = Union[None, Sequence[Union[Mapping[str, Any], Policy]], Mapping[str, Sequence[Union[Mapping[str, Any], Policy]]]]
 Costs = Optional[Mapping[str, float]]
 
 #: The rate measures of :meth:`Comparison.to_frame` and :meth:`Comparison.paired`: truth and
@@ -57,7 +61,9 @@ MEASURES: dict[str, str] = {
 }
 
 
-def _strategy_json(name: str, chain: Chain, scenario: Scenario) -> str:
+def _strategy_json(name: str, chain: Chain, scenario: Scenario, hooks: dict[str, Any]) -> str:
+    """The strategy as the JSON _core.compare takes; its delivsim.Policy objects go into
+    ``hooks`` (name -> object), which starts with the scenario's own."""
     where = f"strategies[{name!r}]"
     if chain is None:  # the scenario's own chains, given explicitly for every profile
         return json.dumps({p: scenario.get(("recipient_profiles", p, "policies")).to_list()
@@ -72,17 +78,24 @@ def _strategy_json(name: str, chain: Chain, scenario: Scenario) -> str:
             if profile not in scenario.profile_names:
                 raise ValueError(f"{where}: {profile!r} is not a recipient profile "
                                  f"(profiles: {', '.join(scenario.profile_names)})")
-            out[profile] = _policies(f"{where}[{profile!r}]", policies)
+            out[profile] = _policies(f"{where}[{profile!r}]", policies, hooks)
         return json.dumps(out)
-    return json.dumps(_policies(where, chain))
+    return json.dumps(_policies(where, chain, hooks))
 
 
-def _policies(where: str, policies: Any) -> list[Any]:
+def _policies(where: str, policies: Any, hooks: dict[str, Any]) -> list[Any]:
     if isinstance(policies, (str, bytes)) or not isinstance(policies, Sequence):
         raise TypeError(f"{where} must be a list of policies (dicts with a 'type'), a dict profile -> list, or None; "
                         f"not {type(policies).__name__}")
     out = []
     for i, p in enumerate(policies):
+        if isinstance(p, Policy):  # a custom policy written in Python: the chain names it
+            p = _policy.check(p)
+            if hooks.setdefault(p.name, p) is not p:
+                raise ValueError(f"{where}[{i}]: another Python policy is already named {p.name!r} in this "
+                                 "comparison (its scenario or another strategy): give this one another name")
+            out.append(p.to_dict())
+            continue
         if not isinstance(p, Mapping):
             raise TypeError(f"{where}[{i}] must be a policy (a dict with a 'type'), not {type(p).__name__}")
         out.append(plain(p, f"{where}[{i}]"))
@@ -94,13 +107,31 @@ def _strategy_scenario(scenario: Scenario, chain: Chain) -> Scenario:
     if chain is None:
         return scenario
     edited = scenario.copy()
+    for policies in (chain.values() if isinstance(chain, Mapping) else [chain]):
+        for p in policies:
+            if isinstance(p, Policy):
+                edited._register_policy(p)
     if isinstance(chain, Mapping):
         for profile, policies in chain.items():
-            edited.set(("recipient_profiles", profile, "policies"), plain(policies))
+            edited.set(("recipient_profiles", profile, "policies"), _plain_chain(policies))
     else:
         for profile in edited.profile_names:
-            edited.set(("recipient_profiles", profile, "policies"), plain(chain))
+            edited.set(("recipient_profiles", profile, "policies"), _plain_chain(chain))
     return edited
+
+
+def _copy_chain(chain: Chain, where: str) -> Chain:
+    """A copy of a strategy: its dicts as plain JSON, its delivsim.Policy objects kept."""
+    if chain is None:
+        return None
+    if isinstance(chain, Mapping):
+        return {p: _copy_chain(c, f"{where}.{p}") for p, c in chain.items()}  # type: ignore[misc]
+    return [p if isinstance(p, Policy) else plain(p, f"{where}[{i}]") for i, p in enumerate(chain)]
+
+
+def _plain_chain(policies: Any) -> list[Any]:
+    """A chain as the document holds it: a Python policy as its entry."""
+    return [p.to_dict() if isinstance(p, Policy) else plain(p) for p in policies]
 
 
 class Comparison:
@@ -139,9 +170,9 @@ class Comparison:
         if sum(b - a for a, b in self._ranges) != core.messages:
             raise ValueError("message_ranges do not cover the comparison's messages")
         self._core = core
-        # Plain JSON copies: what was run, unaffected by later edits of the caller's lists.
-        self._strategies: dict[str, Chain] = {n: None if strategies[n] is None else plain(strategies[n], n)
-                                              for n in names}
+        # Copies (plain JSON, and the delivsim.Policy objects): what was run, unaffected by
+        # later edits of the caller's lists.
+        self._strategies: dict[str, Chain] = {n: _copy_chain(strategies[n], n) for n in names}
         self._costs = None if costs is None else dict(costs)
         self._results: dict[str, Result] | None = None
         # The truth of each sender class: legitimate (0) or spam (1).
@@ -459,7 +490,8 @@ def compare(
         raise ValueError(f"first_message + messages must be at most 2**63, got {first_message + messages}")
     metrics.cost_matrix(costs)
     names = list(strategies)
-    chains = [_strategy_json(n, strategies[n], scenario) for n in names]
+    hooks: dict[str, Any] = dict(scenario.python_policies)
+    chains = [_strategy_json(n, strategies[n], scenario, hooks) for n in names]
     core_scenario = scenario._validated()
 
     bar = _progress.new_bar(messages, _ProgressBar, desc="compare") if progress is True else None
@@ -469,7 +501,7 @@ def compare(
     callback = (lambda done: report(done, messages)) if callable(report) else None
     try:
         core = _core.compare(core_scenario, names, chains, messages, seed, first_message=first_message,
-                             threads=threads, progress=callback)
+                             threads=threads, progress=callback, policies=hooks)
     finally:
         if bar is not None:
             bar.close()

@@ -360,4 +360,5 @@ def compare(
     first_message: int = 0,
     threads: int = 1,
     progress: Optional[Callable[[int], object]] = None,
+    policies: Optional[dict[str, Any]] = None,
 ) -> Comparison: ...

@@ -396,3 +396,32 @@ def test_uninitialised_objects_are_refused_not_read():
             cls()
         with pytest.raises(TypeError, match="was not initialised"):
             repr(cls.__new__(cls))
+
+
+def test_compare_runs_python_policies_of_the_scenario_and_of_the_strategies():
+    """A Python policy works in delivsim.compare both where the scenario has it and inside a
+    strategy; either way each strategy's counts are exactly a plain run of its chains."""
+    s = delivsim.default_scenario()
+    with_coin = s.copy()
+    with_coin.profiles["C"].policies.insert(5, Coin(0.2))
+    lax = [{"type": "dnsbl"}, {"type": "content_filter", "actions": [{"min_score": 8, "action": "spam_folder"}]}]
+    c = delivsim.compare(with_coin, {"as is": None, "lax at G": {"G": lax}}, messages=60_000, seed=11, threads=2)
+    # The scenario's own Python policy runs under every strategy: "as is" is the plain run.
+    assert c.results["as is"] == delivsim.run(with_coin, messages=60_000, seed=11, threads=1)
+    assert c.results["as is"]._rep()["by_profile"]["C"]["spam_folder"] > 0
+    assert c.results["lax at G"]._rep()["deciding_stage"]["custom_policy"] == \
+        c.results["as is"]._rep()["deciding_stage"]["custom_policy"] > 0  # C is the same in both
+    # A strategy's Python policy decides exactly as the built-in it re-implements.
+    strict = [{"type": "dnsbl"}, {"type": "content_filter", "actions": [{"min_score": 4, "action": "spam_folder"}]}]
+    py_strict = [{"type": "dnsbl"}, PyContentFilter("strict", {}, [{"min_score": 4, "action": "spam_folder"}])]
+    c = delivsim.compare(s, {"strict": strict, "py strict": py_strict}, messages=60_000, seed=11, threads=2)
+    same_counts_but_the_stage(c.results["strict"], c.results["py strict"], "content_filter")
+    assert c.results["py strict"] == delivsim.run(c.results["py strict"].scenario.copy(), messages=60_000, seed=11,
+                                                  threads=1)
+
+
+def test_compare_refuses_two_python_policies_with_one_name():
+    s = delivsim.default_scenario()
+    a, b = PySizeLimit("limit", 10), PySizeLimit("limit", 20)
+    with pytest.raises(ValueError, match=r"strategies\['b'\]\[0\]: another Python policy is already named 'limit'"):
+        delivsim.compare(s, {"a": [a], "b": [b]}, messages=1000)

@@ -88,22 +88,28 @@ struct Strategy {
 
 // A strategy from JSON: a list of policies (a chain for every profile) or an object mapping
 // profile names to chains (the other profiles keep theirs). Errors name "strategies.<name>...".
-inline Strategy parse_strategy(const Scenario& s, const std::string& name, const json& spec) {
+// `hooks`: the custom policies (policy/external.hpp) the chains may name.
+inline Strategy parse_strategy(const Scenario& s, const std::string& name, const json& spec,
+                               const ExternalHooks* hooks = nullptr) {
     const Field f(spec, "strategies." + name);
     if (name.empty()) Field(spec, "strategies").fail("a strategy name must not be empty");
-    const ParseContext ctx{s.class_names()};
     Strategy st{name, std::vector<std::shared_ptr<const PolicyChain>>(s.profiles.size())};
+    // Parsed for each profile: a custom policy resolves the profile's name and MX hosts.
+    auto parse_for = [&](const Field& chain, std::size_t profile) {
+        ParseContext ctx{s.class_names(), hooks, s.profiles[profile].name, {}};
+        for (const auto& h : s.profiles[profile].routing.hosts()) ctx.mx_hosts.push_back(h.host);
+        return std::make_shared<const PolicyChain>(PolicyChain::parse(chain, ctx));
+    };
     if (spec.is_array()) {
-        const auto chain = std::make_shared<const PolicyChain>(PolicyChain::parse(f, ctx));
-        for (auto& c : st.chains) c = chain;
+        for (std::size_t p = 0; p < st.chains.size(); ++p) st.chains[p] = parse_for(f, p);
     } else if (spec.is_object()) {
         if (spec.empty()) f.fail("is empty: name at least one profile, or give a list of policies for all");
         const auto names = s.profile_names();
         for (const auto& [profile, chain] : f.entries()) {
             const auto it = std::find(names.begin(), names.end(), profile);
             if (it == names.end()) chain.fail("'" + profile + "' is not a recipient profile");
-            st.chains[static_cast<std::size_t>(it - names.begin())] =
-                std::make_shared<const PolicyChain>(PolicyChain::parse(chain, ctx));
+            const auto p = static_cast<std::size_t>(it - names.begin());
+            st.chains[p] = parse_for(chain, p);
         }
     } else {
         f.fail(f.shown() + " is not a list of policies or an object of profile -> list of policies");
