@@ -425,3 +425,20 @@ def test_compare_refuses_two_python_policies_with_one_name():
     a, b = PySizeLimit("limit", 10), PySizeLimit("limit", 20)
     with pytest.raises(ValueError, match=r"strategies\['b'\]\[0\]: another Python policy is already named 'limit'"):
         delivsim.compare(s, {"a": [a], "b": [b]}, messages=1000)
+
+
+def test_explain_names_a_python_policy_inside_a_gateway():
+    doc = delivsim.default_scenario().to_dict()
+    for p in doc["recipient_profiles"]:
+        if p["name"] == "C":
+            p["policies"] = [{"type": "dnsbl"},
+                             {"type": "gateway", "policies": [{"type": "python", "name": "coin", "phase": "data"}]}]
+    s = delivsim.parse_scenario(json.dumps(doc), policies=[Coin(1.0)])
+    for i in range(200):
+        e = delivsim.explain(s, i, seed=2)
+        if e["profile"] == "C" and e["stage"] == "custom_policy":
+            assert e["policy"] == "coin" and e["outcome"] == "spam_folder"
+            assert e["attempts"][-1]["policy"] == "coin"
+            break
+    else:
+        raise AssertionError("no message of the first 200 was decided by the gateway's Python policy")

@@ -59,10 +59,10 @@ struct Session {
     // rspamd's greylist action (policy/rspamd.hpp), kept apart from the greylist policy's.
     bool rspamd_greylist_seen = false;
     double rspamd_greylist_first_s = 0;
-    // 1 + the chain position of the custom policy (policy/external.hpp) that gave the latest
-    // objection, so that explain can name it. Kept here, not on Verdict: a sixth byte in every
-    // Verdict cost R1 ~4% of its speed.
-    std::uint8_t custom_policy = 0;
+    // The tag (policy_tag of its name) of the custom policy (policy/external.hpp) that gave the
+    // latest objection, so that explain can name it, in a gateway too. Kept here, not on
+    // Verdict: a sixth byte in every Verdict cost R1 ~4% of its speed.
+    std::uint64_t custom_policy_tag = 0;
 };
 
 // One delivery attempt that reached a host.

@@ -22,7 +22,7 @@ struct ExplainTrace {
         Attempt attempt;
         std::vector<Tried> tried;
         Verdict verdict;
-        std::uint8_t custom_policy = 0;  // 1 + chain position of the custom policy that decided, or 0
+        std::uint64_t custom_policy_tag = 0;  // of the custom policy that decided, or 0
     };
     Message msg;
     std::vector<AttemptRecord> attempts;
@@ -32,7 +32,7 @@ struct ExplainTrace {
     void host_tried(const Attempt&, int host, bool up) { pending.push_back({host, up}); }
     void attempt(const Attempt& a, const Verdict& v, const Session& s) {
         const bool custom = v.action != Action::proceed && v.stage == Stage::custom_policy;
-        attempts.push_back({a, std::move(pending), v, custom ? s.custom_policy : std::uint8_t{0}});
+        attempts.push_back({a, std::move(pending), v, custom ? s.custom_policy_tag : std::uint64_t{0}});
         pending.clear();
     }
 };
@@ -100,10 +100,13 @@ inline json authentication_json(const Authentication& a, std::uint64_t seed, std
             {"message_result", dmarc_result_names[static_cast<std::size_t>(d.message_result())]}};
 }
 // The name of the custom policy (policy/external.hpp) that gave verdict v, or null.
-inline json custom_policy_json(const PolicyChain& chain, std::uint8_t custom_policy) {
-    if (custom_policy == 0 || custom_policy > chain.policies.size()) return nullptr;
-    const auto* e = std::get_if<ExternalPolicy>(&chain.policies[custom_policy - 1]);
-    return e ? json(e->name()) : json(nullptr);
+inline json custom_policy_json(const PolicyChain& chain, std::uint64_t tag) {
+    for (const AnyPolicy& p : chain.policies) {
+        if (const auto* e = std::get_if<ExternalPolicy>(&p); e && e->tag == tag) return e->name();
+        if (const auto* g = std::get_if<Gateway>(&p))
+            if (json inner = custom_policy_json(*g->chain, tag); !inner.is_null()) return inner;
+    }
+    return nullptr;
 }
 inline json status_json(Status st) {
     return {{"reply", info(st).reply}, {"enhanced", info(st).enhanced}, {"text", info(st).text}};
@@ -156,7 +159,7 @@ inline json Explanation::to_json(const Scenario& s) const {
         }
         ja["stage"] = name(v.action == Action::proceed ? Stage::delivery : v.stage);
         if (v.action != Action::proceed && v.stage == Stage::custom_policy)
-            ja["policy"] = detail::custom_policy_json(prof.policies, a.custom_policy);
+            ja["policy"] = detail::custom_policy_json(prof.policies, a.custom_policy_tag);
         attempts.push_back(ja);
     }
     j["attempts"] = attempts;
@@ -165,7 +168,7 @@ inline json Explanation::to_json(const Scenario& s) const {
     j["responsible"] = name(fate.responsible);
     j["stage"] = name(fate.stage);
     if (fate.stage == Stage::custom_policy && !this->attempts.empty())
-        j["policy"] = detail::custom_policy_json(prof.policies, this->attempts.back().custom_policy);
+        j["policy"] = detail::custom_policy_json(prof.policies, this->attempts.back().custom_policy_tag);
     j["sender_told"] = sender_told(fate.outcome);
     j["time_s"] = fate.time_s;
     return j;

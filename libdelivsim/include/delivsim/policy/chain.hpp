@@ -83,12 +83,7 @@ struct PolicyChain {
                 for_each_type([&](std::string_view n) { known += (known.empty() ? "" : ", ") + std::string(n); });
                 item["type"].fail("unknown policy type '" + type + "' (known: " + known + ")");
             }
-            AnyPolicy& added = chain.policies.back();
-            if (auto* e = std::get_if<ExternalPolicy>(&added)) {
-                // Verdict::custom holds the position + 1 in a byte.
-                if (chain.policies.size() > 255) item.fail("a chain with a Python policy holds at most 255 policies");
-                e->position = static_cast<std::uint8_t>(chain.policies.size() - 1);
-            }
+            const AnyPolicy& added = chain.policies.back();
             for (std::size_t i = 0; i + 1 < chain.policies.size(); ++i) {
                 if (label(chain.policies[i]) == label(added))
                     item["type"].fail(label(added) + " appears twice in this chain");

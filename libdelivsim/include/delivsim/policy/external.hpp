@@ -93,7 +93,6 @@ struct ExternalPolicy {
     std::uint64_t tag = 0;                                 // policy_tag(name)
     std::shared_ptr<const std::vector<std::string>> names;  // sender classes, then the profile, then MX hosts
     std::uint32_t classes = 0;
-    std::uint8_t position = 0;  // in its chain; Session::custom_policy = position + 1
 
     const std::string& name() const noexcept { return hook->name(); }
     // The phase is the hook's, not the type's (the chain's ordering rule asks for it).
@@ -107,7 +106,7 @@ struct ExternalPolicy {
                                                 ExternalDraws(rng.seed(), m.index, tag)});
         if (v.action != Action::proceed) {
             v.stage = Stage::custom_policy;
-            s.custom_policy = static_cast<std::uint8_t>(position + 1);
+            s.custom_policy_tag = tag;
         }
         return v;
     }
