@@ -77,6 +77,9 @@ def test_world_report_matches_cli(small_result, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "reputation level" in done.stdout
+    # The totals' rows are the world's senders and receiving domains, and say so.
+    assert "\nby sender (" in done.stdout and "\nby receiving domain (" in done.stdout
+    assert "by sender class" not in done.stdout
     cli = json.loads(out.read_text())
     py = small_result.report()
     assert cli["outcomes"] == py["outcomes"]

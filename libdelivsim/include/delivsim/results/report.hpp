@@ -111,7 +111,14 @@ inline json report_json(const Tally& t, const std::string& scenario, std::uint64
 }
 
 // The human summary printed by `delivsim run`.
-inline std::string report_table(const Tally& t, const std::string& scenario, std::uint64_t seed) {
+// `axes`: what the tally's classes and profiles are (a world's rows are senders and
+// receiving domains).
+struct ReportAxes {
+    const char* classes = "sender class";
+    const char* profiles = "recipient profile";
+};
+
+inline std::string report_table(const Tally& t, const std::string& scenario, std::uint64_t seed, ReportAxes axes = {}) {
     std::ostringstream out;
     char line[256];
     const double n = static_cast<double>(t.messages());
@@ -155,8 +162,8 @@ inline std::string report_table(const Tally& t, const std::string& scenario, std
             out << "\n";
         }
     };
-    breakdown("by sender class", t.classes(), true);
-    breakdown("by recipient profile", t.profiles(), false);
+    breakdown(("by " + std::string(axes.classes)).c_str(), t.classes(), true);
+    breakdown(("by " + std::string(axes.profiles)).c_str(), t.profiles(), false);
     out << "\nwho was responsible for mail that missed the inbox\n";
     for (std::size_t r = 1; r < responsible_count; ++r) {
         const auto k = t.responsible(static_cast<Responsible>(r));

@@ -103,7 +103,7 @@ inline std::string world_report_table(const World& w, const Result& r, std::uint
             for (std::size_t b = 0; b < ts.buckets; ++b) out << "blmh"[ts.level[(b * ts.receivers + rv) * ts.senders + s] & 3];
             out << "\n";
         }
-    out << "\n" << report_table(r.tally, w.name, seed);
+    out << "\n" << report_table(r.tally, w.name, seed, {"sender", "receiving domain"});
     return out.str();
 }
 
