@@ -54,6 +54,52 @@ Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std
     return std::move(*r);
 }
 
+template <class T>
+std::vector<T> flat(const py::array_t<T, py::array::c_style | py::array::forcecast>& a, std::size_t size,
+                    const char* name) {
+    if (static_cast<std::size_t>(a.size()) != size)
+        throw py::value_error(std::string("world result state: ") + name + " has " + std::to_string(a.size()) +
+                              " values, its shape needs " + std::to_string(size));
+    return std::vector<T>(a.data(), a.data() + a.size());
+}
+
+// The inverse of WorldResult.series() (with the totals): what a pickled Python WorldResult
+// holds, rebuilt into the core result that the report is written from.
+Result world_result_from_state(const delivsim::Tally& tally, const py::dict& series, double bucket_s,
+                               std::uint64_t epochs, std::uint64_t greylist_triplets) {
+    using U = std::uint64_t;
+    using Arr = py::array_t<U, py::array::c_style | py::array::forcecast>;
+    Result r;
+    r.tally = tally;
+    r.epochs = epochs;
+    r.greylist_triplets = greylist_triplets;
+    auto& ts = r.series;
+    const auto sent = series["sender_sent"].cast<Arr>();
+    if (sent.ndim() != 2) throw py::value_error("world result state: sender_sent must be [bucket, sender]");
+    ts.buckets = static_cast<std::size_t>(sent.shape(0));
+    ts.senders = static_cast<std::size_t>(sent.shape(1));
+    ts.receivers = tally.profiles().size();
+    ts.bucket_s = bucket_s;
+    if (ts.senders != tally.classes().size())
+        throw py::value_error("world result state: the time series' senders are not the totals'");
+    const std::size_t B = ts.buckets, S = ts.senders, R = ts.receivers;
+    ts.sender_outcomes = flat<U>(series["sender_outcomes"].cast<Arr>(), B * S * delivsim::outcome_count, "sender_outcomes");
+    ts.sender_sent = flat<U>(sent, B * S, "sender_sent");
+    ts.sender_deferrals = flat<U>(series["sender_deferrals"].cast<Arr>(), B * S, "sender_deferrals");
+    ts.sender_queue = flat<U>(series["sender_queue"].cast<Arr>(), B * S, "sender_queue");
+    ts.receiver_outcomes = flat<U>(series["receiver_outcomes"].cast<Arr>(), B * R * delivsim::outcome_count,
+                                   "receiver_outcomes");
+    ts.receiver_deferrals = flat<U>(series["receiver_deferrals"].cast<Arr>(), B * R * delivsim::status_count,
+                                    "receiver_deferrals");
+    ts.reputation = flat<double>(series["reputation"].cast<py::array_t<double, py::array::c_style | py::array::forcecast>>(),
+                                 B * R * S, "reputation");
+    ts.level = flat<std::uint8_t>(
+        series["level"].cast<py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>>(), B * R * S, "level");
+    ts.mailbox_fill = flat<U>(series["mailbox_fill"].cast<Arr>(), B * R * delivsim::world::TimeSeries::fill_bins,
+                              "mailbox_fill");
+    return r;
+}
+
 }  // namespace
 
 void register_world(py::module_& m) {
@@ -118,6 +164,9 @@ void register_world(py::module_& m) {
           py::arg("progress") = py::none(),
           "Simulate the world with `seed`; the result does not depend on `threads`. `progress(simulated_s)`\n"
           "is called after each epoch. Ctrl-C stops the run and raises KeyboardInterrupt.");
+    m.def("_world_result_from_state", &world_result_from_state, py::arg("tally"), py::arg("series"),
+          py::arg("bucket_s"), py::arg("epochs"), py::arg("greylist_triplets"),
+          "Rebuilds a WorldResult from its totals and the arrays of series() (for pickled results)");
     m.def("world_report_json", [](const World& w, const Result& r, std::uint64_t seed) {
         return delivsim::world::world_report_json(w, r, seed).dump();
     }, py::arg("world"), py::arg("result"), py::arg("seed"), "Totals and time series as JSON text (as `delivsim world --json`)");

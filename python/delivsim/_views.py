@@ -930,10 +930,11 @@ class _ActionsView(_KeyedListView):
 _ERROR_PATH = re.compile(r"^((?:[A-Za-z_][A-Za-z0-9_]*|\[\d+\])(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)(: .*)$", re.S)
 
 
-def named_keys(doc: Any, keys: tuple[PathKey, ...]) -> tuple[PathKey, ...]:
-    """``keys`` (JSON keys and list indices) with the indices of named lists replaced by names."""
+def named_keys(doc: Any, keys: tuple[PathKey, ...], root: str = "scenario") -> tuple[PathKey, ...]:
+    """``keys`` (JSON keys and list indices) with the indices of named lists replaced by names;
+    ``root`` is the document's kind ("scenario", "world")."""
     out: list[PathKey] = []
-    node, kind = doc, "scenario"
+    node, kind = doc, root
     for key in keys:
         if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
             item_kind = kind[5:] if kind.startswith("list:") else ""
@@ -953,14 +954,14 @@ def named_keys(doc: Any, keys: tuple[PathKey, ...]) -> tuple[PathKey, ...]:
     return tuple(out)
 
 
-def with_named_path(message: str, doc: Any) -> str:
+def with_named_path(message: str, doc: Any, root: str = "scenario") -> str:
     """A loader error ``recipient_profiles[0].mx[0].down: ...`` with the path by names added
     (``[recipient_profiles.G.mx[0].down]``) when it differs."""
     m = _ERROR_PATH.match(message)
     if not m:
         return message
     keys = tuple(int(k[1:-1]) if k.startswith("[") else k for k in re.findall(r"\[\d+\]|[A-Za-z_][A-Za-z0-9_]*", m.group(1)))
-    named = format_path(named_keys(doc, keys))
+    named = format_path(named_keys(doc, keys, root))
     return message if named == m.group(1) else f"{message} [{named}]"
 
 
