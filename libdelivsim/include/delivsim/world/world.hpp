@@ -24,6 +24,7 @@
 //      Stream::world_attempt, draw attempt*4 + 0: reputation rejection,
 //      Stream::world_recipient (index = recipient id), block 0: [domain, stale, spam trap,
 //                             initial fill], block 1: [never empties, emptying phase, -, -].
+#include <delivsim/core/checked.hpp>
 #include <delivsim/dns/ip.hpp>
 #include <delivsim/scenario/load.hpp>
 #include <delivsim/world/draw.hpp>
@@ -297,9 +298,11 @@ inline World parse_world(const json& doc) {
         l.size = f["recipients"].count();
         if (l.size == 0) f["recipients"].fail("must be at least 1");
         l.first_recipient = next;
-        next += l.size;
-        if (next > max_recipients)
+        // Checked: a size near 2^64 must not wrap the total back under the limit.
+        const auto total = checked_add(next, l.size);
+        if (!total || *total > max_recipients)
             f["recipients"].fail("lists hold more than " + std::to_string(max_recipients) + " recipients in all");
+        next = *total;
         l.stale = f["stale"].probability();
         l.spam_trap = f.has("spam_trap") ? f["spam_trap"].probability() : 0.0;
         l.complaint = f["complaint"].probability();
