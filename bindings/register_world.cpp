@@ -8,6 +8,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 #include "initialised.hpp"  // before any cast of Scenario or Tally
+#include "python_policy.hpp"
 #include "python_progress.hpp"
 
 #include <atomic>
@@ -117,9 +118,14 @@ void register_world(py::module_& m) {
         .def_property_readonly("epoch_s", [](const World& w) { return w.epoch_s; })
         .def_property_readonly("bucket_s", [](const World& w) { return w.bucket_s; })
         .def("to_json", [](const World& w) { return w.document.dump(); }, "The validated source document as JSON text")
+        .def_property_readonly("python_policies", [](const World& w) { return python_policies_of(w.scenario); },
+                               "The Python policy objects (delivsim.Policy) the world's receivers run, by name")
         // As _core.Scenario: reduce to a module function (protocols 0 and 1 would otherwise
         // build the object through object.__new__).
         .def("__reduce__", [](const World& w) {
+            if (has_python_policies(w.scenario))
+                throw py::type_error("a _core.World with Python policies does not pickle: pickle the delivsim.world.World, "
+                                     "which keeps the Policy objects");
             return py::make_tuple(py::module_::import("delivsim._pickle").attr("world_from_json"),
                                   py::make_tuple(w.document.dump()));
         });
@@ -156,10 +162,26 @@ void register_world(py::module_& m) {
         for (const auto& s : delivsim::status_table) v.emplace_back(std::string(s.enhanced) + " " + std::string(s.text));
         return py::tuple(py::cast(v));
     }();
-    m.def("load_world", &delivsim::world::load_world, py::arg("path"),
-          "Load and validate a world file (delivsim-world/1); ValueError names the offending JSON path");
-    m.def("parse_world", [](const std::string& text) { return delivsim::world::parse_world_text(text); },
-          py::arg("json_text"), "Parse and validate world JSON text; ValueError names the offending JSON path");
+    m.def(
+        "load_world",
+        [](const std::string& path, const std::optional<py::dict>& policies) {
+            if (!policies) return delivsim::world::load_world(path);
+            const delivsim::ExternalHooks hooks = python_hooks(*policies);
+            return delivsim::world::load_world(path, &hooks);
+        },
+        py::arg("path"), py::arg("policies") = py::none(),
+        "Load and validate a world file (delivsim-world/1); ValueError names the offending JSON path\n"
+        "(`policies`: see parse_world)");
+    m.def(
+        "parse_world",
+        [](const std::string& text, const std::optional<py::dict>& policies) {
+            if (!policies) return delivsim::world::parse_world_text(text);
+            const delivsim::ExternalHooks hooks = python_hooks(*policies);
+            return delivsim::world::parse_world_text(text, "world", &hooks);
+        },
+        py::arg("json_text"), py::arg("policies") = py::none(),
+        "Parse and validate world JSON text; ValueError names the offending JSON path.\n"
+        "`policies` maps names to the Python policy objects that the embedded scenario's {\"type\": \"python\"} entries name.");
     m.def("run_world", &run_world, py::arg("world"), py::arg("seed"), py::arg("threads"),
           py::arg("progress") = py::none(),
           "Simulate the world with `seed`; the result does not depend on `threads`. `progress(simulated_s)`\n"

@@ -383,6 +383,10 @@ class _View:
         (usable with Scenario.get/set and delivsim.sweep)."""
         return format_path(self._name_keys())
 
+    def _where(self) -> str:
+        """The view's path, or "the scenario" / "the world" for the document's root."""
+        return self.path or f"the {self._owner._KIND}"
+
     def _join(self, key: PathKey) -> str:
         return format_path(self._json_keys() + (key,))
 
@@ -448,7 +452,7 @@ class _View:
         return f"<{where}: {text}>"
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{self.path or 'the scenario'} has no attribute {name!r} to set")
+        raise AttributeError(f"{self._where()} has no attribute {name!r} to set")
 
 
 class _ObjectView(_View):
@@ -467,7 +471,7 @@ class _ObjectView(_View):
     def _child(self, name: PathKey) -> Any:
         self._attached()  # reads refuse a detached view, as writes do
         if not isinstance(name, str):
-            raise TypeError(f"{self.path or 'the scenario'} is an object: index it by key, not {name!r}")
+            raise TypeError(f"{self._where()} is an object: index it by key, not {name!r}")
         alias = _ALIASES.get((self._kind, name))
         if alias is not None and name not in self._data:
             target: Any = self
@@ -480,7 +484,7 @@ class _ObjectView(_View):
         raise self._missing(key)
 
     def _missing(self, key: str) -> Exception:
-        where = self.path or "the scenario"
+        where = self._where()
         if key in self._known():
             return PathError(f"{where} has no {key!r} (optional: set it to add it)")
         near = difflib.get_close_matches(key, list(self._data) + list(self._known()), n=1)
@@ -511,7 +515,7 @@ class _ObjectView(_View):
         if known and key not in known and key not in self._data:
             near = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise AttributeError(f"{self.path or 'the scenario'} has no field {key!r} (fields: {', '.join(known)}){hint}")
+            raise AttributeError(f"{self._where()} has no field {key!r} (fields: {', '.join(known)}){hint}")
         self._writing()
         kind = _CHILD.get((self._kind, key), "")
         new = canonical(plain(value, self._join(key)), kind)

@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
-from . import _core, _progress, _views
+from . import _core, _policy, _progress, _views
 from ._document import Document
 from ._policy import Policy
 from ._run import MAX_SEED, MAX_THREADS, _integer, _ProgressBar
@@ -104,7 +104,7 @@ class World(Document):
         self._doc: dict[str, Any] = _views.canonical(json.loads(core.to_json()), "world")
         self._checked: Optional[_core.World] = core  # the validated document, None once edited
         self._frozen = False
-        self._policies: dict[str, Policy] = {}
+        self._policies: dict[str, Policy] = dict(core.python_policies)  # Python policies by name
 
     def _profiles(self) -> list[Any]:
         sc = self._doc.get("scenario")
@@ -124,7 +124,11 @@ class World(Document):
 
     @scenario.setter
     def scenario(self, value: Any) -> None:
-        self._root().scenario = value._doc if isinstance(value, Document) else value
+        if isinstance(value, Document):  # a delivsim.Scenario: its document, and its Python policies
+            for policy in value._in_use().values():
+                self._register_policy(policy)
+            value = value._doc
+        self._root().scenario = value
 
     @property
     def senders(self) -> Any:
@@ -213,7 +217,8 @@ def _validate_document(doc: Mapping[str, Any], policies: Optional[Mapping[str, P
     """The C++ loader's verdict on ``doc``; its ValueError names the field by JSON path, to
     which the path with names is added (e.g. ``... [senders.shop.schedule[0].rate_per_hour]``)."""
     try:
-        return _core.parse_world(json.dumps(doc, allow_nan=False))
+        # Always a dict, so that a missing Python policy gets the Python package's error.
+        return _core.parse_world(json.dumps(doc, allow_nan=False), dict(policies or {}))
     except ValueError as e:
         raise ValueError(_views.with_named_path(str(e), doc, "world")) from None
 
@@ -272,29 +277,34 @@ def _summary(w: World) -> str:
     return "\n".join(lines) + ">"
 
 
-def load(path: Union[str, bytes, "os.PathLike[str]"]) -> World:
-    """Load and validate a world file; ``ValueError`` names the offending JSON path."""
+def load(path: Union[str, bytes, "os.PathLike[str]"], policies: Any = None) -> World:
+    """Load and validate a world file; ``ValueError`` names the offending JSON path.
+    ``policies``: the Python policies (:class:`delivsim.Policy` objects, or a dict by name)
+    that the embedded scenario's ``{"type": "python", "name": ...}`` entries name."""
     try:
         p = os.fsdecode(path)
     except TypeError:
         raise TypeError(f"path must be a str, bytes or os.PathLike, not {type(path).__name__}") from None
-    return World(_core.load_world(p))
+    return World(_core.load_world(p, _policy.as_mapping(policies)))
 
 
-def parse(document: Union[str, bytes, Mapping[str, Any], World]) -> World:
+def parse(document: Union[str, bytes, Mapping[str, Any], World], policies: Any = None) -> World:
     """Parse and validate a world document given as JSON text, as a dict (e.g. an edited
     ``to_dict()``) or as a World (a validated copy). A ValueError names the field by JSON
-    path; for a dict or World, the path with names follows in brackets."""
+    path; for a dict or World, the path with names follows in brackets. ``policies``: the
+    Python policies its ``{"type": "python"}`` entries name (see :func:`load`)."""
+    given = _policy.as_mapping(policies)
     if isinstance(document, World):
+        given = {**document._in_use(), **given}
         document = document._doc
     if isinstance(document, Mapping):
         doc = _views.canonical(_views.plain(document, "world"), "world")
-        return World._unchecked(doc, _validate_document(doc))
+        return World._unchecked(doc, _validate_document(doc, given), policies=given)
     if isinstance(document, (bytes, bytearray)):
         document = document.decode("utf-8", errors="replace")
     elif not isinstance(document, str):
         raise TypeError(f"document must be JSON text, a dict or a World, not {type(document).__name__}")
-    return World(_core.parse_world(document))
+    return World(_core.parse_world(document, given))
 
 
 def _world(world: object) -> World:

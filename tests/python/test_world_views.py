@@ -227,3 +227,13 @@ def test_replicates_merge(runs):
     other.description = "another world"
     with pytest.raises(ValueError, match="different worlds"):
         a + world.run(other, seed=9, threads=1)
+
+
+def test_errors_on_a_world_say_world_and_a_scenario_can_be_embedded(small):
+    with pytest.raises(AttributeError, match="^the world has no field 'sendrs'"):
+        small.sendrs = []
+    s = delivsim.parse_scenario(small.to_dict()["scenario"])
+    s.retry.first_retry_s = 450
+    small.scenario = s
+    assert small.scenario.retry.first_retry_s == 450
+    small.validate()

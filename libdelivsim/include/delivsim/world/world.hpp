@@ -231,7 +231,8 @@ inline Receiver parse_receiver(const Field& f) {
 
 }  // namespace detail
 
-inline World parse_world(const json& doc) {
+// `hooks`: the custom policies ({"type": "python", ...}) the embedded scenario may name.
+inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) {
     const Field root(doc, "");
     if (root["format"].string() != world_format)
         root["format"].fail("'" + root["format"].string() + "' is not a supported format (expected '" +
@@ -254,7 +255,7 @@ inline World parse_world(const json& doc) {
     // The embedded scenario; its errors are re-rooted at "scenario".
     root["scenario"].expect_object();
     try {
-        w.scenario = parse_scenario(doc["scenario"]);
+        w.scenario = parse_scenario(doc["scenario"], hooks);
     } catch (const ScenarioError& e) {
         throw ScenarioError(e.path().empty() ? "scenario" : "scenario." + e.path(), e.rule());
     }
@@ -418,17 +419,18 @@ inline World parse_world(const json& doc) {
     return w;
 }
 
-inline World parse_world_text(const std::string& text, const std::string& source = "world") {
-    return parse_world(delivsim::detail::parse_json_text(text, source));
+inline World parse_world_text(const std::string& text, const std::string& source = "world",
+                              const ExternalHooks* hooks = nullptr) {
+    return parse_world(delivsim::detail::parse_json_text(text, source), hooks);
 }
 
-inline World load_world(const std::string& path) {
+inline World load_world(const std::string& path, const ExternalHooks* hooks = nullptr) {
     if (path.find('\0') != std::string::npos) throw ScenarioError("path", "contains a NUL character");
     std::ifstream in(path, std::ios::binary);
     if (!in || std::filesystem::is_directory(path)) throw ScenarioError(path, "cannot be opened for reading");
     std::ostringstream text;
     text << in.rdbuf();
-    return parse_world_text(text.str(), path);
+    return parse_world_text(text.str(), path, hooks);
 }
 
 }  // namespace delivsim::world
