@@ -36,7 +36,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from ._scenario import Scenario
+    from ._document import Document as Scenario  # a Scenario or a World
 
 # --- the document's structure (mirrors libdelivsim/schema/scenario.schema.json; a test
 # --- checks that it agrees with the schema) ---------------------------------------------

@@ -72,11 +72,18 @@ _ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("world", "profiles"): ("scenario", "recipient_profiles"),
     ("world", "classes"): ("scenario", "sender_classes"),
 }
-for _table, _entries in ((_views.KEYS, _KEYS), (_views._CHILD, _CHILD), (_views._ITEM_KEY, _ITEM_KEY),
-                         (_views._ALIASES, _ALIASES)):
-    _clash = set(_table) & set(_entries)  # type: ignore[arg-type]
-    assert not _clash, f"world view tables clash with the scenario's: {_clash}"
-    _table.update(_entries)  # type: ignore[attr-defined]
+
+def _join_tables() -> None:
+    """Adds the world's kinds to the views' tables (no kind may have two meanings)."""
+    pairs: tuple[tuple[dict[Any, Any], dict[Any, Any]], ...] = (
+        (_views.KEYS, _KEYS), (_views._CHILD, _CHILD), (_views._ITEM_KEY, _ITEM_KEY), (_views._ALIASES, _ALIASES))
+    for table, entries in pairs:
+        clash = set(table) & set(entries)
+        assert not clash, f"world view tables clash with the scenario's: {clash}"
+        table.update(entries)
+
+
+_join_tables()
 
 
 class World(Document):
@@ -258,7 +265,7 @@ def _summary(w: World) -> str:
     lines.append("  senders:")
     for x in doc.get("senders", []):
         if isinstance(x, dict):
-            ips = x.get("ips") if isinstance(x.get("ips"), list) else []
+            ips = x["ips"] if isinstance(x.get("ips"), list) else []
             pool = f", pool {x['pool']}" if "pool" in x else ""
             sched = "; ".join(_schedule_item(i) for i in x.get("schedule", []) if isinstance(x.get("schedule"), list))
             lines.append(f"    {x.get('name')} (class {x.get('class')}, {len(ips)} IPs{pool}): {sched}")
