@@ -1,6 +1,7 @@
 // _core.World and _core.run_world: the world layer (issue 5). A World comes only from the
 // loaders, so every World object has passed validation. run_world releases the GIL; after
 // each simulated epoch it takes the GIL briefly to check for Ctrl-C and call `progress`.
+#include <delivsim/world/explain.hpp>
 #include <delivsim/world/report.hpp>
 #include <delivsim/world/run.hpp>
 
@@ -53,6 +54,28 @@ Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std
     }
     if (error) std::rethrow_exception(error);
     return std::move(*r);
+}
+
+// The whole world runs (GIL released, Ctrl-C checked after each epoch) with message `id` traced.
+std::string explain_world(const World& w, std::uint64_t seed, std::uint64_t id, unsigned threads) {
+    if (threads == 0) throw py::value_error("threads must be at least 1");
+    std::atomic<bool> cancel{false};
+    std::exception_ptr error;
+    delivsim::world::Options o;
+    o.seed = seed;
+    o.threads = threads;
+    o.cancel = &cancel;
+    const std::optional<py::function> no_callback;  // the hook keeps a reference: it must outlive the run
+    o.progress = delivsim::bindings::progress_hook<double>(no_callback, cancel, error);
+    std::optional<delivsim::world::WorldExplanation> e;
+    try {
+        py::gil_scoped_release nogil;
+        e = delivsim::world::explain(w, id, o);
+    } catch (const delivsim::world::Cancelled&) {
+        if (!error) throw;
+    }
+    if (error) std::rethrow_exception(error);
+    return e->to_json(w).dump();
 }
 
 template <class T>
@@ -189,6 +212,9 @@ void register_world(py::module_& m) {
     m.def("_world_result_from_state", &world_result_from_state, py::arg("tally"), py::arg("series"),
           py::arg("bucket_s"), py::arg("epochs"), py::arg("greylist_triplets"),
           "Rebuilds a WorldResult from its totals and the arrays of series() (for pickled results)");
+    m.def("explain_world", &explain_world, py::arg("world"), py::arg("seed"), py::arg("message"), py::arg("threads"),
+          "Message `message` of the world's run with `seed`, exactly as it went in that run (the whole world\n"
+          "runs): its attempts, the receiver's state at each, its fate; JSON text");
     m.def("world_report_json", [](const World& w, const Result& r, std::uint64_t seed) {
         return delivsim::world::world_report_json(w, r, seed).dump();
     }, py::arg("world"), py::arg("result"), py::arg("seed"), "Totals and time series as JSON text (as `delivsim world --json`)");

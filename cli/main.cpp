@@ -1,6 +1,8 @@
 // delivsim: run a scenario, explain one message, or validate a scenario file.
 // Bad input exits with code 2 and a one-line error on stderr.
 #include <delivsim/delivsim.hpp>
+#include <delivsim/world/explain.hpp>
+#include <optional>
 #include <delivsim/world/report.hpp>
 
 #include <CLI/CLI.hpp>
@@ -108,6 +110,10 @@ int main(int argc, char** argv) {
     wld->add_flag("-q,--quiet", quiet, "no progress line");
     bool world_check = false;
     wld->add_flag("--check", world_check, "only validate the world file");
+    std::optional<std::uint64_t> world_explain;
+    wld->add_option("--explain", world_explain,
+                    "show one message (id: sender << 44 | schedule item << 32 | serial) exactly as it went in the run "
+                    "with --seed: its attempts, the receiver's state at each, its fate (--json - for JSON)");
 
     try {
         app.parse(argc, argv);
@@ -134,6 +140,19 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "\rsimulated %.1f days", t / 86400.0);
                 std::fflush(stderr);
             };
+            if (world_explain) {
+                std::optional<delivsim::world::WorldExplanation> e;
+                try {
+                    e = delivsim::world::explain(w, *world_explain, wo);
+                } catch (const delivsim::world::Cancelled&) {
+                    std::cerr << "\ndelivsim: interrupted\n";
+                    return 130;
+                }
+                if (tty) std::fprintf(stderr, "\n");
+                if (json_out != "-") std::cout << e->to_text(w);
+                if (!json_out.empty()) write_json(json_out, e->to_json(w).dump(1) + "\n");
+                return 0;
+            }
             delivsim::world::Result r;
             try {
                 r = delivsim::world::run(w, wo);

@@ -361,6 +361,30 @@ def run(
     return WorldResult._of_run(snapshot, seed, result)
 
 
+def message_id(sender: int, item: int, serial: int) -> int:
+    """A world message's id: ``sender << 44 | schedule item << 32 | serial`` (sender and item
+    by position; serial: the item's k-th message, from 0)."""
+    sender = _integer("sender", sender, 0, 2**20 - 1)
+    item = _integer("item", item, 0, 2**12 - 1)
+    serial = _integer("serial", serial, 0, 2**32 - 1)
+    return sender << 44 | item << 32 | serial
+
+
+def explain(world: World, *, seed: int, message: int, threads: Optional[int] = None) -> dict[str, Any]:
+    """Message ``message`` (an id: :func:`message_id`) of the run of ``world`` with ``seed``,
+    exactly as it went in that run: the facts drawn for it, each attempt (hosts tried, the
+    reply, the stage that decided) with the receiving domain's state it met (throttle tokens,
+    reputation level and badness, greylist memory, the recipient's mailbox fill), and its
+    fate. The whole world runs (the message's fate depends on the mail before it), so this
+    takes as long as :func:`run`; the answer does not depend on ``threads``. ValueError if the
+    world sends no such message."""
+    world = _world(world)
+    seed = _integer("seed", seed, 0, MAX_SEED)
+    message = _integer("message", message, 0, 2**64 - 1)
+    threads = _integer("threads", (os.cpu_count() or 1) if threads is None else threads, 1, MAX_THREADS)
+    return json.loads(_core.explain_world(world._validated(), seed, message, threads))
+
+
 #: The time series that count things: replicates' series add up. The others (reputation and
 #: level) are the state of one run, which a merged result does not have.
 _COUNTS = ("sender_outcomes", "sender_sent", "sender_deferrals", "sender_queue", "receiver_outcomes",

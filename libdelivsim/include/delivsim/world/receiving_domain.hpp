@@ -6,6 +6,7 @@
 #include <delivsim/engine/deliver.hpp>
 #include <delivsim/results/tally.hpp>
 #include <delivsim/world/timeseries.hpp>
+#include <delivsim/world/trace.hpp>
 #include <delivsim/world/world.hpp>
 
 #include <algorithm>
@@ -57,6 +58,9 @@ public:
         recompute(0);
     }
 
+    // The one message whose attempts are recorded (world::explain), or none.
+    void trace(WorldTrace* t) noexcept { trace_ = t; }
+
     std::vector<Mailbox>& mailboxes() noexcept { return mailboxes_; }
     std::vector<Pending>& fresh() noexcept { return fresh_; }
     const Tally& tally() const noexcept { return tally_; }
@@ -84,7 +88,7 @@ public:
                 heap_.pop_back();
                 --queue_[sender_of(p.id)];
             }
-            const Pending next = attempt(p, recipients);
+            const Pending next = trace_ && p.id == trace_->id ? traced_attempt(p, recipients) : attempt(p, recipients);
             if (next.attempt != 0) {
                 heap_.push_back(next);
                 std::push_heap(heap_.begin(), heap_.end(), later);
@@ -256,6 +260,7 @@ private:
             tally_.record(mt, f);
             count_outcome(s, f.outcome);
             if (p.delivery != Pending::no_delivery) free_.push_back(p.delivery);
+            if constexpr (requires { trace.decided(f); }) trace.decided(f);
             return Pending{0, 0, 0, 0, 0, 0};
         };
 
@@ -287,6 +292,34 @@ private:
             }
         }
         return n;
+    }
+
+    // The traced message's attempt: the receiver's state it meets (read without changing
+    // anything), then the attempt itself, recorded by the delivery step's trace.
+    Pending traced_attempt(const Pending& p, const std::vector<Recipient>& recipients) {
+        const std::uint32_t s = sender_of(p.id);
+        const Sender& snd = w_->senders[s];
+        const SendingIp& sip = w_->ips[p.ip];
+        const Recipient& rc = recipients[p.recipient];
+        ReceiverStateSeen seen;
+        seen.time_s = p.time;
+        seen.ip = p.ip;
+        seen.recipient = rc;
+        if (settings_->rate_limit) {
+            TokenBucket ip = ip_bucket_[p.ip], net = subnet_bucket_[sip.subnet];
+            (void)ip.available(p.time, ip_limit_[p.ip]);
+            (void)net.available(p.time, subnet_limit_[sip.subnet]);
+            seen.rate_limit = {ip.tokens, ip_limit_[p.ip], net.tokens, subnet_limit_[sip.subnet]};
+        }
+        if (settings_->reputation.enabled) {
+            const double b = badness(p.ip, snd.domain);
+            seen.badness = b;
+            seen.level = settings_->reputation.level(b);
+        }
+        if (settings_->greylist) seen.greylist_triplets = greylist_.triplets();
+        if (const auto& mb = settings_->mailbox) seen.mailbox = {mailboxes_[rc.mailbox].peek(p.time, *mb), mb->quota_bytes};
+        trace_->seen.push_back(seen);
+        return attempt(p, recipients, *trace_);
     }
 
     void add_volume(std::uint32_t ip, std::uint32_t domain) noexcept {
@@ -355,6 +388,7 @@ private:
     const World* w_;
     std::uint32_t index_;
     std::uint64_t seed_;
+    WorldTrace* trace_ = nullptr;
     const Receiver* settings_;
     const BasicProfile<PolicyChain>* profile_;
     const std::vector<double>* times_;

@@ -22,6 +22,7 @@ struct Options {
     unsigned threads = 1;  // results never depend on it
     std::function<void(double simulated_s)> progress;  // called on the calling thread after each epoch
     const std::atomic<bool>* cancel = nullptr;
+    WorldTrace* trace = nullptr;  // records the attempts of message trace->id (world::explain)
 };
 
 struct Result {
@@ -95,6 +96,8 @@ inline Result run(const World& w, const Options& o) {
     std::vector<ReceivingDomain> domains;
     domains.reserve(R);
     for (std::uint32_t d = 0; d < R; ++d) domains.emplace_back(w, d, o.seed, per_domain[d]);
+    if (o.trace)  // only the domain of the message's recipient ever meets it
+        for (auto& d : domains) d.trace(o.trace);
     for (std::uint64_t r = 0; r < recipients.size(); ++r) {
         const Recipient& rc = recipients[r];
         const auto& mb = w.receivers[rc.domain].mailbox;
