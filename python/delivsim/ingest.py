@@ -138,7 +138,8 @@ def postfix_log(path: PathLike, year: Optional[int] = None, syslog_name: Optiona
 
     Columns: ``queue_id``, ``sender``, ``recipient``, ``message_id``, ``size``, ``arrival``
     (UTC seconds; syslog's year-less times take ``year``, default the current year),
-    ``attempts`` (a list of dicts: ``time_s`` after arrival, ``status``, ``dsn``, ``reply_code``,
+    ``attempts`` (a list of dicts: ``time_s`` after arrival (Postfix's ``delay=``), ``status``,
+    ``dsn``, ``reply_code``,
     ``relay``, ``text``), ``n_attempts``, ``final_status`` (``sent``, ``bounced``, ``expired`` or
     ``deferred`` = still queued), ``final_dsn``, ``final_time_s``, ``notification`` (a bounce
     notice Postfix sent itself) and ``notice_queue_id`` (the notice sent for this message).
@@ -243,12 +244,15 @@ def postfix_log(path: PathLike, year: Optional[int] = None, syslog_name: Optiona
         if arrival is None:
             first = atts[0]
             arrival = first["time"] - (first["delay_s"] or 0.0)
-        attempts = [{"time_s": a["time"] - arrival, "status": a["status"], "dsn": a["dsn"],
-                     "reply_code": a["reply_code"], "relay": a["relay"], "text": a["text"]} for a in atts]
-        last = atts[-1]
-        final_status, final_dsn, final_t = last["status"], last["dsn"], last["time"]
+        # An attempt's time: Postfix's delay= (time since arrival to the attempt's end, to
+        # 10 ms below 10 s), which is finer than a syslog timestamp; else the timestamps.
+        attempts = [{"time_s": a["delay_s"] if a["delay_s"] is not None else a["time"] - arrival,
+                     "status": a["status"], "dsn": a["dsn"], "reply_code": a["reply_code"], "relay": a["relay"],
+                     "text": a["text"]} for a in atts]
+        final_status, final_dsn = atts[-1]["status"], atts[-1]["dsn"]
+        final_s = attempts[-1]["time_s"]
         if final_status == "deferred" and msg["expired_at"] is not None:
-            final_status, final_dsn, final_t = "expired", "4.4.7", msg["expired_at"]
+            final_status, final_dsn, final_s = "expired", "4.4.7", msg["expired_at"] - arrival
         elif final_status == "expired":
             final_dsn = "4.4.7"
         # Attempts are the smtp/lmtp/local tries; an expiry line is not one.
@@ -256,7 +260,7 @@ def postfix_log(path: PathLike, year: Optional[int] = None, syslog_name: Optiona
         out.append({
             "queue_id": key[0], "sender": msg["sender"], "recipient": key[1], "message_id": msg["message_id"],
             "size": msg["size"], "arrival": arrival, "attempts": tries, "n_attempts": len(tries),
-            "final_status": final_status, "final_dsn": final_dsn, "final_time_s": final_t - arrival,
+            "final_status": final_status, "final_dsn": final_dsn, "final_time_s": final_s,
             "notification": msg["sender"] == "", "notice_queue_id": msg["notice"]})
     columns = ["queue_id", "sender", "recipient", "message_id", "size", "arrival", "attempts", "n_attempts",
                "final_status", "final_dsn", "final_time_s", "notification", "notice_queue_id"]
