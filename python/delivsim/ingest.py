@@ -189,8 +189,7 @@ def postfix_log(path: PathLike, year: Optional[int] = None, syslog_name: Optiona
                                         "message_id": None, "expired_at": None, "notice": None})
         if service in ("qmgr", "nqmgr") and rest.startswith("from="):
             attrs = dict(_ATTR.findall(rest))
-            st = _STATUS.search(rest)
-            if st and st["status"] == "expired":
+            if attrs.get("status") == "expired":  # "from=<s>, status=expired, returned to sender"
                 msg["expired_at"] = t
                 continue
             if msg["arrival"] is None:
@@ -374,6 +373,8 @@ def dmarc_aggregate(path: PathLike) -> pd.DataFrame:
         except ParseError as e:
             line = getattr(e, "position", (None,))[0]
             raise IngestError(f"{where}:{line}" if line else where, f"not well-formed XML ({e})") from None
+        except (ValueError, LookupError) as e:  # e.g. an encoding expat cannot read
+            raise IngestError(where, f"cannot be parsed ({e})") from None
         # Reports in the wild sometimes carry a default namespace: compare local names.
         for el in root.iter():
             if isinstance(el.tag, str) and "}" in el.tag:
