@@ -85,6 +85,10 @@ def binom_interval(n: int, p: float, level: float = 0.95) -> tuple[int, int]:
     """The central `level` interval of a Binomial(n, p) count."""
     from scipy.stats import binom
 
+    if p <= 0:
+        return 0, 0
+    if p >= 1:
+        return n, n
     a = (1 - level) / 2
     return int(binom.ppf(a, n, p)), int(binom.ppf(1 - a, n, p))
 
@@ -162,9 +166,10 @@ def postfix_next_attempt(prev_s: float, settings: Any) -> float:
     return prev_s + min(max(prev_s, settings.minimal_backoff_s), settings.maximal_backoff_s)
 
 
-#: How early a real retry may come: Postfix counts the age and the wait in whole seconds of a
-#: clock its event loop caches (up to 1 s each), and delay= above 10 s is logged rounded.
-EARLY_S = 2.5
+#: How early a real retry may come against the rule: Postfix counts the age in whole seconds
+#: (up to 1 s), sets the wait from a clock its event loop caches (up to 1 s), and logs delay=
+#: above 10 s rounded to whole seconds (up to 0.5 s on the previous and on the next attempt).
+EARLY_S = 3.0
 
 
 def retry_rows(real: pd.DataFrame, settings: Any, sim: dict[str, Any]) -> list[dict[str, Any]]:
@@ -190,7 +195,7 @@ def retry_rows(real: pd.DataFrame, settings: Any, sim: dict[str, Any]) -> list[d
             miss = b - postfix_next_attempt(a, settings)
             steps += 1
             misses.append(miss)
-            steps_ok += -EARLY_S <= miss <= late
+            steps_ok += -EARLY_S - 1e-9 <= miss <= late
     rows.append({"kind": "unreachable", "behaviour": f"each retry after age a comes clamp(a, {settings.minimal_backoff_s}, "
                  f"{settings.maximal_backoff_s}) s later (-{EARLY_S:g} s clock, +{late:g} s scan)", "n": steps,
                  "real": steps_ok, "simulated_share": 1.0, "simulated": steps, "interval": (steps, steps),

@@ -225,8 +225,8 @@ EXPLANATIONS = """## Differences found, and what was done
   attempt makes every later wait shorter, and the error doubles with each attempt until the
   maximal backoff, after which it stays. At Postfix's defaults (300 s) this is under 1%; at
   4 s it is large. The rule itself is checked one step ahead (each real gap against
-  clamp(age) from the real previous attempt, allowing 2.5 s early for the clock and one scan
-  late), and holds for every retry; the absolute attempt times are listed against the
+  clamp(age) from the real previous attempt, allowing 3 s early for Postfix's whole-second
+  clock and log rounding, and one scan late), and holds for every retry; the absolute attempt times are listed against the
   model's and marked where they drift. Greylist delays are set between attempts of both
   schedules so the passing attempt is the same.
 - **Dead destination.** After a connection failure Postfix marks the next hop dead and defers
