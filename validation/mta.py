@@ -227,6 +227,13 @@ class Lab:
             if shutil.which(tool) is None and (tool != "rspamd" or self.s.rspamd):
                 raise RuntimeError(f"{tool} is not installed (scripts/bootstrap.sh installs it)")
         self.work.mkdir(parents=True, exist_ok=True)
+        # postgrey, rspamd, Postfix's daemons and virtual(8) run as their own users and must
+        # reach their folders in here.
+        self.work.chmod(0o755)
+        for parent in self.work.parents:
+            if not os.stat(parent).st_mode & 0o001:
+                raise RuntimeError(f"{parent} is not searchable by other users: the services' own users "
+                                   f"cannot reach {self.work}; choose a work folder elsewhere (--work)")
         s = self.s
         self.versions["postfix"] = subprocess.run(["postconf", "-d", "-h", "mail_version"], capture_output=True,
                                                   text=True).stdout.strip()

@@ -227,7 +227,7 @@ hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(st.binary(max_size=3000))
 def test_hypothesis_random_log_bytes_never_crash(tmp_path_factory, data):
     p = tmp_path_factory.mktemp("fuzz") / "x.log"
@@ -238,7 +238,7 @@ def test_hypothesis_random_log_bytes_never_crash(tmp_path_factory, data):
         pass
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, database=None)
 @given(st.integers(0, len(REPORT)), st.text(max_size=40))
 def test_hypothesis_damaged_reports_never_crash(tmp_path_factory, cut, junk):
     p = tmp_path_factory.mktemp("fuzz") / "r.xml"

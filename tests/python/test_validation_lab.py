@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,15 +23,22 @@ def _lab_processes():
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="Postfix needs root (CI runs as root)")
-def test_quick_validation_against_real_postfix(tmp_path):
+def test_quick_validation_against_real_postfix():
     for tool in ("postfix", "postgrey"):
         assert shutil.which(tool), f"{tool} is missing: run scripts/bootstrap.sh"
-    work = tmp_path / "quick-lab"
-    report = tmp_path / "report-quick.md"
-    r = subprocess.run([sys.executable, str(ROOT / "validation" / "run.py"), "--quick", "--work", str(work),
-                        "--report", str(report)], capture_output=True, text=True, timeout=600)
-    assert r.returncode == 0, r.stdout + r.stderr
-    text = report.read_text()
+    # Not under pytest's tmp_path: its folders are private to root, and postgrey, rspamd and
+    # Postfix's daemons run as their own users.
+    base = Path(tempfile.mkdtemp(prefix="delivsim-quick-"))
+    base.chmod(0o755)
+    try:
+        work = base / "quick-lab"
+        report = base / "report-quick.md"
+        r = subprocess.run([sys.executable, str(ROOT / "validation" / "run.py"), "--quick", "--work", str(work),
+                            "--report", str(report)], capture_output=True, text=True, timeout=600)
+        assert r.returncode == 0, r.stdout + r.stderr
+        text = report.read_text()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
     assert "| unreachable | bounced 4.4.7 | 3 | 3 |" in text
     assert "| greylist_new | accepted | 3 | 3 |" in text
     assert "| too_big | bounced 5.3.4 | 2 | 2 |" in text
