@@ -17,6 +17,10 @@ from typing import Any, Optional
 import pandas as pd
 
 
+#: The "mixed" kind's shares of unknown recipients and of messages over the size limit.
+MIXED_UNKNOWN, MIXED_BIG = 0.3, 0.2
+
+
 def retry_of(settings: Any) -> dict[str, Any]:
     return {"model": "postfix", "minimal_backoff_s": settings.minimal_backoff_s,
             "maximal_backoff_s": settings.maximal_backoff_s, "queue_run_delay_s": settings.queue_run_delay_s,
@@ -73,6 +77,10 @@ def scenario_for(kind: str, settings: Any) -> dict[str, Any]:
             {"host": "mx.receiver.test", "preference": 20, "down": 0.0}])
     elif kind == "unreachable":
         prof = _profile("receiver", receiver_policies(s), mx=[{"host": "never-answers.test", "preference": 10, "down": 1.0}])
+    elif kind == "mixed":
+        cls = _class(kind, unknown=True)
+        cls["address_error"]["probability"] = MIXED_UNKNOWN
+        cls["size_bytes"] = [{"bytes": 30000, "weight": MIXED_BIG}, {"bytes": 500, "weight": 1 - MIXED_BIG}]
     elif kind.startswith("rspamd_"):
         score = {"rspamd_reject": 20.0, "rspamd_add_header": 7.0, "rspamd_greylist": 5.0}[kind]
         cls = _class(kind, score=score)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import random
 import shutil
 import signal
 import subprocess
@@ -32,7 +33,10 @@ import mta  # noqa: E402
 
 FULL_PLAN = {"ok": 60, "unknown_user": 40, "too_big": 30, "mailbox_full": 20, "greylist_new": 40,
              "greylist_repeat": 20, "mx_fallback": 30, "unreachable": 20,
-             "rspamd_reject": 20, "rspamd_add_header": 20, "rspamd_greylist": 20}
+             "rspamd_reject": 20, "rspamd_add_header": 20, "rspamd_greylist": 20, "mixed": 100}
+#: The "mixed" kind draws each message's address and size at random (its own generator, not
+#: delivsim's), so its counts are a real sample to compare with delivsim's shares.
+MIXED_UNKNOWN, MIXED_BIG = compare.MIXED_UNKNOWN, compare.MIXED_BIG
 QUICK_PLAN = {"ok": 2, "unknown_user": 2, "too_big": 2, "greylist_new": 3, "unreachable": 3}
 
 # Greylist delays sit between attempts of both the real and the simulated schedule (real
@@ -46,6 +50,7 @@ QUICK_SETTINGS = mta.Settings(minimal_backoff_s=4, maximal_backoff_s=16, queue_r
 
 def messages_of(kind: str, count: int) -> list[dict[str, Any]]:
     out = []
+    rng = random.Random(14)
     for i in range(count):
         m = {"id": f"{kind}-{i}", "from": "news@sender.test", "to": f"user{1 + i % 10}@ok.test", "size": 500}
         if kind == "unknown_user":
@@ -58,6 +63,11 @@ def messages_of(kind: str, count: int) -> list[dict[str, Any]]:
             # A fresh triplet per message; the repeats reuse the first ones' triplets.
             m["from"] = f"g{i}@sender.test"
             m["to"] = f"user{1 + i % 10}@grey.test"
+        elif kind == "mixed":
+            if rng.random() < MIXED_UNKNOWN:
+                m["to"] = f"nobody-mixed{i}@ok.test"
+            if rng.random() < MIXED_BIG:
+                m["size"] = 30000
         elif kind == "mx_fallback":
             m["to"] = f"user{1 + i % 10}@mx.test"
         elif kind == "unreachable":
@@ -233,6 +243,10 @@ EXPLANATIONS = """## Differences found, and what was done
   the destination's other queued messages without connecting ("delivery temporarily
   suspended"); those are logged as deferred attempts at the same times, so the per-message
   schedule is unchanged. delivsim's per-message model has no shared state (worlds do).
+- **Intervals.** Every kind but "mixed" behaves the same for each of its messages, so its
+  interval is a single count; the "mixed" kind draws unknown addresses (30%) and oversized
+  messages (20%) with its own random generator, so its counts are a sample compared with
+  delivsim's shares within binomial intervals.
 - **Not compared:** connection timeouts (the dead hop refuses at once: nothing listens on its
   port), TLS, and DMARC (no DNS in the lab; delivsim.ingest.dmarc_aggregate is tested on
   reports instead).
