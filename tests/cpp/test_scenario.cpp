@@ -63,7 +63,7 @@ TEST_CASE("Postfix retry model: the delay is the message's age, clamped, then th
     REQUIRE(t.size() == 108);
     CHECK(std::vector<double>(t.begin(), t.begin() + 9) ==
           std::vector<double>{0, 300, 600, 1200, 2400, 4800, 9000, 13200, 17400});
-    CHECK(t[106] == 428400);
+    CHECK(t[106] == 429000);
     CHECK(t.back() == 433200);
     // The validation harness's sender: 4/64/1, lifetime 300.
     CHECK(times_of(R"({"model": "postfix", "minimal_backoff_s": 4, "maximal_backoff_s": 64,
@@ -101,7 +101,7 @@ TEST_CASE("retry models: errors name the field and the rule") {
     CHECK(retry_error(R"({"model": "postfix", "minimal_backoff_s": 0})") ==
           "retry.minimal_backoff_s: 0 must be greater than 0");
     CHECK(retry_error(R"({"model": "postfix", "maximal_backoff_s": 100})") ==
-          "retry.maximal_backoff_s: 100 is below minimal_backoff_s (300)");
+          "retry.maximal_backoff_s: 100 is below minimal_backoff_s (300, Postfix's default)");
     CHECK(retry_error(R"({"model": "postfix", "minimal_backoff_s": 5000})") ==
           "retry.minimal_backoff_s: 5000 is above maximal_backoff_s (4000, Postfix's default)");
     CHECK(retry_error(R"({"model": "exim", "rule": "F,2h,15x"})") ==
