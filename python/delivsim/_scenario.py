@@ -49,7 +49,8 @@ class Scenario(Document):
 
     @property
     def retry(self) -> Any:
-        """The sender's retry queue: first_retry_s, backoff_factor, max_backoff_s, lifetime_s."""
+        """The sender's retry queue: first_retry_s, backoff_factor, max_backoff_s, lifetime_s;
+        or a named MTA's model ({"model": "postfix" | "exim" | "sendmail", ...})."""
         return self._root().retry
 
     @retry.setter

@@ -48,6 +48,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "dns_record": ("name", "type", "value"),
     "dns_failure": ("name", "type"),
     "retry": ("first_retry_s", "backoff_factor", "max_backoff_s", "lifetime_s"),
+    "retry_postfix": ("model", "minimal_backoff_s", "maximal_backoff_s", "queue_run_delay_s", "lifetime_s"),
+    "retry_exim": ("model", "rule", "queue_run_interval_s"),
+    "retry_sendmail": ("model", "queue_interval_s", "lifetime_s"),
     "sender_class": ("name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
                      "dmarc", "authentication", "content_score", "attachment", "features"),
     "authentication": ("from_domain", "mail_from_domain", "helo", "ips", "dkim", "forwarded"),
@@ -196,6 +199,14 @@ _ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def _object_kind(kind: str, data: object) -> str:
+    """A retry object naming an MTA's model has that model's keys."""
+    if kind == "retry" and isinstance(data, dict) and isinstance(data.get("model"), str) \
+            and f"retry_{data['model']}" in KEYS:
+        return f"retry_{data['model']}"
+    return kind
+
+
 def _kind_of(container_kind: str, item: object) -> str:
     """The kind of an item of a list or map of ``container_kind`` items."""
     if container_kind == "policy":
@@ -250,6 +261,7 @@ def canonical(data: Any, kind: str = "scenario") -> Any:
         return {k: canonical(v, kind[4:]) for k, v in data.items()} if isinstance(data, dict) else data
     if not isinstance(data, dict):
         return data
+    kind = _object_kind(kind, data)
     order = KEYS.get(kind, ())
     keys = [k for k in order if k in data] + [k for k in data if k not in order]
     return {k: canonical(data[k], _CHILD.get((kind, k), "")) for k in keys}
@@ -466,7 +478,7 @@ class _ObjectView(_View):
         return name
 
     def _known(self) -> tuple[str, ...]:
-        return KEYS.get(self._kind, ())
+        return KEYS.get(_object_kind(self._kind, self._data), ())
 
     def _child(self, name: PathKey) -> Any:
         self._attached()  # reads refuse a detached view, as writes do
@@ -979,7 +991,10 @@ def summary(scenario: Scenario) -> str:
     state = "frozen" if scenario._frozen else ("validated" if scenario._checked is not None else "edited, not validated")
     lines = [f"<Scenario {doc.get('name')!r} ({state})"]
     r = doc.get("retry")
-    if isinstance(r, dict):
+    if isinstance(r, dict) and "model" in r:
+        lines.append("  retry: " + str(r["model"]) + " model" + "".join(
+            f", {k} {_num(v) if not isinstance(v, str) else v}" for k, v in r.items() if k != "model"))
+    elif isinstance(r, dict):
         lines.append(
             f"  retry: first after {_num(r.get('first_retry_s'))} s, x{_num(r.get('backoff_factor'))}, "
             f"at most {_num(r.get('max_backoff_s'))} s apart, lifetime {_num(r.get('lifetime_s'))} s")
