@@ -17,7 +17,7 @@ import numbers
 import os
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-from . import _core
+from . import _core, _views
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -41,7 +41,8 @@ def load(path: Union[str, bytes, "os.PathLike[str]"]) -> World:
 def parse(document: Union[str, bytes, dict[str, Any]]) -> World:
     """Parse and validate a world document given as JSON text or as a dict."""
     if isinstance(document, dict):
-        document = json.dumps(document)
+        # NaN and infinities named by their path here: as JSON text they are only "not valid JSON".
+        document = json.dumps(_views.plain(document, "world"), allow_nan=False)
     elif isinstance(document, bytes):
         document = document.decode("utf-8", errors="replace")
     elif not isinstance(document, str):
