@@ -168,3 +168,39 @@ TEST_CASE("a checkpoint never replaces a FIFO or a directory, and writes through
     CHECK(fs::is_regular_file(fs::symlink_status(dir / "store" / "new.ckpt")));
     fs::remove_all(dir);
 }
+
+TEST_CASE("a checkpoint carries its axes' names and a CRC-32: a count moved between two cells is refused") {
+    const Scenario s = default_scenario();
+    RunOptions o = options();
+    o.messages = 20000;
+    RunState last;
+    o.checkpoint = [&](const RunState& st) { last = st; };
+    run(s, o);
+    const auto dir = private_dir("delivsim_ckpt_crc");
+    const std::string path = (dir / "run.ckpt").string();
+    const json good = checkpoint_json(s, o, last);
+    CHECK(good["axes"]["outcome"][0] == std::string(outcome_names[0]));
+    CHECK(good["axes"]["classes"] == s.class_names());
+
+    // One message moved from one status cell to another: every total unchanged.
+    json moved = good;
+    auto& cells = moved["tally"]["status"];
+    std::size_t from = 0;
+    while (cells[from].get<std::uint64_t>() == 0) ++from;
+    cells[from] = cells[from].get<std::uint64_t>() - 1;
+    cells[from + 1] = cells[from + 1].get<std::uint64_t>() + 1;
+    write_file_atomically(path, moved.dump());
+    CHECK(error_of([&] { read_checkpoint(path, s, o); }).find("damaged checkpoint: its CRC-32") != std::string::npos);
+
+    // Axes of another version (outcomes renamed) are refused even with a matching checksum.
+    json renamed = good;
+    renamed["axes"]["outcome"][0] = "delivered";
+    renamed["crc32"] = document_crc32(renamed);
+    write_file_atomically(path, renamed.dump());
+    CHECK(error_of([&] { read_checkpoint(path, s, o); }) ==
+          path + ": damaged checkpoint: axes: the names of the counts' axes differ from this version's for this scenario");
+
+    write_file_atomically(path, good.dump());
+    CHECK(read_checkpoint(path, s, o).tally == last.tally);
+    std::filesystem::remove_all(dir);
+}

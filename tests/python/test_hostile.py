@@ -53,6 +53,9 @@ def make_input(spec: dict, tmp: pathlib.Path) -> pathlib.Path:
         path.write_text(text)
     elif "text" in spec:
         path.write_text(spec["text"])
+    elif "items" in spec:  # a world-like document of many schedule items (parses to ~25x its size)
+        items = [{"type": "campaign", "list": "x", "id": str(i), "at_s": 0, "messages": 1} for i in range(spec["items"])]
+        path.write_text(json.dumps({"format": "delivsim-world/1", "name": "big", "senders": [{"schedule": items}]}))
     elif "bytes" in spec:  # a big file of spaces (sparse would not exercise the cap)
         with open(path, "wb") as f:
             block = b" " * (1 << 20)
@@ -77,7 +80,7 @@ def prepare(actions: list, tmp: pathlib.Path) -> None:
 
 def run_one(cli: str, run: dict, tmp: pathlib.Path, input_path: pathlib.Path | None):
     def fill(x: str) -> str:
-        return x.replace("{tmp}", str(tmp)).replace("{input}", str(input_path))
+        return x.replace("{tmp}", str(tmp)).replace("{input}", str(input_path)).replace("{root}", str(ROOT))
 
     args = [cli, *map(fill, run["args"])]
     stdout_to = run.get("stdout", "pipe")
@@ -95,6 +98,10 @@ def run_one(cli: str, run: dict, tmp: pathlib.Path, input_path: pathlib.Path | N
         out = subprocess.PIPE
 
     def preexec():
+        if "address_space_mb" in run:  # a memory limit: allocations fail with ENOMEM
+            import resource
+            limit = run["address_space_mb"] << 20
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         if stdout_to == "broken_pipe":
             signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         if stdout_to == "closed":

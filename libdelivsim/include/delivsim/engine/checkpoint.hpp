@@ -6,6 +6,7 @@
 // symlink's target is what gets replaced, and only a regular file is ever replaced or read.
 #include <delivsim/core/files.hpp>
 #include <delivsim/engine/run.hpp>
+#include <delivsim/results/saved.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
 #include <atomic>
@@ -22,7 +23,8 @@
 
 namespace delivsim {
 
-inline constexpr std::string_view checkpoint_format = "delivsim-checkpoint/1";
+// /2: with the names of every axis of the counts and a CRC-32 of the whole document.
+inline constexpr std::string_view checkpoint_format = "delivsim-checkpoint/2";
 
 // Bad checkpoint paths or files: invalid input (ValueError in Python).
 struct CheckpointError : std::invalid_argument {
@@ -38,7 +40,8 @@ inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunSta
     json ranges = json::array();  // completed chunks as [first, end) runs
     for (const auto& [b, e] : st.done.ranges()) ranges.push_back({b, e});
     const auto counts = st.tally.counts();
-    return {{"format", checkpoint_format},
+    json j = {{"format", checkpoint_format},
+            {"axes", tally_axes_json(s.class_names(), s.profile_names())},
             {"scenario", s.document},
             {"seed", o.seed},
             {"messages", o.messages},
@@ -49,6 +52,8 @@ inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunSta
              {{"messages", counts.messages}, {"outcome", counts.outcome}, {"status", counts.status},
               {"responsible", counts.responsible}, {"stage", counts.stage},
               {"class_decided_at", counts.class_decided_at}, {"profile_decided_at", counts.profile_decided_at}}}};
+    j["crc32"] = document_crc32(j);
+    return j;
 }
 
 // The file a checkpoint at `path` will replace (the target of a symlink), checked before a
@@ -115,7 +120,10 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
         if (!j.is_object() || !root.has("format") || !root["format"].raw().is_string() ||
             root["format"].string() != checkpoint_format)
             throw CheckpointError(path + ": is not a " + std::string(checkpoint_format) + " file");
-        root.allow_keys({"format", "scenario", "seed", "messages", "first_message", "chunk", "completed_chunks", "tally"});
+        root.allow_keys({"format", "axes", "crc32", "scenario", "seed", "messages", "first_message", "chunk",
+                         "completed_chunks", "tally"});
+        if (root["axes"].raw() != tally_axes_json(s.class_names(), s.profile_names()))
+            root["axes"].fail("the names of the counts' axes differ from this version's for this scenario");
         auto refuse = [&](const std::string& what, std::uint64_t theirs, std::uint64_t ours) {
             throw CheckpointError(path + ": was written for " + what + " " + std::to_string(theirs) + ", this run has " +
                                   std::to_string(ours));
@@ -156,6 +164,11 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
                                        counts("stage"), counts("class_decided_at"), counts("profile_decided_at")});
         if (expected != st.tally.messages())
             throw CheckpointError(path + ": damaged checkpoint: tally.messages does not match completed_chunks");
+        // Last, so that a broken field is named first: what only the checksum can tell (a
+        // count moved between two cells, the total unchanged).
+        if (const auto crc = root["crc32"].count(); crc != document_crc32(j))
+            throw CheckpointError(path + ": damaged checkpoint: its CRC-32 (" + std::to_string(crc) +
+                                  ") does not match its content (" + std::to_string(document_crc32(j)) + ")");
         return st;
     } catch (const ScenarioError& e) {
         throw CheckpointError(path + ": damaged checkpoint: " + e.what());

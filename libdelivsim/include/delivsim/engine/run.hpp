@@ -96,9 +96,14 @@ struct Cancelled : std::runtime_error {
 // Message indices are 0 .. 2^63-1 (they fit a signed 64-bit integer in every binding).
 inline constexpr std::uint64_t message_index_limit = std::uint64_t{1} << 63;
 
+// Worker threads of any run (scenario or world).
+inline void validate_threads(unsigned threads) {
+    if (threads == 0) throw std::invalid_argument("threads: must be at least 1");
+    if (threads > 4096) throw std::invalid_argument("threads: " + std::to_string(threads) + " is more than 4096");
+}
+
 inline void validate(const RunOptions& o) {
-    if (o.threads == 0) throw std::invalid_argument("threads: must be at least 1");
-    if (o.threads > 4096) throw std::invalid_argument("threads: " + std::to_string(o.threads) + " is more than 4096");
+    validate_threads(o.threads);
     if (o.messages > message_index_limit - 1) throw std::invalid_argument("messages: more than 2^63-1");
     if (o.first_message > message_index_limit - 1 || o.first_message > message_index_limit - o.messages)
         throw std::invalid_argument(

@@ -7,6 +7,7 @@
 //  3. merge: each domain's counts are added into the time series in domain order.
 // The run goes on after duration_s, without new mail, until every queue and every pending
 // feedback has drained (at most the retry lifetime later).
+#include <delivsim/engine/run.hpp>
 #include <delivsim/world/receiving_domain.hpp>
 
 #include <atomic>
@@ -73,8 +74,9 @@ inline std::uint64_t message_id(std::uint32_t sender, std::uint32_t item, std::u
 }  // namespace detail
 
 inline Result run(const World& w, const Options& o) {
+    validate_threads(o.threads);
     const std::size_t S = w.senders.size(), R = w.receivers.size();
-    const unsigned threads = std::max(1u, o.threads);
+    const unsigned threads = o.threads;
 
     // Recipients: domain, stale or trap, mailbox, drawn once (stream world_recipient).
     std::vector<Recipient> recipients(w.recipient_count());
@@ -112,18 +114,8 @@ inline Result run(const World& w, const Options& o) {
     }
 
     // Epochs: the schedule's, then the drain (at most the retry lifetime plus feedback).
-    double max_delay = 0;
-    for (const auto& r : w.receivers) max_delay = std::max(max_delay, r.feedback_delay_s);
-    const double last_attempt = w.scenario.attempt_times.back();
-    const std::uint64_t per_bucket = static_cast<std::uint64_t>(std::llround(w.bucket_s / w.epoch_s));
-    const std::uint64_t send_epochs = static_cast<std::uint64_t>(std::ceil(w.duration_s / w.epoch_s));
-    std::uint64_t max_epochs = static_cast<std::uint64_t>(std::ceil((w.duration_s + last_attempt + max_delay) / w.epoch_s)) + 1;
-    for (const Sender& s : w.senders)  // campaigns may spread past duration_s
-        for (const ScheduleItem& it : s.schedule)
-            if (it.kind == ScheduleItem::Kind::campaign)
-                max_epochs = std::max<std::uint64_t>(
-                    max_epochs, static_cast<std::uint64_t>(std::ceil((it.at_s + it.spread_s + last_attempt + max_delay) / w.epoch_s)) + 1);
-    max_epochs = (max_epochs + per_bucket - 1) / per_bucket * per_bucket;
+    const Plan pl = plan(w);
+    const std::uint64_t per_bucket = pl.per_bucket, send_epochs = pl.send_epochs, max_epochs = pl.max_epochs;
 
     Result res;
     res.series.senders = S;
@@ -163,8 +155,7 @@ inline Result run(const World& w, const Options& o) {
                 }
                 const double lo = std::max(a, it.start_s), hi = std::min({b, it.end_s, w.duration_s});
                 if (!(lo < hi)) continue;
-                c.expected += it.rate_at(0.5 * (lo + hi)) * (hi - lo) / 3600.0;
-                const std::uint64_t total = static_cast<std::uint64_t>(std::floor(c.expected));
+                const std::uint64_t total = due_by(it, hi, w.duration_s);
                 if (total <= c.emitted) continue;
                 const std::uint64_t n = total - c.emitted;
                 for (std::uint64_t j = 0; j < n; ++j) {
