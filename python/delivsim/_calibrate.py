@@ -18,7 +18,7 @@ import numpy as np
 
 from . import metrics
 from ._results import OUTCOMES, Result
-from ._run import _integer, _scenario, run
+from ._run import DEFAULT_MESSAGES, _integer, _scenario, run
 from ._scenario import Scenario
 from ._views import format_path, parse_path
 
@@ -181,7 +181,7 @@ def calibrate(
     scenario: Scenario | None,
     params: Sequence[str],
     targets: Mapping[str, float],
-    messages: int = 200_000,
+    messages: int = DEFAULT_MESSAGES,
     seed: int = 1,
     bounds: Bounds = None,
     *,

@@ -4,13 +4,19 @@
 #include <cmath>
 #include <cstdint>
 #include <algorithm>
+#include <ostream>
 #include <utility>
 
 namespace delivsim {
 
+// A proportion with its 95% interval [lo, hi], all fractions (printed as percentages).
 struct Rate {
     double rate = 0, lo = 0, hi = 0;
 };
+
+inline std::ostream& operator<<(std::ostream& os, const Rate& r) {
+    return os << 100 * r.rate << "% (95% CI " << 100 * r.lo << "% to " << 100 * r.hi << "%)";
+}
 
 inline Rate wilson(std::uint64_t k, std::uint64_t n, double z = 1.959963984540054) {
     if (n == 0) return {0, 0, 1};
