@@ -327,9 +327,10 @@ class Comparison:
         without ``profile``, a strategy whose profiles are judged by scores on different scales
         (e.g. a logistic model's log-odds for one profile, content scores for the others) raises
         ValueError naming them; ask for each profile's curve instead."""
-        scales = self.score_scales(name)
+        scales = self.score_scales(name) if self._core.score_histogram(self._index(name)) is not None else {}
+        if profile is not None:
+            lookup("recipient profile", profile, self._scenario.profile_names)
         if not scales or (profile is not None and profile not in scales):
-            lookup("recipient profile", profile, self._scenario.profile_names) if profile is not None else None
             where = "" if profile is None else f" for profile {profile!r}"
             raise ValueError(f"strategy {name!r} has no score-based policy{where} (rule_score, logistic, rspamd, "
                              f"content_filter...): it records no scores, so it has no ROC curve")
@@ -352,7 +353,7 @@ class Comparison:
         k = 100.0 if percent else 1.0
         rows = []
         for name in self.names:
-            scales = self.score_scales(name)
+            scales = self.score_scales(name) if self.score_histogram(name) is not None else {}
             groups = list(scales) + (["all"] if scales and len(set(scales.values())) == 1 else [])
             for profile in groups:
                 curve = self.roc(name, None if profile == "all" else profile)
@@ -388,7 +389,7 @@ class Comparison:
                 rows.append((name, measure, *(k * v for v in metrics.wilson(x, n)), x, n, unit))
             rows.append((name, "loss", *self.loss(name, costs), None, self.messages, "per message"))
             scales = set(self.score_scales(name).values())
-            if len(scales) == 1:
+            if len(scales) == 1 and self.score_histogram(name) is not None:
                 curve = self.roc(name)
                 rows.append((name, "1-auc", k * (1 - metrics.auc(curve)), math.nan, math.nan, None, None, unit))
                 rows.append((name, "sm@hm=0.1%", k * metrics.sm_at_hm(curve, 0.001), math.nan, math.nan, None, None,
@@ -462,7 +463,8 @@ class Comparison:
 
     # --- plots ---------------------------------------------------------------------------
     def plot_roc(self, names: Sequence[str] | None = None, ax: Any = None, **kwargs: Any) -> Any:
-        """ROC curves of the score-based strategies: :func:`delivsim.plot.roc`."""
+        """ROC curves of the score-based strategies (``profile=`` for one profile's mail):
+        :func:`delivsim.plot.roc`."""
         from . import plot
 
         return plot.roc(self, names=names, ax=ax, **kwargs)

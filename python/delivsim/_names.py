@@ -15,7 +15,10 @@ class UnknownNameError(KeyError):
 
 def suggestion(name: object, valid: Sequence[str]) -> str:
     """The valid names, and the nearest one to ``name``: "(valid: a, b); did you mean 'a'?"."""
-    near = difflib.get_close_matches(str(name), [str(v) for v in valid], n=1)
+    names = [str(v) for v in valid]
+    lowered = {n.lower(): n for n in names}  # a wrong case is the commonest slip ("g" for "G")
+    near = [lowered[str(name).lower()]] if str(name).lower() in lowered else [
+        lowered[m] for m in difflib.get_close_matches(str(name).lower(), list(lowered), n=1)]
     hint = f"; did you mean {near[0]!r}?" if near else ""
     return f"(valid: {', '.join(map(str, valid)) or 'none'}){hint}"
 

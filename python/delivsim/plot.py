@@ -330,9 +330,10 @@ def roc(
     log: bool = False,
     ax: Axes | None = None,
     title: str | None = None,
+    profile: str | None = None,
 ) -> Axes:
     """ROC curves of a :class:`delivsim.Comparison`'s score-based strategies (all, or
-    ``names``): spam caught (100 - sm%) against legitimate mail judged spam (hm%), as the
+    ``names``), over the mail of one recipient ``profile`` or of all: spam caught (100 - sm%) against legitimate mail judged spam (hm%), as the
     threshold sweeps the score (see :func:`delivsim.metrics.roc`). The legend gives each
     curve's 1-AUC; a dotted line marks hm = 0.1%. A strategy whose profiles' scores are on
     different scales gets one curve per profile (see :meth:`delivsim.Comparison.roc`). ``log=True`` puts hm% on a log scale (the
@@ -340,14 +341,16 @@ def roc(
     from . import metrics
 
     if names is None:
-        names = [n for n in comparison.names if comparison.score_histogram(n) is not None]
+        names = [n for n in comparison.names if comparison.score_histogram(n, profile) is not None]
         if not names:
             raise ValueError("no strategy of this comparison has a score-based policy: there is no ROC curve")
     ax = _axes(ax, (5.6, 4.4))
     curves = []
     for name in names:
         scales = comparison.score_scales(name)
-        if len(set(scales.values())) > 1:  # no combined curve across scales: one per profile
+        if profile is not None:
+            curves.append((name, comparison.roc(name, profile=profile)))
+        elif len(set(scales.values())) > 1:  # no combined curve across scales: one per profile
             curves += [(f"{name}, profile {p}", comparison.roc(name, profile=p)) for p in scales]
         else:
             curves.append((name, comparison.roc(name)))
@@ -367,7 +370,8 @@ def roc(
     ax.set_xlabel("legitimate mail judged spam, hm (%)" + (" (log scale)" if log else ""))
     ax.set_ylabel("spam judged spam, 100 - sm (%)")
     ax.grid(alpha=0.3, which="both" if log else "major")
-    ax.set_title(title or "ROC: spam caught against legitimate mail lost")
+    ax.set_title(title or "ROC: spam caught against legitimate mail lost"
+                 + ("" if profile is None else f" (profile {profile})"))
     ax.legend(frameon=False, fontsize="small", loc="lower right")
     return ax
 

@@ -8,6 +8,7 @@ import pytest
 
 import delivsim
 from delivsim import metrics
+from conftest import CONTENT_ONLY  # the chain of the hand-made comparison's strategy "b"
 
 OUTCOMES = metrics.OUTCOMES
 N = 2000  # the messages of conftest's hand-made comparison (`made`)
@@ -94,8 +95,8 @@ def test_results_costs_and_repr(made):
     results = c.results
     assert list(results) == ["a", "b"]
     assert results["a"].scenario == c.scenario
-    assert results["b"].scenario.profiles["G"].policies.to_list() == RSPAMD_LIKE
-    assert results["b"].scenario.profiles["C"].policies.to_list() == RSPAMD_LIKE
+    assert results["b"].scenario.profiles["G"].policies.to_list() == CONTENT_ONLY
+    assert results["b"].scenario.profiles["C"].policies.to_list() == CONTENT_ONLY
     assert c.costs == made[6]
     cheap = c.with_costs({"spam_inbox": 1})
     assert cheap.loss("a").value != c.loss("a").value and cheap.costs == {"spam_inbox": 1}

@@ -84,6 +84,7 @@ def test_stub_is_installed_with_the_package():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy (Debian package mypy) is not installed")
+@pytest.mark.slow  # mypy stubtest takes minutes
 def test_stubtest(tmp_path):
     # The stub alone in a package of its own, so that mypy checks only it against the module.
     (tmp_path / "delivsim").mkdir()
