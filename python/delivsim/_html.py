@@ -38,11 +38,11 @@ def number(value: Any) -> str:
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], caption: str | None = None,
-          raw: bool = True) -> str:
-    """A table: ``header`` escaped; the cells are HTML already (``raw``) or escaped. The first
-    column is left-aligned, the others right-aligned (numbers)."""
+          raw: bool = True, text_columns: Sequence[int] = (0,)) -> str:
+    """A table: ``header`` escaped; the cells are HTML already (``raw``) or escaped. The
+    ``text_columns`` (default the first) are left-aligned, the others right-aligned (numbers)."""
     def cell(tag: str, i: int, content: str) -> str:
-        style = _CELL.format(align="left" if i == 0 else "right")
+        style = _CELL.format(align="left" if i in text_columns else "right")
         return f"<{tag} {style}>{content}</{tag}>"
 
     out = [f"<table {_TABLE}>"]

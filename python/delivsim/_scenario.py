@@ -279,8 +279,8 @@ class Scenario:
         status = "" if self.is_validated else " (edited, not yet validated)"
         return _html.block(
             f"Scenario {self.name!r}{status}" + (f": {self.description}" if self.description else ""),
-            _html.table(["sender class", "weight", "truth", "IP listed"], class_rows),
-            _html.table(["recipient profile", "weight", "MX hosts", "policies"], profile_rows, raw=True),
+            _html.table(["sender class", "weight", "truth", "IP listed"], class_rows, text_columns=(0, 2)),
+            _html.table(["recipient profile", "weight", "MX hosts", "policies"], profile_rows, text_columns=(0, 3)),
             note=note)
 
     # Last in the class body: the name would hide the module _core from the lines below it.
