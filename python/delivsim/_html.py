@@ -60,3 +60,46 @@ def block(title: str, *parts: str, note: str | None = None) -> str:
     body = "".join(parts)
     foot = f'<div style="color:#757575;font-size:0.85em">{escape(note)}</div>' if note else ""
     return f'<div class="delivsim"><div style="font-weight:bold">{escape(title)}</div>{body}{foot}</div>'
+
+
+def outcome_table(report: dict[str, Any], outcomes: Sequence[str], classes: Sequence[str],
+                  profiles: Sequence[str], class_label: str = "class", profile_label: str = "profile") -> str:
+    """The rates of each outcome with their intervals, overall, by class and by profile, from
+    a report (``Tally.report_json``: a run's, or a world's with senders and receivers)."""
+    groups = [("all mail", report["outcomes"], report["rates"])]
+    groups += [(f"{class_label} {c}", report["by_class"][c], report["rates_by_class"][c]) for c in classes]
+    groups += [(f"{profile_label} {p}", report["by_profile"][p], report["rates_by_profile"][p]) for p in profiles]
+    rows = [[escape(name), number(sum(counts.values()))]
+            + [percent(rates[o]["rate"], *rates[o]["ci95"]) for o in outcomes]
+            for name, counts, rates in groups]
+    return table(["group", "messages", *outcomes], rows)
+
+
+def world(world: Any) -> str:
+    """A world: its size, senders and receiving domains."""
+    import json
+
+    doc = json.loads(world.to_json())
+    days = doc.get("duration_s", 0) / 86400
+    senders = [[escape(x.get("name")), escape(x.get("class")), escape(x.get("domain")), number(len(x.get("ips", []))),
+                number(len(x.get("schedule", [])))] for x in doc.get("senders", [])]
+    receivers = [[escape(name), escape(", ".join(k for k in ("rate_limit", "reputation", "greylist", "mailbox")
+                                                  if k in r))] for name, r in doc.get("receivers", {}).items()]
+    shown = senders[:20]
+    note = f"{len(senders) - len(shown)} more senders not shown." if len(senders) > len(shown) else None
+    return block(f"World {doc.get('name', '')!r}: {days:g} simulated days, {len(senders)} senders, "
+                 f"{len(doc.get('lists', []))} recipient lists, {len(receivers)} receiving domains",
+                 table(["sender", "class", "domain", "IPs", "schedule items"], shown, text_columns=(0, 1, 2)),
+                 table(["receiving domain", "state kept"], receivers, text_columns=(0, 1)), note=note)
+
+
+def world_result(result: Any, outcomes: Sequence[str]) -> str:
+    """A world run's totals by sender and receiving domain, with 95% intervals."""
+    import json
+
+    report = json.loads(result.tally.report_json(result.world.name, result.seed))
+    return block(f"World result {result.world.name!r}: seed {result.seed}, {result.messages:,} messages",
+                 outcome_table(report, outcomes, list(result.world.sender_names), list(result.world.receiver_names),
+                               "sender", "domain"),
+                 note="Shares of each group's messages, 95% Wilson interval in brackets; timeseries() has them "
+                      "over time.")

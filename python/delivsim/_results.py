@@ -245,18 +245,10 @@ class Result:
         return (Result, (self._scenario, self._seed, self._ranges, self._tally))
 
     def _repr_html_(self) -> str:
-        rep = self._rep()
-        groups = [("all mail", rep["outcomes"], rep["rates"])]
-        groups += [(f"class {c}", rep["by_class"][c], rep["rates_by_class"][c]) for c in self._scenario.class_names]
-        groups += [(f"profile {p}", rep["by_profile"][p], rep["rates_by_profile"][p])
-                   for p in self._scenario.profile_names]
-        rows = [[_html.escape(name), _html.number(sum(counts.values()))]
-                + [_html.percent(rates[o]["rate"], *rates[o]["ci95"]) for o in OUTCOMES]
-                for name, counts, rates in groups]
         ranges = ", ".join(f"[{a:,}, {b:,})" for a, b in self._ranges)
         return _html.block(
             f"Result of {self._scenario.name!r}: seed {self._seed}, {self.messages:,} messages {ranges}",
-            _html.table(["group", "messages", *OUTCOMES], rows),
+            _html.outcome_table(self._rep(), OUTCOMES, self._scenario.class_names, self._scenario.profile_names),
             note="Shares of each group's messages, 95% Wilson interval in brackets.")
 
     def __repr__(self) -> str:

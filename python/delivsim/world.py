@@ -199,5 +199,24 @@ class WorldResult:
         ax.legend(fontsize="small")
         return ax
 
+    def to_xarray(self, by: str = "sender") -> Any:
+        """The time series of :meth:`timeseries` as an xarray Dataset over (time, sender or
+        receiver)."""
+        return self.timeseries(by).reset_index().set_index(["time", by]).to_xarray()
+
+    def _repr_html_(self) -> str:
+        from . import _html
+
+        return _html.world_result(self, OUTCOMES)
+
     def __repr__(self) -> str:
         return f"<WorldResult {self.world.name!r} seed={self.seed}: {self.messages} messages>"
+
+
+def _world_html(world: World) -> str:
+    from . import _html
+
+    return _html.world(world)
+
+
+World._repr_html_ = _world_html  # a table in Jupyter, like the Python classes

@@ -1,6 +1,8 @@
 """Experiments: sweeps that keep each point's Result and give paired differences between
 points, sweeps as xarray Datasets, designs (grid, list of dicts, Latin hypercube), opt-in
 result caching, and comparisons on Dask equal to local ones; rich HTML display."""
+import json
+
 import numpy as np
 import pytest
 
@@ -127,3 +129,24 @@ def test_html_display(r1, made):
     s = r1.copy()
     s.name = "<b>x</b>"
     assert "<b>x</b>" not in s._repr_html_() and "&lt;b&gt;x&lt;/b&gt;" in s._repr_html_()
+
+
+def test_world_display_and_xarray():
+    pytest.importorskip("xarray")
+    import pathlib
+
+    from delivsim import world
+
+    w = world.load(pathlib.Path(__file__).resolve().parents[2] / "tests" / "data" / "world" / "stateful_small.json")
+    html = w._repr_html_()
+    assert "<table" in html and w.name in html
+    r = world.run(w, seed=1, threads=2)
+    html = r._repr_html_()
+    report = json.loads(r.tally.report_json(w.name, 1))
+    first = list(w.sender_names)[0]
+    inbox = report["rates_by_class"][first]["inbox"]
+    assert f"sender {first}" in html and f"{100 * inbox['rate']:.2f}%" in html
+    ds = r.to_xarray()
+    frame = r.timeseries()
+    assert set(ds.sizes) == {"time", "sender"} and ds.sizes["sender"] == len(w.sender_names)
+    assert int(ds["inbox"].sum()) == int(frame["inbox"].sum()) == r.outcomes["inbox"]
