@@ -153,8 +153,8 @@ def test_distributed_run_accepts_a_scheduler_address(r1):
     distributed = pytest.importorskip("distributed")
     import delivsim.distributed as dd
 
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
-                                  host="127.0.0.1") as cluster:
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, worker_dashboard_address=None) as cluster:
         result = dd.run(r1, messages=30_000, seed=2, client=cluster.scheduler_address, chunks=3)
     assert result == delivsim.run(r1, messages=30_000, seed=2)
     with pytest.raises(TypeError, match="scheduler address"):

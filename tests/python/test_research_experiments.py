@@ -105,8 +105,9 @@ def test_distributed_compare_equals_local_compare(r1):
     strategies = {"own": None, "strict": {"G": [{"type": "content_filter", "actions": [
         {"min_score": 3, "action": "spam_folder"}]}]}}
     local = delivsim.compare(r1, strategies=strategies, messages=40_000, seed=4)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  host="127.0.0.1") as cluster, distributed.Client(cluster) as client:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None, worker_dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
         remote = dd.compare(r1, strategies=strategies, messages=40_000, seed=4, client=client, chunks=5)
     assert remote == local  # every count: tallies, paired tables, score histograms
     assert remote.to_frame().equals(local.to_frame())
