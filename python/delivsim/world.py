@@ -219,4 +219,4 @@ def _world_html(world: World) -> str:
     return _html.world(world)
 
 
-World._repr_html_ = _world_html  # a table in Jupyter, like the Python classes
+World._repr_html_ = _world_html  # type: ignore[attr-defined]  # a table in Jupyter, like the Python classes
