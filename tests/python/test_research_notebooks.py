@@ -71,3 +71,36 @@ def test_nbconvert_executes_a_notebook_with_the_venv_kernel(tmp_path):
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert any("image/png" in o.get("data", {}) for o in outputs)
+
+
+@in_venv
+@pytest.mark.slow
+def test_progress_bars_in_jupyter_are_widgets_where_jupyter_runs_them():
+    # A widget with ipywidgets' protocol 2 (ipywidgets >= 7); Debian bookworm's ipywidgets 6
+    # speaks protocol 1, which nbclient cannot execute (KeyError: 'state'): then tqdm's text
+    # bar, and the notebook still runs headless.
+    import nbformat
+    from nbclient import NotebookClient
+
+    pytest.importorskip("ipywidgets", reason="python3-ipywidgets (scripts/bootstrap.sh installs it)")
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("import delivsim\nfrom delivsim import _progress\n"
+                                          "print(_progress._tqdm_class().__module__)\n"
+                                          "r = delivsim.run(messages=200_000, seed=1, progress=True)")]
+    env_backend = os.environ.pop("MPLBACKEND", None)
+    try:
+        NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    finally:
+        if env_backend is not None:
+            os.environ["MPLBACKEND"] = env_backend
+    outputs = nb.cells[0].outputs
+    from delivsim import _progress
+
+    widgets = _progress._widget_protocol_2()
+    module = "tqdm.notebook" if widgets else "tqdm.std"
+    assert any(o.get("text", "").strip() == module for o in outputs), outputs
+    widget = any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs)
+    assert widget == widgets, outputs
+    if not widgets:  # the text bar, on stderr
+        assert any(o.get("name") == "stderr" and "200000/200000" in o.get("text", "").replace(",", "")
+                   or "200k/200k" in o.get("text", "") for o in outputs), outputs
