@@ -314,10 +314,9 @@ def load_scenario(path: PathLike, policies: Any = None) -> Scenario:
     # Python's own exceptions for a file that is not there or not a file (the core's
     # ValueError is for what the file says).
     if b"\0" not in name and not os.path.exists(name):
-        raise FileNotFoundError(errno.ENOENT, f"no scenario file {os.fsdecode(name)!r}", os.fsdecode(name))
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fsdecode(name))
     if os.path.isdir(name):
-        raise IsADirectoryError(errno.EISDIR, f"{os.fsdecode(name)!r} is a directory, not a scenario file",
-                                os.fsdecode(name))
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
     return Scenario(_core.load_scenario(name, _policy.as_mapping(policies)))
 
 

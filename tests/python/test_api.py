@@ -69,7 +69,7 @@ def test_broken_scenario_names_the_field(r1, tmp_path):
 
     with pytest.raises(ValueError, match="line 1"):
         delivsim.parse_scenario("{ not json")
-    with pytest.raises(ValueError, match="cannot be opened"):
+    with pytest.raises(FileNotFoundError, match="missing.json"):  # Python's own exception
         delivsim.load_scenario(tmp_path / "missing.json")
 
 

@@ -55,7 +55,8 @@ def pybind_parameters(function):
 
 def stub_parameters(node):
     args = node.args
-    return [a.arg for a in args.posonlyargs + args.args]
+    keywords = (["*"] + [a.arg for a in args.kwonlyargs]) if args.kwonlyargs else []
+    return [a.arg for a in args.posonlyargs + args.args] + keywords
 
 
 def test_stub_names_match_the_module():
