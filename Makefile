@@ -39,8 +39,10 @@ venv: deps
 run: cli
 	$(BUILD)/delivsim run --messages $(MESSAGES)
 
+# Jupyter refuses to run as root unless told (a container's root user).
 notebook: venv
-	$(VENV)/bin/python -m notebook --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) --no-browser --notebook-dir=notebooks
+	$(VENV)/bin/python -m notebook --ip=127.0.0.1 --port=$(NOTEBOOK_PORT) --no-browser --notebook-dir=notebooks \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 check: deps $(BUILD)/CMakeCache.txt venv
 	cmake --build $(BUILD) --target delivsim_tests delivsim_cli -j $(JOBS)
