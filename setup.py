@@ -1,4 +1,5 @@
 """Builds the extension delivsim._core with CMake; everything else is in pyproject.toml.
+The version is CMake's project version (CMakeLists.txt), the one number for C++ and Python.
 
     python3 -m venv --system-site-packages .venv && .venv/bin/pip install --no-build-isolation .
 
@@ -6,6 +7,7 @@ The CMake build tree is kept in setuptools' build_temp (build/temp.*/cmake), so 
 are incremental. Set CMAKE_BUILD_PARALLEL_LEVEL to change the number of compile jobs (2).
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -56,7 +58,17 @@ class CMakeBuild(build_ext):
         self.copy_file(str(built[0]), str(destination))
 
 
+def cmake_project_version() -> str:
+    """The VERSION of CMakeLists.txt's project() call."""
+    text = (ROOT / "CMakeLists.txt").read_text(encoding="utf-8")
+    match = re.search(r"^project\(\s*delivsim\s+VERSION\s+([0-9][0-9.]*)", text, re.MULTILINE)
+    if match is None:
+        sys.exit("delivsim: no 'project(delivsim VERSION x.y.z ...)' in CMakeLists.txt")
+    return match.group(1)
+
+
 setup(
+    version=cmake_project_version(),
     ext_modules=[CMakeExtension("delivsim._core", target="_core")],
     cmdclass={"build_ext": CMakeBuild},
 )

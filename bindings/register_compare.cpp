@@ -76,7 +76,7 @@ Comparison compare(const delivsim::Scenario& s, const std::vector<std::string>& 
 }
 
 // Pickle state: (format, names, tallies, has_score, classes, messages, joint, histograms).
-constexpr int state_format = 1;
+constexpr int state_format = 2;  // 2: score histograms by class and profile
 using State = std::tuple<int, std::vector<std::string>, std::vector<delivsim::Tally>, std::vector<bool>, std::size_t,
                          std::uint64_t, std::vector<std::uint64_t>, std::vector<std::uint64_t>>;
 
@@ -127,10 +127,11 @@ void register_compare(py::module_& m) {
             [](const Comparison& c, std::size_t i) -> std::optional<py::array_t<std::uint64_t>> {
                 if (!c.has_score(index(c, i))) return std::nullopt;
                 return array(c.score_histogram(i), {static_cast<py::ssize_t>(c.classes()),
+                                                    static_cast<py::ssize_t>(c.profiles()),
                                                     static_cast<py::ssize_t>(delivsim::ScoreBins::count)});
             },
             py::arg("i"),
-            "Counts [sender class][bin] of strategy i's score (None without a score-based policy): bin 0 is\n"
+            "Counts [sender class][recipient profile][bin] of strategy i's score (None without a score-based policy): bin 0 is\n"
             "below score_bin_edges[0], bin k (1..1400) is [edges[k-1], edges[k]), the last is >= edges[-1]")
         .def_property_readonly(
             "score_bin_edges",

@@ -9,8 +9,10 @@ namespace py = pybind11;
 void register_explain(py::module_& m) {
     m.def(
         "explain",
-        [](const delivsim::Scenario& s, std::uint64_t seed, std::uint64_t index) {
-            return delivsim::explain(s, seed, index).to_json(s).dump();
+        [](const delivsim::Scenario& s, std::uint64_t seed, std::uint64_t message) {
+            return delivsim::explain(s, seed, message).to_json(s).dump();
         },
-        py::arg("scenario"), py::arg("seed"), py::arg("index"), "Message `index`'s delivery path as JSON text");
+        // Keywords only, as delivsim.explain: seed and message are both integers, easily swapped.
+        py::arg("scenario"), py::kw_only(), py::arg("seed"), py::arg("message"),
+        "Message `message`'s delivery path in any run of `scenario` with `seed`, as JSON text");
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian bookworm packages delivsim needs, only those missing.
-# Used by `make run` and `make test`; safe to run again.
+# Used by every make target; safe to run again.
 set -euo pipefail
 
 packages=(
@@ -9,6 +9,8 @@ packages=(
   pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip python3-setuptools python3-wheel
   python3-numpy python3-pandas python3-pytest python3-jsonschema python3-scipy
   python3-matplotlib python3-tqdm python3-nbclient python3-nbformat python3-ipykernel python3-distributed mypy
+  jupyter-notebook python3-ipywidgets python3-nbconvert python3-xarray python3-sphinx
+  chromium chromium-driver python3-selenium
   clang clang-14 libclang-rt-14-dev llvm-14
   # validation/: real mail software run from private directories on loopback (never as a
   # system service), and safe XML for delivsim.ingest.

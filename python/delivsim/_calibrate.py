@@ -18,7 +18,7 @@ import numpy as np
 
 from . import metrics
 from ._results import OUTCOMES, Result
-from ._run import _integer, _scenario, run
+from ._run import DEFAULT_MESSAGES, _integer, _scenario, run
 from ._scenario import Scenario
 from ._views import format_path, parse_path
 
@@ -35,7 +35,7 @@ RATE_SETS: dict[str, tuple[str, ...]] = {
 }
 
 #: The default finite-difference step as a share of the parameter's bound range (finite
-#: bounds) or of max(|start|, 1) (no bounds).
+#: bounds) or of max(abs(start), 1) (no bounds).
 DEFAULT_STEP_SHARE = 0.02
 
 #: A Jacobian column whose step moved fewer messages than this (over every target) is refused:
@@ -263,7 +263,7 @@ def calibrate(
     scenario: Scenario | None,
     params: Sequence[str],
     targets: Mapping[str, float],
-    messages: int = 200_000,
+    messages: int = DEFAULT_MESSAGES,
     seed: int = 1,
     bounds: Bounds = None,
     *,
@@ -291,7 +291,7 @@ def calibrate(
       trial point.
     - **Common random numbers**: every evaluation runs messages [0, messages) with ``seed``.
     - **Steps**: the Jacobian is central differences (one-sided at a bound) with step ``steps``
-      (default 2% of the bound range, or of max(|start|, 1) when unbounded). A step must move
+      (default 2% of the bound range, or of ``max(abs(start), 1)`` when unbounded). A step must move
       many messages: the simulated rate is a staircase of 1/messages steps, and a difference
       over a few steps is noise. A parameter whose step moves fewer than 50 messages in all
       (summed over the targets) is refused, naming it: raise ``steps`` or ``messages``.

@@ -20,12 +20,14 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 import numpy as np
 
 from . import _core, _progress, metrics
+from ._names import lookup
 from ._results import OUTCOMES, Result, _union
-from ._run import MAX_MESSAGES, MAX_SEED, MAX_THREADS, _integer, _ProgressBar, _scenario
+from ._run import DEFAULT_MESSAGES, MAX_MESSAGES, MAX_SEED, MAX_THREADS, _integer, _ProgressBar, _scenario
 from ._scenario import Scenario
 from . import _policy
 from ._policy import Policy
 from ._views import plain
+from . import _html
 
 if TYPE_CHECKING:
     import numpy.typing as npt
@@ -118,6 +120,30 @@ def _strategy_scenario(scenario: Scenario, chain: Chain) -> Scenario:
         for profile in edited.profile_names:
             edited.set(("recipient_profiles", profile, "policies"), _plain_chain(chain))
     return edited
+
+
+#: The score-based policies (the first in a chain decides its content verdict, as in the
+#: engine's score_policy) and the scale each one's score is on. Scores on different scales
+#: (content points, rule points, rspamd points, log-odds) cannot share one ROC threshold.
+SCORE_SCALES: dict[str, str] = {
+    "content_filter": "content score (points)",
+    "rule_score": "rule_score points",
+    "rspamd": "rspamd points",
+    "logistic": "logistic log-odds",
+}
+
+
+def _score_policy(policies: Any) -> str | None:
+    """The type of a chain's score-based policy (looking into gateways), or None."""
+    for p in policies or []:
+        kind = p.get("type") if isinstance(p, Mapping) else None
+        if kind in SCORE_SCALES:
+            return str(kind)
+        if kind == "gateway":
+            inner = _score_policy(p.get("policies"))
+            if inner is not None:
+                return inner
+    return None
 
 
 def _copy_chain(chain: Chain, where: str) -> Chain:
@@ -215,12 +241,26 @@ class Comparison:
         return Comparison(self._scenario, self._seed, self._ranges, self._core, self._strategies, costs)
 
     def _index(self, name: str) -> int:
-        if not isinstance(name, str):
-            raise TypeError(f"a strategy is named by a string, not {type(name).__name__}")
-        try:
-            return self.names.index(name)
-        except ValueError:
-            raise KeyError(f"no strategy {name!r} (strategies: {', '.join(self.names)})") from None
+        return lookup("strategy", name, self.names)
+
+    def score_policies(self, name: str) -> dict[str, str | None]:
+        """Per recipient profile, the type of the score-based policy that judges its mail under
+        strategy ``name`` (None: the profile's chain has none)."""
+        self._index(name)
+        chain = self._strategies[name]
+        out: dict[str, str | None] = {}
+        for profile in self._scenario.profile_names:
+            if chain is None or (isinstance(chain, Mapping) and profile not in chain):
+                policies = self._scenario.get(("recipient_profiles", profile, "policies")).to_list()
+            else:
+                policies = _plain_chain(chain[profile] if isinstance(chain, Mapping) else chain)  # type: ignore[index]
+            out[profile] = _score_policy(policies)
+        return out
+
+    def score_scales(self, name: str) -> dict[str, str]:
+        """The scale of each scored profile's score under strategy ``name`` (profiles without a
+        score-based policy left out): see :data:`SCORE_SCALES`."""
+        return {p: SCORE_SCALES[t] for p, t in self.score_policies(name).items() if t is not None}
 
     # --- the counts ----------------------------------------------------------------------
     def judged(self, a: str, b: str | None = None) -> npt.NDArray[np.uint64]:
@@ -240,17 +280,28 @@ class Comparison:
                            dtype=np.uint64).reshape(2, n, n)
         return joint.sum(axis=2, dtype=np.uint64) if b is None else joint
 
-    def score_histogram(self, name: str) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.float64]] | None:
+    def score_histogram(self, name: str, profile: str | None = None
+                        ) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint64], npt.NDArray[np.float64]] | None:
         """(legit, spam, edges): the strategy's score histograms of legitimate mail and spam
-        over bins with ``edges`` (first -inf, last +inf: the under- and overflow bins), or None
-        for a strategy without a score-based policy."""
+        over bins with ``edges`` (first -inf, last +inf: the under- and overflow bins), of one
+        recipient ``profile`` or of all; None for a strategy without a score-based policy (in
+        that profile). The histograms of all profiles add scores of every profile's policy,
+        whatever their scales (:meth:`roc` checks them)."""
         hist = self._core.score_histogram(self._index(name))
         if hist is None:
             return None
         hist = np.asarray(hist, dtype=np.uint64)
         if hist.size == 0:
             return None
-        hist = hist.reshape(len(self._truth), -1)
+        profiles = self._scenario.profile_names
+        hist = hist.reshape(len(self._truth), len(profiles), -1)
+        if profile is None:
+            hist = hist.sum(axis=1, dtype=np.uint64)
+        else:
+            p = lookup("recipient profile", profile, profiles)
+            if self.score_policies(name)[profile] is None:
+                return None
+            hist = hist[:, p, :]
         bins = hist.shape[1]
         edges = np.asarray(self._core.score_bin_edges, dtype=float)
         if edges.shape == (bins - 1,):  # the regular bins' edges: add the under- and overflow bins'
@@ -266,56 +317,95 @@ class Comparison:
         """hm, sm and lam of one strategy, with their counts and intervals."""
         return metrics.trec(self.judged(name))
 
-    def roc(self, name: str) -> metrics.Roc:
+    def roc(self, name: str, profile: str | None = None) -> metrics.Roc:
         """The ROC curve of a score-based strategy's score (``.fpr``, ``.tpr``, ``.thresholds``),
-        over every message whose profile's chain has a score-based policy (scored whether or not
-        delivery reached it); see :func:`delivsim.metrics.roc` for the interpolation."""
-        h = self.score_histogram(name)
-        if h is None:
-            raise ValueError(f"strategy {name!r} has no score-based policy (rule_score, logistic, rspamd, "
+        over every message of ``profile`` (default: of every profile whose chain has a
+        score-based policy), scored whether or not delivery reached the policy; see
+        :func:`delivsim.metrics.roc` for the interpolation.
+
+        One threshold across profiles only means something if their scores are on one scale:
+        without ``profile``, a strategy whose profiles are judged by scores on different scales
+        (e.g. a logistic model's log-odds for one profile, content scores for the others) raises
+        ValueError naming them; ask for each profile's curve instead."""
+        scales = self.score_scales(name) if self._core.score_histogram(self._index(name)) is not None else {}
+        if profile is not None:
+            lookup("recipient profile", profile, self._scenario.profile_names)
+        if not scales or (profile is not None and profile not in scales):
+            where = "" if profile is None else f" for profile {profile!r}"
+            raise ValueError(f"strategy {name!r} has no score-based policy{where} (rule_score, logistic, rspamd, "
                              f"content_filter...): it records no scores, so it has no ROC curve")
+        if profile is None and len(set(scales.values())) > 1:
+            listed = "; ".join(f"{p}: {s}" for p, s in scales.items())
+            raise ValueError(f"strategy {name!r} judges its profiles by scores on different scales ({listed}): "
+                             "one threshold across them means nothing, so there is no combined ROC curve; use "
+                             "roc(name, profile=...) for each profile")
+        h = self.score_histogram(name, profile)
+        assert h is not None
         return metrics.roc(*h)
+
+    def roc_measures(self, percent: bool = False) -> pd.DataFrame:
+        """1-AUC and sm at hm = 0.1% of every score-based strategy, per recipient profile
+        (``profile``) and combined (``profile`` "all", only when every scored profile's score
+        is on one scale). Columns: strategy, profile, scale, 1-auc, sm@hm=0.1% (fractions, or %
+        with ``percent``)."""
+        import pandas as pd
+
+        k = 100.0 if percent else 1.0
+        rows = []
+        for name in self.names:
+            scales = self.score_scales(name) if self.score_histogram(name) is not None else {}
+            groups = list(scales) + (["all"] if scales and len(set(scales.values())) == 1 else [])
+            for profile in groups:
+                curve = self.roc(name, None if profile == "all" else profile)
+                scale = scales[profile] if profile != "all" else next(iter(scales.values()))
+                rows.append((name, profile, scale, k * (1 - metrics.auc(curve)), k * metrics.sm_at_hm(curve, 0.001)))
+        return pd.DataFrame(rows, columns=["strategy", "profile", "scale", "1-auc", "sm@hm=0.1%"])
 
     def loss(self, name: str, costs: Costs = None) -> metrics.Estimate:
         """The mean cost per message of a strategy (``costs`` default: the comparison's)."""
         return metrics.expected_cost(self.outcome_joint(name), self._costs if costs is None else costs)
 
-    def to_frame(self, costs: Costs = None) -> pd.DataFrame:
+    def to_frame(self, costs: Costs = None, *, percent: bool = False) -> pd.DataFrame:
         """A tidy frame, one row per strategy and measure: ``strategy``, ``measure`` (see
-        :data:`MEASURES`), ``value``, the 95% interval ``ci_low``, ``ci_high`` (rates in %),
-        ``count`` and ``of`` (the rate's numerator and denominator), ``unit``. lam's interval
-        is the delta method on the logit scale; 1-AUC and sm@hm=0.1% (score-based strategies
-        only) have none; loss's is the normal interval of a mean."""
+        :data:`MEASURES`), ``value``, the 95% interval ``ci_low``, ``ci_high`` (rates as
+        fractions, as in every frame; ``percent=True`` shows them in %), ``count`` and ``of``
+        (the rate's numerator and denominator), ``unit`` ("fraction", "%" or "per message").
+        lam's interval is the delta method on the logit scale; 1-AUC and sm@hm=0.1%
+        (score-based strategies whose profiles share one score scale; see :meth:`roc_measures`
+        for each profile) have none; loss's is the normal interval of a mean."""
         import pandas as pd
 
+        k, unit = (100.0, "%") if percent else (1.0, "fraction")
         rows = []
         for name in self.names:
             t = self.trec(name)
-            rows.append((name, "hm", *(100 * v for v in t.hm), t.ham_as_spam, t.ham_judged, "%"))
-            rows.append((name, "sm", *(100 * v for v in t.sm), t.spam_as_ham, t.spam_judged, "%"))
-            rows.append((name, "lam", *(100 * v for v in t.lam), None, None, "%"))
+            rows.append((name, "hm", *(k * v for v in t.hm), t.ham_as_spam, t.ham_judged, unit))
+            rows.append((name, "sm", *(k * v for v in t.sm), t.spam_as_ham, t.spam_judged, unit))
+            rows.append((name, "lam", *(k * v for v in t.lam), None, None, unit))
             by_truth = self.outcome_joint(name)
             for measure, (truth, outcomes) in RATE_MEASURES.items():
-                k = int(sum(by_truth[truth, OUTCOMES.index(o)] for o in outcomes))
+                x = int(sum(by_truth[truth, OUTCOMES.index(o)] for o in outcomes))
                 n = int(by_truth[truth].sum())
-                rows.append((name, measure, *(100 * v for v in metrics.wilson(k, n)), k, n, "%"))
+                rows.append((name, measure, *(k * v for v in metrics.wilson(x, n)), x, n, unit))
             rows.append((name, "loss", *self.loss(name, costs), None, self.messages, "per message"))
-            if self.score_histogram(name) is not None:
+            scales = set(self.score_scales(name).values())
+            if len(scales) == 1 and self.score_histogram(name) is not None:
                 curve = self.roc(name)
-                rows.append((name, "1-auc", 100 * (1 - metrics.auc(curve)), math.nan, math.nan, None, None, "%"))
-                rows.append((name, "sm@hm=0.1%", 100 * metrics.sm_at_hm(curve, 0.001), math.nan, math.nan, None, None,
-                             "%"))
+                rows.append((name, "1-auc", k * (1 - metrics.auc(curve)), math.nan, math.nan, None, None, unit))
+                rows.append((name, "sm@hm=0.1%", k * metrics.sm_at_hm(curve, 0.001), math.nan, math.nan, None, None,
+                             unit))
         frame = pd.DataFrame(rows, columns=["strategy", "measure", "value", "ci_low", "ci_high", "count", "of", "unit"])
         return frame.astype({"count": "Int64", "of": "Int64"})
 
-    def summary(self, costs: Costs = None) -> pd.DataFrame:
-        """One row per strategy, one column per measure (the values of :meth:`to_frame`)."""
-        frame = self.to_frame(costs)
+    def summary(self, costs: Costs = None, *, percent: bool = False) -> pd.DataFrame:
+        """One row per strategy, one column per measure (the values of :meth:`to_frame`:
+        fractions, or % with ``percent``)."""
+        frame = self.to_frame(costs, percent=percent)
         wide = frame.pivot(index="strategy", columns="measure", values="value")
         order = [m for m in MEASURES if m in wide.columns]
         return wide.loc[self.names, order].rename_axis(columns=None)
 
-    def paired(self, a: str, b: str, costs: Costs = None) -> pd.DataFrame:
+    def paired(self, a: str, b: str, costs: Costs = None, *, percent: bool = False) -> pd.DataFrame:
         """The differences a - b, one row per measure, with 95% intervals from the pairing of
         the messages (not from two independent intervals):
 
@@ -326,23 +416,25 @@ class Comparison:
         - ``loss``: the mean per-message cost difference and its normal interval.
 
         Columns: measure, a, b (each strategy's value on those messages), difference, ci_low,
-        ci_high (rates in %), n (messages paired), a_only, b_only (the discordant messages: counted
+        ci_high (rates as fractions; in % with ``percent``), n (messages paired), a_only, b_only
+        (the discordant messages: counted
         by a's rate and not b's, and the reverse; for loss, the messages that cost more under a,
         and under b), unit, method."""
         import pandas as pd
 
         self._index(a), self._index(b)  # KeyError naming an unknown strategy
         rows = []
+        k, unit = (100.0, "%") if percent else (1.0, "fraction")
         newcombe = "Newcombe hybrid score, paired (method 10)"
         for measure, d in metrics.paired_trec(self.judged(a, b)).items():
-            rows.append((measure, 100 * d.p_a, 100 * d.p_b, 100 * d.difference, 100 * d.ci_low, 100 * d.ci_high,
-                         d.n, d.a_only, d.b_only, "%", newcombe))
+            rows.append((measure, k * d.p_a, k * d.p_b, k * d.difference, k * d.ci_low, k * d.ci_high,
+                         d.n, d.a_only, d.b_only, unit, newcombe))
         joint = self.outcome_joint(a, b)
         for measure, (truth, outcomes) in RATE_MEASURES.items():
             idx = [OUTCOMES.index(o) for o in outcomes]
             d = metrics.paired_difference(*metrics.paired_table(joint[truth], in_a=idx))
-            rows.append((measure, 100 * d.p_a, 100 * d.p_b, 100 * d.difference, 100 * d.ci_low, 100 * d.ci_high,
-                         d.n, d.a_only, d.b_only, "%", newcombe))
+            rows.append((measure, k * d.p_a, k * d.p_b, k * d.difference, k * d.ci_low, k * d.ci_high,
+                         d.n, d.a_only, d.b_only, unit, newcombe))
         c = self._costs if costs is None else costs
         la, lb = self.loss(a, c).value, self.loss(b, c).value
         diff = metrics.paired_cost(joint, c)
@@ -371,7 +463,8 @@ class Comparison:
 
     # --- plots ---------------------------------------------------------------------------
     def plot_roc(self, names: Sequence[str] | None = None, ax: Any = None, **kwargs: Any) -> Any:
-        """ROC curves of the score-based strategies: :func:`delivsim.plot.roc`."""
+        """ROC curves of the score-based strategies (``profile=`` for one profile's mail):
+        :func:`delivsim.plot.roc`."""
         from . import plot
 
         return plot.roc(self, names=names, ax=ax, **kwargs)
@@ -404,6 +497,28 @@ class Comparison:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Comparison, (self._scenario, self._seed, self._ranges, self._core, self._strategies, self._costs))
+
+    def _repr_html_(self) -> str:
+        rows = []
+        for name in self.names:
+            t = self.trec(name)
+            by_truth = self.outcome_joint(name)
+            cells = [_html.escape(name), _html.percent(*t.hm, digits=3), _html.percent(*t.sm, digits=3),
+                     _html.percent(*t.lam, digits=3)]
+            for measure in ("legit_inbox", "legit_lost_untold", "spam_delivered"):
+                truth, outcomes = RATE_MEASURES[measure]
+                x = int(sum(by_truth[truth, OUTCOMES.index(o)] for o in outcomes))
+                cells.append(_html.percent(*metrics.wilson(x, int(by_truth[truth].sum())), digits=3))
+            loss = self.loss(name)
+            cells.append(f"{loss.value:.4g} "
+                         f'<span style="color:#757575;font-size:0.85em">[{loss.ci_low:.4g}, {loss.ci_high:.4g}]</span>')
+            rows.append(cells)
+        return _html.block(
+            f"Comparison of {len(self.names)} strategies on {self._scenario.name!r}: seed {self._seed}, "
+            f"{self.messages:,} messages",
+            _html.table(["strategy", "hm", "sm", "lam", "legit_inbox", "legit_lost_untold", "spam_delivered",
+                         "loss"], rows),
+            note="95% intervals in brackets; hm, sm and lam as in TREC (see delivsim.metrics); loss per message.")
 
     def __repr__(self) -> str:
         lines = [f"<Comparison of {len(self.names)} strategies on {self._scenario.name!r}, seed={self._seed}, "
@@ -439,7 +554,7 @@ def _same_counts(a: Any, b: Any) -> bool:
 def compare(
     scenario: Scenario | None = None,
     strategies: Mapping[str, Chain] | None = None,
-    messages: int = 1_000_000,
+    messages: int = DEFAULT_MESSAGES,
     seed: int = 1,
     threads: int | None = None,
     progress: Union[bool, None, Callable[[int, int], object]] = False,

@@ -1,6 +1,11 @@
 """Progress bars for runs and sweeps: tqdm when it is installed (a widget in Jupyter when
-ipywidgets is there too, otherwise text on stderr, which Jupyter shows as well), else a plain
-one-line bar on stderr."""
+ipywidgets speaks the widget protocol 2 of ipywidgets >= 7, otherwise text on stderr, which
+Jupyter shows as well), else a plain one-line bar on stderr.
+
+Why the protocol check: Debian bookworm's python3-ipywidgets is 6.0 (protocol 1). Jupyter's
+headless runners (nbclient, ``nbconvert --execute``) only understand protocol 2 and fail with
+``KeyError: 'state'`` on a notebook that opens a protocol-1 widget, so a progress bar would
+break the notebook; the text bar works everywhere."""
 from __future__ import annotations
 
 import sys
@@ -16,6 +21,8 @@ def _tqdm_class() -> Any:
     except ImportError:
         return None
     ipython = sys.modules.get("IPython")
+    if ipython is not None and not _widget_protocol_2():
+        return std.tqdm
     try:
         shell = ipython.get_ipython() if ipython is not None else None  # type: ignore[attr-defined]
         if shell is not None and "IPKernelApp" in shell.config:
@@ -27,6 +34,19 @@ def _tqdm_class() -> Any:
     except Exception:  # anything odd about the front end: the text bar always works
         pass
     return std.tqdm
+
+
+def _widget_protocol_2() -> bool:
+    """Whether the installed ipywidgets speaks the widget message protocol 2 (ipywidgets >= 7)."""
+    try:
+        import ipywidgets
+    except ImportError:
+        return False
+    version = str(getattr(ipywidgets, "__protocol_version__", "1"))
+    try:
+        return int(version.split(".")[0]) >= 2
+    except ValueError:
+        return False
 
 
 class TqdmBar:

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import _core
+from . import _core, _html
+from ._names import lookup
 from ._scenario import Scenario
 
 if TYPE_CHECKING:
@@ -163,8 +164,8 @@ class Result:
     def acceptance_histogram(self, sender_class: str | None = None, profile: str | None = None) -> npt.NDArray[np.uint64]:
         """Accepted messages by delivery attempt, of one sender class or one recipient profile
         (by name; not both: decision times are kept by class and by profile) or of all."""
-        cls = None if sender_class is None else self._scenario.class_names.index(sender_class)
-        prof = None if profile is None else self._scenario.profile_names.index(profile)
+        cls = None if sender_class is None else lookup("sender class", sender_class, self._scenario.class_names)
+        prof = None if profile is None else lookup("recipient profile", profile, self._scenario.profile_names)
         if cls is not None and prof is not None:
             raise ValueError("acceptance times are kept by sender class or by recipient profile, not by both")
         return self._tally.acceptance_histogram(cls, prof)
@@ -204,11 +205,16 @@ class Result:
 
         return plot.acceptance_cdf(self, by=by, ax=ax, **kwargs)
 
-    def explain(self, index: int) -> dict[str, Any]:
-        """Message ``index``'s delivery path, exactly as it went in this run (same seed)."""
-        from ._run import explain
+    def explain(self, *, message: int) -> dict[str, Any]:
+        """Message ``message``'s delivery path, exactly as it went in this run (same seed).
+        IndexError if the run did not simulate that message (see :attr:`message_ranges`)."""
+        from ._run import _integer, explain
 
-        return explain(self._scenario, index, seed=self._seed)
+        message = _integer("message", message, 0, 2**63 - 1)
+        if not any(start <= message < stop for start, stop in self._ranges):
+            ranges = ", ".join(f"[{a}, {b})" for a, b in self._ranges) or "none"
+            raise IndexError(f"message {message} is not in this run (its messages: {ranges})")
+        return explain(self._scenario, message=message, seed=self._seed)
 
     def __add__(self, other: object) -> Result:
         if not isinstance(other, Result):
@@ -242,6 +248,13 @@ class Result:
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (Result, (self._scenario, self._seed, self._ranges, self._tally))
+
+    def _repr_html_(self) -> str:
+        ranges = ", ".join(f"[{a:,}, {b:,})" for a, b in self._ranges)
+        return _html.block(
+            f"Result of {self._scenario.name!r}: seed {self._seed}, {self.messages:,} messages {ranges}",
+            _html.outcome_table(self._rep(), OUTCOMES, self._scenario.class_names, self._scenario.profile_names),
+            note="Shares of each group's messages, 95% Wilson interval in brackets.")
 
     def __repr__(self) -> str:
         n = self.messages

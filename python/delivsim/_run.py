@@ -11,6 +11,10 @@ from . import _core, _progress
 from ._results import Result
 from ._scenario import Scenario, default_scenario
 
+#: The number of messages every entry point simulates unless told otherwise (as the CLI's
+#: ``--messages``): run, compare, sweep, compare_scenarios, calibrate, sensitivity, distributed.
+DEFAULT_MESSAGES = 1_000_000
+
 #: Message indices are signed 64-bit in the core; seeds are unsigned 64-bit.
 MAX_MESSAGES = 2**63 - 1
 MAX_SEED = 2**64 - 1
@@ -74,7 +78,7 @@ class _ProgressBar:
 
 def run(
     scenario: Scenario | None = None,
-    messages: int = 1_000_000,
+    messages: int = DEFAULT_MESSAGES,
     seed: int = 1,
     threads: int | None = None,
     progress: Progress = False,
@@ -83,6 +87,7 @@ def run(
     checkpoint: str | os.PathLike[str] | None = None,
     checkpoint_interval: float = 60.0,
     resume: str | os.PathLike[str] | None = None,
+    cache: str | os.PathLike[str] | None = None,
 ) -> Result:
     """Simulate ``messages`` messages of ``scenario`` (default: the embedded R1).
 
@@ -98,6 +103,10 @@ def run(
     and when it is interrupted. ``resume`` continues the run saved in such a file and keeps
     checkpointing there; the totals are bit-identical to an uninterrupted run. A checkpoint
     of another scenario, seed or message range is refused with ValueError.
+
+    ``cache`` (opt-in) names a directory of cached results, keyed by the scenario's content,
+    the seed, the message range and the delivsim version: a run already there is read back
+    instead of simulated (a scenario with Python policies cannot be cached).
     """
     scenario = _scenario(scenario)
     messages = _integer("messages", messages, 0, MAX_MESSAGES)
@@ -116,6 +125,17 @@ def run(
     checkpoint = None if checkpoint is None else _path("checkpoint", checkpoint)
     resume = None if resume is None else _path("resume", resume)
 
+    cache_key = None
+    if cache is not None:
+        from . import _cache
+
+        if checkpoint is not None or resume is not None:
+            raise ValueError("cache cannot be combined with checkpoint or resume")
+        cache_key = _cache.key(scenario, seed, first_message, messages)
+        cached = _cache.load(cache, cache_key)
+        if isinstance(cached, Result) and cached.scenario == scenario:
+            return cached
+
     bar = _progress.new_bar(messages, _ProgressBar) if progress is True else None
     report = bar if bar is not None else progress
     if not (callable(report) or report is False or report is None):
@@ -128,13 +148,17 @@ def run(
     finally:
         if bar is not None:
             bar.close()
-    return Result(scenario, seed, ((first_message, first_message + messages),), tally)
+    result = Result(scenario, seed, ((first_message, first_message + messages),), tally)
+    if cache_key is not None:
+        _cache.store(cache, cache_key, result)
+    return result
 
 
-def explain(scenario: Scenario | None, index: int, seed: int = 1) -> dict[str, Any]:
-    """Message ``index``'s exact delivery path in any run of ``scenario`` with ``seed``: the
-    facts drawn for it, each attempt with the hosts tried and the reply, and its outcome."""
+def explain(scenario: Scenario | None = None, *, message: int, seed: int = 1) -> dict[str, Any]:
+    """Message ``message``'s exact delivery path in any run of ``scenario`` (default R1) with
+    ``seed``: the facts drawn for it, each attempt with the hosts tried and the reply, and its
+    outcome. ``message`` and ``seed`` are keywords only: both are integers, easily swapped."""
     scenario = _scenario(scenario)
-    index = _integer("index", index, 0, MAX_MESSAGES)
+    message = _integer("message", message, 0, MAX_MESSAGES)
     seed = _integer("seed", seed, 0, MAX_SEED)
-    return json.loads(_core.explain(scenario._core, seed, index))
+    return json.loads(_core.explain(scenario._core, seed=seed, message=message))

@@ -1,6 +1,7 @@
 """Scenarios: the sender classes, recipient profiles and retry schedule a run simulates."""
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Mapping
@@ -95,6 +96,35 @@ class Scenario(Document):
     def __repr__(self) -> str:
         return _views.summary(self)
 
+    def _repr_html_(self) -> str:
+        from . import _html
+
+        doc = self._doc
+        classes = [c for c in doc.get("sender_classes", []) if isinstance(c, dict)]
+        profiles = [p for p in doc.get("recipient_profiles", []) if isinstance(p, dict)]
+        class_rows = [[_html.escape(c.get("name")), _html.number(c.get("weight")),
+                       "legitimate" if c.get("legit") else "spam", _html.number(c.get("ip_listed", 0.0))]
+                      for c in classes]
+
+        def chain(policies: Any) -> str:
+            if not isinstance(policies, list):
+                return ""
+            return ", ".join(_html.escape(p.get("name", p.get("type")) if p.get("type") == "python" else p.get("type"))
+                             for p in policies if isinstance(p, dict))
+
+        profile_rows = [[_html.escape(p.get("name")), _html.number(p.get("weight")),
+                         _html.number(len(p.get("mx", [])) if isinstance(p.get("mx"), list) else ""),
+                         chain(p.get("policies"))] for p in profiles]
+        retry = doc.get("retry", {})
+        note = (f"Retry: first after {retry.get('first_retry_s')} s, backoff x{retry.get('backoff_factor')}, "
+                f"for {retry.get('lifetime_s')} s." if isinstance(retry, dict) else None)
+        status = "" if self.is_validated else " (edited, not yet validated)"
+        return _html.block(
+            f"Scenario {self.name!r}{status}" + (f": {self.description}" if self.description else ""),
+            _html.table(["sender class", "weight", "truth", "IP listed"], class_rows, text_columns=(0, 2)),
+            _html.table(["recipient profile", "weight", "MX hosts", "policies"], profile_rows, text_columns=(0, 3)),
+            note=note)
+
     # Last in the class body: the name would hide the module _core from the lines below it.
     _core = property(Document._validated, doc="The validated C++ scenario (validates the document if it was edited).")
 
@@ -125,7 +155,14 @@ def load_scenario(path: PathLike, policies: Any = None) -> Scenario:
     ``policies``: the Python policies (:class:`delivsim.Policy` objects, or a dict by name)
     that the file's ``{"type": "python", "name": ...}`` entries name."""
     # As bytes: a POSIX file name need not be UTF-8 (the core refuses NUL characters).
-    return Scenario(_core.load_scenario(os.fsencode(path), _policy.as_mapping(policies)))
+    name = os.fsencode(path)
+    # Python's own exceptions for a file that is not there or not a file (the core's
+    # ValueError is for what the file says).
+    if b"\0" not in name and not os.path.exists(name):
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), os.fsdecode(name))
+    if os.path.isdir(name):
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), os.fsdecode(name))
+    return Scenario(_core.load_scenario(name, _policy.as_mapping(policies)))
 
 
 def parse_scenario(source: str | bytes | Mapping[str, Any], policies: Any = None) -> Scenario:

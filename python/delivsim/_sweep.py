@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Callable, Union
 
 from ._results import Result
-from ._run import _ProgressBar, _integer, _scenario, run
+from ._run import DEFAULT_MESSAGES, _ProgressBar, _integer, _scenario, run
 from ._scenario import Scenario
-from ._views import Path, format_path, parse_path
+from ._views import Path, PathError, format_path, parse_path, plain
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,6 +46,8 @@ def points_of(parameters: Parameters) -> tuple[list[str], list[dict[Any, Any]]]:
                 raise ValueError(f"sweep: no values for {path!r}")
             values.append(vals)
         return paths, [dict(zip(paths, combo)) for combo in itertools.product(*values)]
+    if hasattr(parameters, "to_dict") and hasattr(parameters, "columns"):  # a pandas frame: one point a row
+        parameters = parameters.to_dict("records")  # type: ignore[union-attr]
     if isinstance(parameters, (str, bytes)) or not isinstance(parameters, Sequence):
         raise TypeError("sweep: parameters are a dict {path: [values...]} (a grid) or a list of dicts {path: value}")
     points, paths = [], []
@@ -81,12 +84,24 @@ def _cell(value: Any) -> Any:
     return json.dumps(plain(value))
 
 
+def _base_value(scenario: Scenario, path: str) -> Any:
+    """The value at ``path`` in the base scenario, as a frame cell; None if it has none there
+    (e.g. a policy a point adds)."""
+    try:
+        value = scenario.get(path)
+    except (PathError, KeyError, IndexError, TypeError, ValueError):
+        return None
+    return _cell(plain(value.to_dict() if hasattr(value, "to_dict") else
+                       value.to_list() if hasattr(value, "to_list") else value))
+
+
 def _run_all(
     labelled: list[tuple[dict[str, Any], Scenario]],
     messages: int,
     seed: int,
     threads: int | None,
     progress: Any,
+    cache: Any = None,
 ) -> list[Result]:
     """Validate every scenario first (a broken point fails before any work), then run each."""
     for labels, s in labelled:
@@ -113,21 +128,24 @@ def _run_all(
         for k, (_, s) in enumerate(labelled):
             base = k * messages
             callback: Any = (lambda done, _t, base=base: report(base + done, total)) if report else False
-            results.append(run(s, messages=messages, seed=seed, threads=threads, progress=callback))
+            results.append(run(s, messages=messages, seed=seed, threads=threads, progress=callback, cache=cache))
     finally:
         if bar is not None:
             bar.close()
     return results
 
 
-def _frame(labelled: list[tuple[dict[str, Any], Scenario]], results: list[Result], label_columns: list[str]) -> pd.DataFrame:
+def _frame(labelled: list[tuple[dict[str, Any], Scenario]], results: list[Result], label_columns: list[str],
+           defaults: dict[str, Any] | None = None) -> pd.DataFrame:
     import pandas as pd
 
+    defaults = defaults or {}
     frames = []
     for (labels, _), result in zip(labelled, results):
         f = result.to_frame()
         for i, column in enumerate(label_columns):
-            f.insert(i, column, [_cell(labels.get(column))] * len(f))
+            value = _cell(labels[column]) if column in labels else defaults.get(column)
+            f.insert(i, column, [value] * len(f))
         frames.append(f)
     frame = pd.concat(frames, ignore_index=True)
     register_accessor()
@@ -142,25 +160,36 @@ def _frame(labelled: list[tuple[dict[str, Any], Scenario]], results: list[Result
 def sweep(
     scenario: Scenario | None,
     parameters: Parameters,
-    messages: int = 100_000,
+    messages: int = DEFAULT_MESSAGES,
     seed: int = 1,
     threads: int | None = None,
     progress: Any = False,
+    *,
+    keep_results: bool = False,
+    cache: Any = None,
 ) -> pd.DataFrame:
     """Run ``scenario`` at every point of ``parameters`` and return one tidy frame.
 
     ``parameters`` is a grid ``{path: [values...], ...}`` (every combination, the last path
-    varying fastest) or a list of points ``[{path: value, ...}, ...]``. Paths are those of
+    varying fastest), a list of points ``[{path: value, ...}, ...]`` or a frame with one point
+    per row (e.g. :func:`delivsim.latin_hypercube`'s design). Paths are those of
     :meth:`Scenario.set`, e.g. ``"recipient_profiles.G.policies.content_filter.actions.spam_folder.min_score"``
     or ``"profiles.G.content.thresholds.spam_folder"``; a value may be a whole object
     (``{"profiles.G.policies.greylist": {"delay_s": 300}}`` adds a policy).
 
     The frame has one row per point x group x outcome: ``point`` (0, 1, ...), one column per
     path with its value (objects as JSON text), then the columns of :meth:`Result.to_frame`
-    (group_kind, group, outcome, count, messages, rate, ci_low, ci_high). Every point runs
+    (group_kind, group, outcome, count, messages, rate, ci_low, ci_high). A point of a list
+    that leaves a path unset runs with the base scenario's value, and the frame says so (the
+    base value, not an empty cell). Every point runs
     messages [0, messages) with ``seed``: common random numbers (see the module's doc), so
     differences between points are the parameters' effect on the same messages. Every point is
     validated before any is run; a broken one raises ValueError naming the point and field.
+
+    ``keep_results=True`` keeps each point's :class:`Result` (``frame.delivsim.results``) and
+    allows paired differences between points (``frame.delivsim.paired(a, b)``). ``cache`` is
+    a directory of cached results (see :func:`delivsim.run`). ``frame.delivsim.to_xarray()``
+    gives the sweep as an xarray Dataset over the parameters.
     """
     base = _scenario(scenario)
     paths, points = points_of(parameters)
@@ -171,13 +200,16 @@ def sweep(
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise type(e)(f"sweep point {i} {point}: {e}") from None
         labelled.append(({"point": i, **point}, edited))
-    results = _run_all(labelled, messages, seed, threads, progress)
-    return _frame(labelled, results, ["point"] + paths)
+    results = _run_all(labelled, messages, seed, threads, progress, cache)
+    frame = _frame(labelled, results, ["point"] + paths, {p: _base_value(base, p) for p in paths})
+    if keep_results:
+        frame.attrs["delivsim"].update(results=results, scenarios=[s for _, s in labelled], base=base)
+    return frame
 
 
 def compare_scenarios(
     scenarios: Mapping[Any, Scenario] | Sequence[Scenario],
-    messages: int = 100_000,
+    messages: int = DEFAULT_MESSAGES,
     seed: int = 1,
     threads: int | None = None,
     progress: Any = False,
@@ -249,4 +281,100 @@ def register_accessor() -> None:
 
             return plot.outcomes(self._frame, by=by, group=group, **kwargs)
 
+        @property
+        def results(self) -> list[Result]:
+            """Each point's :class:`Result` (a sweep run with ``keep_results=True``)."""
+            return list(_kept(self._frame)["results"])
+
+        def paired(self, a: int, b: int, costs: Any = None) -> pd.DataFrame:
+            """Paired differences point ``a`` - point ``b`` on the same messages: see
+            :func:`paired_points`."""
+            return paired_points(self._frame, a, b, costs)
+
+        def to_xarray(self) -> Any:
+            """The frame as an xarray Dataset: see :func:`to_xarray`."""
+            return to_xarray(self._frame)
+
     _registered = True
+
+
+def _kept(frame: pd.DataFrame) -> dict[str, Any]:
+    meta = frame.attrs.get("delivsim", {})
+    if "results" not in meta:
+        raise ValueError("this frame keeps no results: run the sweep with keep_results=True")
+    return meta  # type: ignore[no-any-return]
+
+
+def _profile_chains(scenario: Scenario) -> dict[str, list[Any]]:
+    return {p: scenario.get(("recipient_profiles", p, "policies")).to_list() for p in scenario.profile_names}
+
+
+def _without_chains(scenario: Scenario) -> dict[str, Any]:
+    doc = scenario.to_dict()
+    for p in doc.get("recipient_profiles", []):
+        p.pop("policies", None)
+    return doc
+
+
+def paired_points(frame: pd.DataFrame, a: int, b: int, costs: Any = None) -> pd.DataFrame:
+    """The differences between sweep points ``a`` and ``b`` (frame of a sweep run with
+    ``keep_results=True``) on the same messages, with 95% intervals from the per-message
+    pairing: the two points' policy chains are delivered side by side over the sweep's
+    messages by :func:`delivsim.compare` (which keeps the per-message joint counts), and
+    :meth:`delivsim.Comparison.paired` gives the differences (hm, sm, legit_inbox, ...).
+
+    The pairing needs the points to differ only in recipient profiles' policy chains (what a
+    strategy is); a point that changes anything else (a class weight, an MX host) changes which
+    messages exist, and is refused with ValueError."""
+    from ._compare import compare
+
+    meta = _kept(frame)
+    scenarios: list[Scenario] = meta["scenarios"]
+    for name, k in (("a", a), ("b", b)):
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 0 <= int(k) < len(scenarios):
+            raise IndexError(f"point {name}={k!r} is not a point of this sweep (0 to {len(scenarios) - 1})")
+    sa, sb = scenarios[int(a)], scenarios[int(b)]
+    if _without_chains(sa) != _without_chains(sb):
+        raise ValueError(f"points {a} and {b} differ outside the recipient profiles' policy chains: their messages "
+                         "are not the same, so they have no per-message pairing (compare their rates in the frame)")
+    base: Scenario = meta["base"]
+    results: list[Result] = meta["results"]
+    strategies = {f"point {a}": _profile_chains(sa), f"point {b}": _profile_chains(sb)}
+    for s in (sa, sb):
+        for policy in s.python_policies.values():
+            base = base.copy()
+            base._register_policy(policy)
+    comparison = compare(base, strategies=strategies, messages=results[int(a)].messages, seed=results[int(a)].seed,
+                         costs=costs)
+    out = comparison.paired(f"point {a}", f"point {b}")
+    out.attrs["delivsim"] = {"a": int(a), "b": int(b)}
+    return out
+
+
+def to_xarray(frame: pd.DataFrame) -> Any:
+    """A sweep's (or compare_scenarios') frame as an ``xarray.Dataset`` with variables count,
+    messages, rate, ci_low and ci_high. Dimensions: the parameters when the points form a grid
+    (each combination once), else ``point`` with the parameters as coordinates; then
+    group_kind, group and outcome (a class's rates are NaN under group_kind "profile")."""
+    import xarray as xr
+
+    from . import plot
+
+    params = plot.parameters(frame)
+    values = ["count", "messages", "rate", "ci_low", "ci_high"]
+    combos = frame[params].astype(str).drop_duplicates() if params else frame[[]]
+    points = frame["point"].nunique() if "point" in frame.columns else len(combos)
+    sizes = [frame[p].astype(str).nunique() for p in params]
+    grid = bool(params) and len(combos) == points and math.prod(sizes) == points
+    if grid:
+        index = params + ["group_kind", "group", "outcome"]
+        data = frame.set_index(index)[values]
+        ds = xr.Dataset.from_dataframe(data)
+    else:
+        index = ["point", "group_kind", "group", "outcome"]
+        ds = xr.Dataset.from_dataframe(frame.set_index(index)[values])
+        first = frame.drop_duplicates("point").set_index("point")
+        ds = ds.assign_coords({p: ("point", first.loc[ds["point"].values, p].to_numpy()) for p in params})
+    ds.attrs.update({k: v for k, v in frame.attrs.get("delivsim", {}).items() if k in ("seed", "messages")})
+    return ds
+

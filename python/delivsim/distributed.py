@@ -25,13 +25,15 @@ each result is identical to a local ``delivsim.world.run`` with that seed.
 """
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from ._results import Result
-from ._run import MAX_MESSAGES, MAX_SEED, _integer, _ProgressBar, _scenario
+from ._run import DEFAULT_MESSAGES, MAX_MESSAGES, MAX_SEED, _integer, _ProgressBar, _scenario
 from ._scenario import Scenario
 
-__all__ = ["chunk_ranges", "run", "run_world"]
+__all__ = ["chunk_ranges", "compare", "run", "run_world"]
 
 #: Chunks smaller than this are not worth a task.
 MIN_CHUNK = 10_000
@@ -58,6 +60,37 @@ def _run_chunk(scenario: Scenario, start: int, stop: int, seed: int, threads: in
                                               first_message=start)
 
 
+@contextlib.contextmanager
+def _client(client: Any) -> Iterator[Any]:
+    """The Dask client to use: the one given, one connected to a scheduler address (a string
+    such as "tcp://host:8786", closed afterwards), or the current default client."""
+    if client is None:
+        from distributed import default_client
+
+        yield default_client()
+    elif isinstance(client, str):
+        from distributed import Client
+
+        with Client(client) as connected:
+            yield connected
+    elif not (hasattr(client, "submit") and hasattr(client, "scatter")):
+        raise TypeError(f"client must be a dask.distributed Client, a scheduler address such as "
+                        f"'tcp://host:8786', or None (the current client), not {type(client).__name__}")
+    else:
+        yield client
+
+
+def _bar(progress: Any, total: int, desc: str) -> tuple[Any, Any]:
+    if progress is True:
+        from . import _progress
+
+        bar = _progress.new_bar(total, _ProgressBar, desc=desc)
+        return bar, bar
+    if callable(progress) or progress is False or progress is None:
+        return None, progress or None
+    raise TypeError(f"progress must be a bool or a callable progress(done, total), not {type(progress).__name__}")
+
+
 def _workers_threads(client: Any) -> int:
     try:
         return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
@@ -66,8 +99,8 @@ def _workers_threads(client: Any) -> int:
 
 
 def run(
-    scenario: Scenario | None,
-    messages: int,
+    scenario: Scenario | None = None,
+    messages: int = DEFAULT_MESSAGES,
     seed: int = 1,
     client: Any = None,
     *,
@@ -77,7 +110,8 @@ def run(
     progress: Any = False,
 ) -> Result:
     """Simulate messages [first_message, first_message + messages) of ``scenario`` with ``seed``
-    on the Dask cluster of ``client`` (default: the current client), in ``chunks`` tasks
+    on the Dask cluster of ``client`` (a Client, a scheduler address such as
+    ``"tcp://host:8786"``, or None for the current client), in ``chunks`` tasks
     (default: 4 per worker thread, at least MIN_CHUNK messages each), and merge the results.
 
     The result equals ``delivsim.run(scenario, messages, seed, first_message=...)`` exactly.
@@ -95,25 +129,20 @@ def run(
     if first_message + messages > MAX_MESSAGES:
         raise ValueError(f"first_message + messages must be at most {MAX_MESSAGES}, got {first_message + messages}")
     threads_per_task = _integer("threads_per_task", threads_per_task, 1, 4096)
-    if client is None:
-        from distributed import default_client
+    with _client(client) as connected:
+        return _run(connected, scenario, messages, seed, chunks, first_message, threads_per_task, progress)
 
-        client = default_client()
+
+def _run(client: Any, scenario: Scenario, messages: int, seed: int, chunks: int | None, first_message: int,
+         threads_per_task: int, progress: Any) -> Result:
+    import delivsim
+
     if chunks is None:
         chunks = max(1, min(4 * _workers_threads(client), messages // MIN_CHUNK))
     chunks = _integer("chunks", chunks, 1, 10**7)
     ranges = chunk_ranges(messages, chunks, first_message)
 
-    bar = None
-    if progress is True:
-        from . import _progress
-
-        bar = _progress.new_bar(messages, _ProgressBar, desc="chunks")
-        report = bar
-    elif callable(progress) or progress is False or progress is None:
-        report = progress or None
-    else:
-        raise TypeError(f"progress must be a bool or a callable progress(done, total), not {type(progress).__name__}")
+    bar, report = _bar(progress, messages, "chunks")
 
     from distributed import as_completed
 
@@ -141,6 +170,82 @@ def run(
             bar.close()
     assert total is not None
     return total
+
+
+def _compare_chunk(scenario: Scenario, strategies: Mapping[str, Any], start: int, stop: int, seed: int,
+                   threads: int) -> tuple[str, Any]:
+    """On a worker: the comparison of messages [start, stop)."""
+    import delivsim
+
+    return delivsim.__version__, delivsim.compare(scenario, strategies=strategies, messages=stop - start, seed=seed,
+                                                  threads=threads, first_message=start)
+
+
+def compare(
+    scenario: Scenario | None = None,
+    strategies: Mapping[str, Any] | None = None,
+    messages: int = DEFAULT_MESSAGES,
+    seed: int = 1,
+    client: Any = None,
+    *,
+    costs: Mapping[str, float] | None = None,
+    chunks: int | None = None,
+    first_message: int = 0,
+    threads_per_task: int = 1,
+    progress: Any = False,
+) -> Any:
+    """:func:`delivsim.compare` on a Dask cluster: the message range is cut into chunks, each
+    chunk's comparison runs on a worker, and the chunks merge with ``+``. Every count (tallies,
+    paired tables, score histograms) equals a local ``compare`` of the same scenario,
+    strategies, seed and messages. ``client``, ``chunks``, ``threads_per_task`` and ``progress``
+    are as in :func:`run`. Strategies with Python policies need those policies' classes
+    importable on the workers."""
+    import delivsim
+
+    scenario = _scenario(scenario)
+    if strategies is None or not isinstance(strategies, Mapping) or not strategies:
+        raise TypeError("strategies must be a non-empty dict name -> chain (see delivsim.compare)")
+    messages = _integer("messages", messages, 0, MAX_MESSAGES)
+    seed = _integer("seed", seed, 0, MAX_SEED)
+    first_message = _integer("first_message", first_message, 0, MAX_MESSAGES)
+    if first_message + messages > MAX_MESSAGES:
+        raise ValueError(f"first_message + messages must be at most {MAX_MESSAGES}, got {first_message + messages}")
+    threads_per_task = _integer("threads_per_task", threads_per_task, 1, 4096)
+    # Bad strategies fail here, naming the field, not on every worker: a zero-message comparison.
+    empty = delivsim.compare(scenario, strategies=strategies, messages=0, seed=seed, threads=1, costs=costs,
+                             first_message=first_message)
+    if messages == 0:
+        return empty
+    with _client(client) as connected:
+        if chunks is None:
+            chunks = max(1, min(4 * _workers_threads(connected), messages // MIN_CHUNK))
+        chunks = _integer("chunks", chunks, 1, 10**7)
+        ranges = chunk_ranges(messages, chunks, first_message)
+        bar, report = _bar(progress, messages, "chunks")
+        from distributed import as_completed
+
+        [remote] = connected.scatter([scenario._snapshot()], broadcast=True)
+        futures = [connected.submit(_compare_chunk, remote, dict(strategies), start, stop, seed, threads_per_task,
+                                    pure=False) for start, stop in ranges]
+        total: Any = None
+        done = 0
+        try:
+            for future in as_completed(futures):
+                version, part = future.result()
+                if version != delivsim.__version__:
+                    raise RuntimeError(f"a worker runs delivsim {version}, this client {delivsim.__version__}: "
+                                       "install the same version everywhere")
+                total = part if total is None else total + part
+                done += part.messages
+                if report is not None:
+                    report(done, messages)
+        except BaseException:
+            connected.cancel(futures)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+    return total if costs is None else total.with_costs(costs)
 
 
 def _run_world_task(world: Any, seed: int, threads: int) -> tuple[str, Any]:
@@ -182,20 +287,8 @@ def run_world(
         raise ValueError("seeds: give at least one seed")
     threads_per_task = _integer("threads_per_task", threads_per_task, 1, 4096)
     snapshots: list[World] = [w._snapshot() for w in worlds]  # a broken world fails here, not on every worker
-    own = isinstance(client, str)  # a scheduler address: a client of our own, closed at the end
-    if client is None:
-        from distributed import default_client
-
-        client = default_client()
-    elif own:
-        from distributed import Client
-
-        client = Client(client, set_as_default=False)
-    try:
-        return _run_worlds(client, snapshots, seeds, threads_per_task, progress, many)
-    finally:
-        if own:
-            client.close()
+    with _client(client) as connected:
+        return _run_worlds(connected, snapshots, seeds, threads_per_task, progress, many)
 
 
 def _run_worlds(client: Any, snapshots: list[Any], seeds: list[int], threads_per_task: int, progress: Any,
@@ -203,17 +296,7 @@ def _run_worlds(client: Any, snapshots: list[Any], seeds: list[int], threads_per
     import delivsim
 
     total = len(snapshots) * len(seeds)
-    bar = None
-    if progress is True:
-        from . import _progress
-
-        bar = _progress.new_bar(total, _ProgressBar, desc="world runs")
-        report = bar
-    elif callable(progress) or progress is False or progress is None:
-        report = progress or None
-    else:
-        raise TypeError(f"progress must be a bool or a callable progress(done, total), not {type(progress).__name__}")
-
+    bar, report = _bar(progress, total, "world runs")
     from distributed import as_completed
 
     remote = client.scatter(snapshots, broadcast=True)  # each world sent once to every worker

@@ -120,7 +120,7 @@ class Zone:
     def lookup(self, name: str, rtype: str) -> "tuple[str, list[Any]]":
         """The zone's answer, without random timeouts: ``(rcode, values)``, rcode one of
         "noerror", "nxdomain", "servfail", "timeout"."""
-        return self._core.lookup(_name(name), _rtype(rtype))
+        return self._core.lookup(_name(name), str(_rtype(rtype)))  # not optional here: never None
 
     def __len__(self) -> int:
         return self._core.record_count

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 
+from ._names import lookup, suggestion
 from ._results import OUTCOMES, Result
 from ._sweep import register_accessor
 
@@ -106,8 +107,18 @@ def outcomes(
 
     frame = data.to_frame() if isinstance(data, Result) else data
     label_cols = [c for c in frame.columns if c not in _RESULT_COLUMNS]
+    kinds = {"class": ["class"], "profile": ["profile"], "overall": ["overall"],
+             "all": ["overall", "class", "profile"]}
+    if by not in kinds:
+        raise ValueError(f"by must be one of {', '.join(kinds)}, not {by!r} {suggestion(by, list(kinds))}")
     if label_cols:  # a sweep or compare: one bar per point or scenario
+        if group is not None and by not in ("class", "profile"):
+            raise ValueError(f"group={group!r} names a sender class (by='class') or a recipient profile "
+                             f"(by='profile'), not a group of by={by!r}")
         kind = "overall" if group is None else by
+        if group is not None:
+            lookup("sender class" if by == "class" else "recipient profile", group,
+                   list(dict.fromkeys(frame.loc[frame.group_kind == by, "group"])))
         sel = frame[(frame.group_kind == kind) & (frame.group == (group or "all"))]
         if sel.empty:
             raise ValueError(f"no rows for group_kind={kind!r}, group={group!r}")
@@ -123,10 +134,9 @@ def outcomes(
         bars = [(label(rows), rows.set_index("outcome")["rate"]) for _, rows in sel.groupby(key, sort=False)]
         default_title = f"Where the mail went ({'all mail' if group is None else f'{by} {group}'})"
     else:
-        kinds = {"class": ["class"], "profile": ["profile"], "overall": ["overall"],
-                 "all": ["overall", "class", "profile"]}
-        if by not in kinds:
-            raise ValueError(f"by must be one of {', '.join(kinds)}, not {by!r}")
+        if group is not None:
+            raise ValueError("group= picks one group of a sweep's or compare's frame; for a Result, by= chooses "
+                             "the groups")
         bars = []
         for kind in kinds[by]:
             for g, rows in frame[frame.group_kind == kind].groupby("group", sort=False):
@@ -320,26 +330,36 @@ def roc(
     log: bool = False,
     ax: Axes | None = None,
     title: str | None = None,
+    profile: str | None = None,
 ) -> Axes:
     """ROC curves of a :class:`delivsim.Comparison`'s score-based strategies (all, or
-    ``names``): spam caught (100 - sm%) against legitimate mail judged spam (hm%), as the
+    ``names``), over the mail of one recipient ``profile`` or of all: spam caught (100 - sm%) against legitimate mail judged spam (hm%), as the
     threshold sweeps the score (see :func:`delivsim.metrics.roc`). The legend gives each
-    curve's 1-AUC; a dotted line marks hm = 0.1%. ``log=True`` puts hm% on a log scale (the
+    curve's 1-AUC; a dotted line marks hm = 0.1%. A strategy whose profiles' scores are on
+    different scales gets one curve per profile (see :meth:`delivsim.Comparison.roc`). ``log=True`` puts hm% on a log scale (the
     region where filters are actually run)."""
     from . import metrics
 
     if names is None:
-        names = [n for n in comparison.names if comparison.score_histogram(n) is not None]
+        names = [n for n in comparison.names if comparison.score_histogram(n, profile) is not None]
         if not names:
             raise ValueError("no strategy of this comparison has a score-based policy: there is no ROC curve")
     ax = _axes(ax, (5.6, 4.4))
+    curves = []
     for name in names:
-        curve = comparison.roc(name)
+        scales = comparison.score_scales(name)
+        if profile is not None:
+            curves.append((name, comparison.roc(name, profile=profile)))
+        elif len(set(scales.values())) > 1:  # no combined curve across scales: one per profile
+            curves += [(f"{name}, profile {p}", comparison.roc(name, profile=p)) for p in scales]
+        else:
+            curves.append((name, comparison.roc(name)))
+    for label, curve in curves:
         x, y = 100 * curve.fpr, 100 * curve.tpr
         if log:
             keep = x > 0
             x, y = x[keep], y[keep]
-        ax.plot(x, y, label=f"{name} (1-AUC {100 * (1 - metrics.auc(curve)):.3g}%)", drawstyle="default")
+        ax.plot(x, y, label=f"{label} (1-AUC {100 * (1 - metrics.auc(curve)):.3g}%)", drawstyle="default")
     ax.axvline(0.1, color="#616161", linestyle=":", linewidth=1)
     if log:
         ax.set_xscale("log")
@@ -350,7 +370,8 @@ def roc(
     ax.set_xlabel("legitimate mail judged spam, hm (%)" + (" (log scale)" if log else ""))
     ax.set_ylabel("spam judged spam, 100 - sm (%)")
     ax.grid(alpha=0.3, which="both" if log else "major")
-    ax.set_title(title or "ROC: spam caught against legitimate mail lost")
+    ax.set_title(title or "ROC: spam caught against legitimate mail lost"
+                 + ("" if profile is None else f" (profile {profile})"))
     ax.legend(frameon=False, fontsize="small", loc="lower right")
     return ax
 
@@ -389,7 +410,8 @@ def paired(
     for ax, measure in zip(axes, measures):
         for y, name in zip(ys, others):
             row = frames[name].loc[measure]
-            d, lo, hi = float(row["difference"]), float(row["ci_low"]), float(row["ci_high"])
+            scale = 100 if row["unit"] == "fraction" else 1  # shown in percentage points
+            d, lo, hi = (scale * float(row[c]) for c in ("difference", "ci_low", "ci_high"))
             if lo > 0 or hi < 0:
                 verdict = "better" if (d > 0) == (_BETTER[measure] > 0) else "worse"
             else:

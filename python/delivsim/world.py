@@ -207,6 +207,11 @@ class World(Document):
     def __repr__(self) -> str:
         return _summary(self)
 
+    def _repr_html_(self) -> str:
+        from . import _html
+
+        return _html.world(self)
+
     # Last in the class body: the name would hide the module _core from the lines below it.
     _core = property(Document._validated, doc="The validated C++ world (validates the document if it was edited).")
 
@@ -639,6 +644,16 @@ class WorldResult:
         ax.set_title(f"{self.world.name}: {what} by {by}")
         ax.legend(fontsize="small")
         return ax
+
+    def to_xarray(self, by: str = "sender") -> Any:
+        """The time series of :meth:`timeseries` as an xarray Dataset over (time, sender or
+        receiver)."""
+        return self.timeseries(by).reset_index().set_index(["time", by]).to_xarray()
+
+    def _repr_html_(self) -> str:
+        from . import _html
+
+        return _html.world_result(self, OUTCOMES)
 
     def __repr__(self) -> str:
         n = self.messages

@@ -173,7 +173,7 @@ TEST_CASE("compare: message by message, every strategy sees the same drawn messa
     }
 }
 
-TEST_CASE("compare: score histograms record every message's score by class") {
+TEST_CASE("compare: score histograms record every message's score by class and profile") {
     const Scenario s = r1_with_features();
     const auto st = strategies(s, {{"strict", content_only(4)}, {"lax", content_only(8)}, {"rspamd", rspamd_chain},
                                    {"gateway", gateway_chain}, {"dnsbl_only", R"([{"type": "dnsbl"}])"}});
@@ -186,22 +186,23 @@ TEST_CASE("compare: score histograms record every message's score by class") {
     CHECK(c.score_histogram(0) == c.score_histogram(1));
     for (std::size_t k = 0; k < 4; ++k) {
         const auto h = c.score_histogram(k);
-        REQUIRE(h.size() == s.classes.size() * ScoreBins::count);
-        for (std::size_t cl = 0; cl < s.classes.size(); ++cl) {
-            std::uint64_t n = 0;
-            for (std::size_t b = 0; b < ScoreBins::count; ++b) n += h[cl * ScoreBins::count + b];
-            CHECK(n == c.tally(k).outcome(Outcome::inbox, cl) + c.tally(k).outcome(Outcome::rule_moved, cl) +
-                           c.tally(k).outcome(Outcome::spam_folder, cl) + c.tally(k).outcome(Outcome::quarantined, cl) +
-                           c.tally(k).outcome(Outcome::rule_deleted, cl) + c.tally(k).outcome(Outcome::silently_lost, cl) +
-                           c.tally(k).outcome(Outcome::bounced, cl));
-        }
+        const std::size_t profiles = s.profiles.size();
+        REQUIRE(h.size() == s.classes.size() * profiles * ScoreBins::count);
+        for (std::size_t cl = 0; cl < s.classes.size(); ++cl)
+            for (std::size_t p = 0; p < profiles; ++p) {
+                std::uint64_t n = 0;
+                for (std::size_t b = 0; b < ScoreBins::count; ++b) n += h[(cl * profiles + p) * ScoreBins::count + b];
+                CHECK(n == c.tally(k).messages_in(cl, p));
+            }
     }
     // The lax threshold (8) from the histogram: the spam-folder count of messages judged by
     // the content filter is at most the count of scores >= 8 (the filter sees fewer messages).
     const auto h = c.score_histogram(1);
     std::uint64_t above = 0;
     for (std::size_t cl = 0; cl < s.classes.size(); ++cl)
-        for (std::size_t b = ScoreBins::bin(8.0); b < ScoreBins::count; ++b) above += h[cl * ScoreBins::count + b];
+        for (std::size_t p = 0; p < s.profiles.size(); ++p)
+            for (std::size_t b = ScoreBins::bin(8.0); b < ScoreBins::count; ++b)
+                above += h[(cl * s.profiles.size() + p) * ScoreBins::count + b];
     CHECK(c.tally(1).stage(Stage::content_filter) <= above);
 }
 

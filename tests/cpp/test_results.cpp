@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 using namespace delivsim;
 
 TEST_CASE("Wilson interval: reference values") {
@@ -56,4 +58,67 @@ TEST_CASE("a tally round-trips through its raw counts, and inconsistent counts a
     c = t.counts();
     c.outcome.pop_back();
     CHECK_THROWS_AS(Tally::from_counts(t.classes(), t.profiles(), t.attempt_times(), c), std::invalid_argument);
+}
+
+TEST_CASE("tally: groups by name, and rates with Wilson intervals over the group's messages") {
+    const Scenario s = default_scenario();
+    RunOptions o;
+    o.messages = 20000;
+    o.seed = 3;
+    const Tally t = run(s, o);
+    const std::size_t spam = t.class_index("S"), g = t.profile_index("G");
+    CHECK(t.classes()[spam] == "S");
+    CHECK(t.profiles()[g] == "G");
+    CHECK(t.outcome(Outcome::inbox, {.sender_class = "S"}) == t.outcome(Outcome::inbox, spam));
+    CHECK(t.outcome(Outcome::bounced, {.sender_class = "S", .profile = "G"}) == t.outcome(Outcome::bounced, spam, g));
+    // The denominator is every message of the group, all seven outcomes.
+    std::uint64_t n = 0;
+    for (std::size_t o2 = 0; o2 < outcome_count; ++o2) n += t.outcome(static_cast<Outcome>(o2), spam);
+    CHECK(t.messages_in({.sender_class = "S"}) == n);
+    CHECK(t.messages_in() == t.messages());
+    const Rate r = t.rate(Outcome::inbox, {.sender_class = "S"});
+    const Rate expect = wilson(t.outcome(Outcome::inbox, spam), n);
+    CHECK(r.rate == expect.rate);
+    CHECK(r.lo == expect.lo);
+    CHECK(r.hi == expect.hi);
+    CHECK(t.rate(Outcome::inbox).rate == static_cast<double>(t.outcome(Outcome::inbox)) / 20000.0);
+    CHECK_THROWS_WITH_AS(t.class_index("X"), "no sender class 'X' (valid: T, N, P, S)", std::invalid_argument);
+    CHECK_THROWS_WITH_AS(t.rate(Outcome::inbox, {.profile = "Q"}), "no recipient profile 'Q' (valid: G, C, H)",
+                         std::invalid_argument);
+    std::ostringstream shown;
+    shown << wilson(1, 4);
+    CHECK(shown.str() == "25% (95% CI 4.559% to 69.94%)");
+}
+
+TEST_CASE("parse_chain builds any chain from its JSON form; thresholds must rise with severity") {
+    const PolicyChain c = parse_chain(json::parse(R"([{"type": "greylist", "delay_s": 120},
+        {"type": "content_filter", "actions": [{"min_score": 9, "action": "reject"}, {"min_score": 5, "action": "spam_folder"}]}])"));
+    REQUIRE(c.policies.size() == 2);
+    CHECK(std::holds_alternative<Greylist>(c.policies[0]));
+    const auto& f = std::get<ContentFilter>(c.policies[1]);
+    CHECK(f.thresholds.front().min_score == 9);
+    auto error = [](const char* text) {
+        try {
+            parse_chain(json::parse(text), {}, "H.policies");
+        } catch (const ScenarioError& e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(error(R"([{"type": "content_filter", "actions": [{"min_score": 9, "action": "reject"},
+                    {"min_score": 10, "action": "spam_folder"}]}])") ==
+          "H.policies[0].actions[1].min_score: the spam_folder threshold 10 is not below the reject threshold 9: "
+          "a milder action needs a lower score");
+    CHECK(error(R"([{"type": "rule_score", "rules": [], "content_score": true, "actions": [
+                    {"min_score": 4, "action": "quarantine"}, {"min_score": 6, "action": "spam_folder"}]}])") ==
+          "H.policies[0].actions[1].min_score: the spam_folder threshold 6 is not below the quarantine threshold 4: "
+          "a milder action needs a lower score");
+    // Named fields for C++ construction.
+    const ContentFilter named{.dmarc_adjustment = ContentFilter::adjust({.none = 1.5}),
+                              .thresholds = {{.min_score = 5, .action = ContentFilter::Action::spam_folder}}};
+    CHECK(named.dmarc_adjustment[static_cast<std::size_t>(DmarcResult::none)] == 1.5);
+    CHECK(named.dmarc_adjustment[static_cast<std::size_t>(DmarcResult::pass)] == 0);
+    Scenario s = default_scenario();
+    CHECK(s.profile("H").name == "H");
+    CHECK_THROWS_WITH_AS(s.profile("h"), "no recipient profile 'h' (valid: G, C, H)", std::invalid_argument);
 }

@@ -76,9 +76,10 @@ def _parent(doc, path: str):
     return node, steps[-1]
 
 
-def materialize(case: dict) -> str:
-    """The text of the scenario file a case describes."""
-    base = BASES[case.get("base", "r1")]
+def materialize(case: dict, base: pathlib.Path | None = None) -> str:
+    """The text of the scenario file a case describes: its edits applied to ``base`` (default:
+    the file its "base" names in BASES)."""
+    base = base if base is not None else BASES[case.get("base", "r1")]
     doc = json.loads(base.read_text(encoding="utf-8"))
     doc = copy.deepcopy(doc)
     nested: list[int] = []

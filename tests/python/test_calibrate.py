@@ -11,6 +11,7 @@ SCORE = "sender_classes.N.content_score.mean"
 BOUNDS = {IP: (0, 1), SCORE: (-5, 15)}
 
 
+@pytest.mark.slow  # a least-squares fit of many simulations
 def test_recovers_known_parameters_within_stated_uncertainty():
     s = delivsim.default_scenario()
     truth = {IP: 0.03, SCORE: 3.0}

@@ -4,7 +4,11 @@ uncertainty."""
 import importlib.util
 import pathlib
 
+import pytest
+
 import delivsim
+
+pytestmark = pytest.mark.slow  # least-squares fits of many simulations
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "calibration_2019.py"
 

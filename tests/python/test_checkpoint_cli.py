@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.slow  # runs of 4*10^7 messages, killed and resumed
+
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MESSAGES = "40000000"
 

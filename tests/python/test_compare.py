@@ -100,13 +100,19 @@ def test_frames_roc_and_choice(comparison):
     p = comparison.paired("G threshold 4", "as is").set_index("measure")
     assert p.loc["hm", "difference"] > 0 and p.loc["hm", "ci_low"] > 0 and p.loc["hm", "b_only"] == 0
     assert p.loc["sm", "difference"] < 0 and p.loc["sm", "ci_high"] < 0
-    # rspamd and the content filter have scores: ROC curves from the one run.
-    for name in ("as is", "rspamd at G"):
-        curve = comparison.roc(name)
+    # rspamd and the content filter have scores: ROC curves from the one run (rspamd's at G
+    # only: its points are not the content filters' of C and H).
+    for name, profile in (("as is", None), ("rspamd at G", "G")):
+        curve = comparison.roc(name, profile=profile)
         assert curve.fpr[0] == 0 and curve.fpr[-1] == 1 and 0.5 < metrics.auc(curve) < 1
+    with pytest.raises(ValueError, match="different scales"):
+        comparison.roc("rspamd at G")
     rows = comparison.to_frame().set_index(["strategy", "measure"])
-    assert 0 < rows.loc[("rspamd at G", "1-auc"), "value"] < 50
-    assert 0 <= rows.loc[("rspamd at G", "sm@hm=0.1%"), "value"] <= 100
+    assert 0 < rows.loc[("as is", "1-auc"), "value"] < 0.5  # a fraction
+    assert ("rspamd at G", "1-auc") not in rows.index
+    g = comparison.roc_measures().set_index(["strategy", "profile"])
+    assert 0 < g.loc[("rspamd at G", "G"), "1-auc"] < 0.5
+    assert 0 <= g.loc[("rspamd at G", "G"), "sm@hm=0.1%"] <= 1
 
 
 def test_threads_splits_merging_and_pickling(r1, strategies, comparison):

@@ -56,7 +56,7 @@ def test_score_histograms(comparison):
     edges = c.score_bin_edges
     assert edges.shape == (1401,) and edges[0] == -20 and edges[-1] == 50
     h = c.score_histogram(0)
-    assert h.shape == (4, 1402) and h.sum() == 60000
+    assert h.shape == (4, 3, 1402) and h.sum() == 60000  # [class][profile][bin]
     assert (c.score_histogram(1) == h).all()  # same score, other threshold
     assert c.score_histogram(3) is None
 

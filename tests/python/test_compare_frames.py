@@ -8,61 +8,10 @@ import pytest
 
 import delivsim
 from delivsim import metrics
-from delivsim._compare import Comparison
+from conftest import CONTENT_ONLY  # the chain of the hand-made comparison's strategy "b"
 
 OUTCOMES = metrics.OUTCOMES
-N = 2000
-RSPAMD_LIKE = [{"type": "dnsbl"}, {"type": "content_filter", "actions": [{"min_score": 4, "action": "spam_folder"}]}]
-
-
-class FakeCore:
-    """Stands in for _core.Comparison: tables built from per-message (truth, outcome, judgement)."""
-
-    def __init__(self, names, truth, outcome, judged, cls, scores, tally):
-        self.names = names
-        self.messages = len(truth)
-        self._truth, self._outcome, self._judged, self._cls, self._scores = truth, outcome, judged, cls, scores
-        self._tally = tally
-        self.score_bin_edges = np.array([0.0, 1.0, 2.0, 3.0])  # the regular bins' edges: 3 + 2 bins
-
-    def tally(self, i):
-        return self._tally
-
-    def judged(self, i, j):
-        t = np.zeros((2, 3, 3), np.uint64)
-        np.add.at(t, (self._truth, self._judged[i], self._judged[j]), 1)
-        return t
-
-    def outcome_joint(self, i, j):
-        t = np.zeros((2, 7, 7), np.uint64)
-        np.add.at(t, (self._truth, self._outcome[i], self._outcome[j]), 1)
-        return t
-
-    def score_histogram(self, i):
-        if self._scores[i] is None:
-            return None
-        h = np.zeros((4, 5), np.uint64)
-        bins = np.digitize(self._scores[i], [0.0, 1.0, 2.0, 3.0])  # 0: < 0 ... 4: >= 3
-        np.add.at(h, (self._cls, bins), 1)
-        return h
-
-
-@pytest.fixture(scope="module")
-def made():
-    rng = np.random.default_rng(7)
-    s = delivsim.default_scenario()
-    cls = rng.choice(4, size=N, p=[0.35, 0.25, 0.15, 0.25])          # T, N, P legit; S spam
-    truth = (cls == 3).astype(int)
-    outcome = rng.integers(0, 7, size=(2, N))
-    outcome[1] = np.where(rng.random(N) < 0.8, outcome[0], outcome[1])  # b mostly agrees with a
-    judged = rng.integers(0, 3, size=(2, N))
-    judged[1] = np.where(rng.random(N) < 0.8, judged[0], judged[1])
-    scores = [None, rng.normal(np.where(truth == 1, 2.5, 0.5), 1.0)]
-    tally = delivsim.run(s, messages=N, seed=1)._tally
-    core = FakeCore(["a", "b"], truth, outcome, judged, cls, scores, tally)
-    costs = {"legit_lost_untold": 10, "legit_lost_told": 3, "spam_delivered": 1}
-    c = Comparison(s, 1, ((0, N),), core, {"a": None, "b": RSPAMD_LIKE}, costs)
-    return c, truth, outcome, judged, cls, scores, costs
+N = 2000  # the messages of conftest's hand-made comparison (`made`)
 
 
 def test_to_frame_is_metrics_of_the_counts(made):
@@ -74,9 +23,9 @@ def test_to_frame_is_metrics_of_the_counts(made):
         np.add.at(table, (truth, judged[i]), 1)
         t = metrics.trec(table)
         rows = frame[frame.strategy == name].set_index("measure")
-        assert rows.loc["hm", "value"] == 100 * t.hm.value and rows.loc["hm", "ci_high"] == 100 * t.hm.ci_high
+        assert rows.loc["hm", "value"] == t.hm.value and rows.loc["hm", "ci_high"] == t.hm.ci_high
         assert rows.loc["sm", "count"] == t.spam_as_ham and rows.loc["sm", "of"] == t.spam_judged
-        assert rows.loc["lam", "value"] == 100 * t.lam.value
+        assert rows.loc["lam", "value"] == t.lam.value
         legit = truth == 0
         inbox = int((legit & (outcome[i] == 0)).sum())
         assert rows.loc["legit_inbox", "count"] == inbox and rows.loc["legit_inbox", "of"] == legit.sum()
@@ -97,7 +46,7 @@ def test_to_frame_is_metrics_of_the_counts(made):
     lb = np.digitize(legit_scores, [0, 1, 2, 3])
     sb = np.digitize(spam_scores, [0, 1, 2, 3])
     wins = (sb[:, None] > lb[None, :]).sum() + 0.5 * (sb[:, None] == lb[None, :]).sum()
-    assert math.isclose(b.loc["1-auc", "value"], 100 * (1 - wins / (len(lb) * len(sb))), rel_tol=1e-9)
+    assert math.isclose(b.loc["1-auc", "value"], 1 - wins / (len(lb) * len(sb)), rel_tol=1e-9)
     curve = c.roc("b")
     assert curve.fpr[0] == 0 and curve.tpr[-1] == 1 and curve.thresholds[0] == math.inf
     with pytest.raises(ValueError, match="'a' has no score-based policy"):
@@ -116,13 +65,13 @@ def test_paired_is_the_per_message_pairing(made):
                                        int((legit_both & b_wrong & ~a_wrong).sum()),
                                        int((legit_both & ~b_wrong & a_wrong).sum()),
                                        int((legit_both & ~b_wrong & ~a_wrong).sum()))
-    assert p.loc["hm", "difference"] == 100 * expect.difference
-    assert p.loc["hm", "ci_low"] == 100 * expect.ci_low and p.loc["hm", "a_only"] == expect.a_only
+    assert p.loc["hm", "difference"] == expect.difference
+    assert p.loc["hm", "ci_low"] == expect.ci_low and p.loc["hm", "a_only"] == expect.a_only
     legit = truth == 0
     b_in, a_in = outcome[1] == 0, outcome[0] == 0
     d = metrics.paired_difference(int((legit & b_in & a_in).sum()), int((legit & b_in & ~a_in).sum()),
                                   int((legit & ~b_in & a_in).sum()), int((legit & ~b_in & ~a_in).sum()))
-    assert p.loc["legit_inbox", "difference"] == 100 * d.difference and p.loc["legit_inbox", "n"] == legit.sum()
+    assert p.loc["legit_inbox", "difference"] == d.difference and p.loc["legit_inbox", "n"] == legit.sum()
     m = metrics.cost_matrix(costs)
     per_message = m[truth, outcome[1]] - m[truth, outcome[0]]
     assert math.isclose(p.loc["loss", "difference"], per_message.mean(), rel_tol=1e-12)
@@ -146,8 +95,8 @@ def test_results_costs_and_repr(made):
     results = c.results
     assert list(results) == ["a", "b"]
     assert results["a"].scenario == c.scenario
-    assert results["b"].scenario.profiles["G"].policies.to_list() == RSPAMD_LIKE
-    assert results["b"].scenario.profiles["C"].policies.to_list() == RSPAMD_LIKE
+    assert results["b"].scenario.profiles["G"].policies.to_list() == CONTENT_ONLY
+    assert results["b"].scenario.profiles["C"].policies.to_list() == CONTENT_ONLY
     assert c.costs == made[6]
     cheap = c.with_costs({"spam_inbox": 1})
     assert cheap.loss("a").value != c.loss("a").value and cheap.costs == {"spam_inbox": 1}

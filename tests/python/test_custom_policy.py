@@ -187,10 +187,10 @@ def test_an_exception_stops_the_run_and_is_reraised_with_the_policys_name():
                                 notes[0])
             assert int(re.search(r"message (\d+)", notes[0]).group(1)) >= 100_000
         assert info.traceback[-1].name == "evaluate"  # the Python frame is kept
-    assert delivsim.explain(s, 99_999, seed=1)["outcome"]  # before the failing messages
+    assert delivsim.explain(s, message=99_999, seed=1)["outcome"]  # before the failing messages
     with pytest.raises(ZeroDivisionError):
         for i in range(100_000, 100_100):  # the first that reaches the data phase raises
-            delivsim.explain(s, i, seed=1)
+            delivsim.explain(s, message=i, seed=1)
 
 
 def test_a_bad_return_value_is_a_type_error_naming_the_policy():
@@ -296,7 +296,7 @@ def test_explain_names_the_policy_and_its_verdict():
     s = delivsim.default_scenario()
     s.profiles["G"].policies.add(Coin(p=1.0))
     r = delivsim.run(s, messages=2000, seed=1)
-    decided = [r.explain(i) for i in range(200)]
+    decided = [r.explain(message=i) for i in range(200)]
     mine = [e for e in decided if e["stage"] == "custom_policy"]
     assert mine and all(e["policy"] == "coin" and e["outcome"] == "spam_folder" for e in mine)
     last = mine[0]["attempts"][-1]
@@ -435,7 +435,7 @@ def test_explain_names_a_python_policy_inside_a_gateway():
                              {"type": "gateway", "policies": [{"type": "python", "name": "coin", "phase": "data"}]}]
     s = delivsim.parse_scenario(json.dumps(doc), policies=[Coin(1.0)])
     for i in range(200):
-        e = delivsim.explain(s, i, seed=2)
+        e = delivsim.explain(s, message=i, seed=2)
         if e["profile"] == "C" and e["stage"] == "custom_policy":
             assert e["policy"] == "coin" and e["outcome"] == "spam_folder"
             assert e["attempts"][-1]["policy"] == "coin"

@@ -68,4 +68,4 @@ def test_zone_based_scenario_through_the_python_api():
     assert delivsim.parse_scenario(s.to_json()).to_json() == s.to_json()
     r = delivsim.run(s, messages=20_000, seed=1, threads=1)
     assert r.outcomes["inbox"] > 0.9 * 20_000
-    assert "authentication" in r.explain(0)
+    assert "authentication" in r.explain(message=0)

@@ -1,26 +1,15 @@
 """delivsim.plot's strategy and calibration plots draw (Agg) what they say: ROC curves,
 forest plots of paired differences, calibration fits."""
-import matplotlib
+import matplotlib.colors as mcolors
+import matplotlib.pyplot as plt  # noqa: F401  (Agg, set by conftest.py)
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.colors as mcolors  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-import delivsim  # noqa: E402
-import delivsim.plot as dplot  # noqa: E402
-from test_compare_frames import made  # noqa: E402,F401  (the hand-made comparison fixture)
+import delivsim
+import delivsim.plot as dplot
 
 
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-def test_roc_curves(made):  # noqa: F811
+def test_roc_curves(made):
     c = made[0]
     ax = dplot.roc(c)
     (line,) = ax.get_lines()[:1]
@@ -33,11 +22,11 @@ def test_roc_curves(made):  # noqa: F811
         dplot.roc(c, names=["a"])
 
 
-def test_forest_plot_colours_by_verdict(made):  # noqa: F811
+def test_forest_plot_colours_by_verdict(made):
     c = made[0]
     axes = dplot.paired(c, baseline="a", measures=["hm", "legit_inbox", "loss"])
     assert len(axes) == 3
-    p = c.paired("b", "a").set_index("measure")
+    p = c.paired("b", "a", percent=True).set_index("measure")  # the plot shows rates in percentage points
     for ax, measure in zip(axes, ["hm", "legit_inbox", "loss"]):
         (point,) = [line for line in ax.get_lines() if len(line.get_xdata()) == 1 and line.get_marker() == "o"]
         assert point.get_xdata()[0] == pytest.approx(p.loc[measure, "difference"])

@@ -24,6 +24,8 @@ import time
 
 import pytest
 
+pytestmark = pytest.mark.slow  # hundreds of cases in child processes (make test runs them)
+
 
 def _load_cases_module():
     # By path, so that it works whatever pytest's import mode.

@@ -4,7 +4,8 @@ import pytest
 
 import delivsim
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # tornado's, inside distributed
+# tornado's DeprecationWarning, inside distributed; Dask clusters of worker processes are slow
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.slow]
 
 distributed = pytest.importorskip("distributed", reason="python3-distributed (scripts/bootstrap.sh installs it)")
 import delivsim.distributed as ddist  # noqa: E402

@@ -62,8 +62,8 @@ def test_result_surface(result):
     frame = result.to_frame()
     assert {"rate", "ci_low", "ci_high"} <= set(frame.columns)
     assert sum(result.bounces.values()) == result.outcomes["bounced"]
-    lost = next(i for i in range(1000) if result.explain(i)["outcome"] != "inbox")
-    assert result.explain(lost)["outcome"] != "inbox"
+    lost = next(i for i in range(1000) if result.explain(message=i)["outcome"] != "inbox")
+    assert result.explain(message=lost)["outcome"] != "inbox"
     assert json.loads(result.to_json())["messages"] == 30_000
     tail = delivsim.run(result.scenario, messages=1000, seed=5, first_message=30_000)
     assert (result + tail).messages == 31_000

@@ -55,7 +55,8 @@ def pybind_parameters(function):
 
 def stub_parameters(node):
     args = node.args
-    return [a.arg for a in args.posonlyargs + args.args]
+    keywords = (["*"] + [a.arg for a in args.kwonlyargs]) if args.kwonlyargs else []
+    return [a.arg for a in args.posonlyargs + args.args] + keywords
 
 
 def test_stub_names_match_the_module():
@@ -84,6 +85,7 @@ def test_stub_is_installed_with_the_package():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy (Debian package mypy) is not installed")
+@pytest.mark.slow  # mypy stubtest takes minutes
 def test_stubtest(tmp_path):
     # The stub alone in a package of its own, so that mypy checks only it against the module.
     (tmp_path / "delivsim").mkdir()

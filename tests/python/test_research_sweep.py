@@ -70,7 +70,7 @@ def test_common_random_numbers(r1):
             assert counts == cells[1][cls, profile] == cells[2][cls, profile], (cls, profile)
     # and the same messages: per-message explanations agree outside H
     for i in range(200):
-        paths = [delivsim.explain(r1.with_values(pt), i, seed=8) for pt in points]
+        paths = [delivsim.explain(r1.with_values(pt), message=i, seed=8) for pt in points]
         assert len({p["sender_class"] for p in paths}) == 1 and len({p["profile"] for p in paths}) == 1
         if paths[0]["profile"] != "H":
             assert paths[0] == paths[1] == paths[2]

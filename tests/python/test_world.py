@@ -164,9 +164,8 @@ def test_bad_world_is_refused_naming_the_field(case, tmp_path):
     language of tests/python/test_bad_scenarios.py); `delivsim validate` exits 2 with one line."""
     import test_bad_scenarios as tbs
 
-    tbs.BASES.setdefault("world", SMALL)
     path = tmp_path / f"{case['name']}.json"
-    path.write_text(tbs.materialize(dict(case, base="world")))
+    path.write_text(tbs.materialize(case, base=SMALL))
     done = subprocess.run([CLI, "validate", str(path)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2, done.stderr
     assert done.stderr == f"delivsim: error: {case['expect']}\n"

@@ -10,7 +10,8 @@
 // counts of each message's judged category under a and under b (3x3), and of its outcome
 // (7x7): the paired differences come from these, not from two independent intervals. Per
 // strategy with a score-based policy: a histogram of that score for every message, by sender
-// class, on fixed bins (ScoreBins), enough for ROC curves from one run.
+// class and recipient profile, on fixed bins (ScoreBins), enough for ROC curves from one run
+// (per profile: profiles may be judged by scores on different scales).
 //
 // Threads, chunks, progress and cancellation are run()'s (detail::run_chunks); all results
 // are integer counts, so they are bit-identical for any thread count or split, and merge (+).
@@ -129,12 +130,13 @@ public:
         const std::size_t k = names_.size();
         if (tallies_.size() != k || has_score_.size() != k)
             throw std::invalid_argument("comparison: names, tallies and score flags differ in number");
+        profiles_ = tallies_.empty() ? 0 : tallies_.front().profiles().size();
         joint_.assign(k * (k + 1) / 2 * 2 * codes * codes, 0);
         hist_offset_.assign(k, npos);
         std::size_t h = 0;
         for (std::size_t i = 0; i < k; ++i)
-            if (has_score_[i]) hist_offset_[i] = (h++) * classes_ * ScoreBins::count;
-        hist_.assign(h * classes_ * ScoreBins::count, 0);
+            if (has_score_[i]) hist_offset_[i] = (h++) * cells() * ScoreBins::count;
+        hist_.assign(h * cells() * ScoreBins::count, 0);
     }
 
     std::size_t size() const noexcept { return names_.size(); }
@@ -142,6 +144,7 @@ public:
     const Tally& tally(std::size_t i) const { return tallies_.at(i); }
     std::uint64_t messages() const noexcept { return messages_; }
     std::size_t classes() const noexcept { return classes_; }
+    std::size_t profiles() const noexcept { return profiles_; }
     bool has_score(std::size_t i) const { return has_score_.at(i); }
 
     // [truth legit=0 / spam=1][category under a][category under b], 2 x 3 x 3.
@@ -160,11 +163,11 @@ public:
         });
         return out;
     }
-    // [class][bin] (ScoreBins), or empty for a strategy without a score-based policy.
+    // [class][profile][bin] (ScoreBins), or empty for a strategy without a score-based policy.
     std::vector<std::uint64_t> score_histogram(std::size_t i) const {
         if (!has_score_.at(i)) return {};
         const auto* p = hist_.data() + hist_offset_[i];
-        return {p, p + classes_ * ScoreBins::count};
+        return {p, p + cells() * ScoreBins::count};
     }
 
     // Raw state (for pickling): the pair tables [pair (a <= b, row-major)][truth][code a][code b],
@@ -178,7 +181,7 @@ public:
         if (joint.size() != c.joint_.size() || hist.size() != c.hist_.size())
             throw std::invalid_argument("comparison state: the tables do not fit the strategies and classes");
         for (const Tally& t : c.tallies_)
-            if (t.messages() != messages || t.classes().size() != classes)
+            if (t.messages() != messages || t.classes().size() != classes || t.profiles().size() != c.profiles_)
                 throw std::invalid_argument("comparison state: a tally disagrees with the message or class count");
         c.joint_ = std::move(joint);
         c.hist_ = std::move(hist);
@@ -213,12 +216,13 @@ public:
             for (std::size_t b = a; b < k; ++b, p += 2 * codes * codes) ++p[(t * codes + code[a]) * codes + code[b]];
         ++messages_;
     }
-    void record_score(std::size_t i, std::uint32_t cls, double score) noexcept {
-        ++hist_[hist_offset_[i] + cls * ScoreBins::count + ScoreBins::bin(score)];
+    void record_score(std::size_t i, std::uint32_t cls, std::uint32_t profile, double score) noexcept {
+        ++hist_[hist_offset_[i] + (cls * profiles_ + profile) * ScoreBins::count + ScoreBins::bin(score)];
     }
 
 private:
     static constexpr std::size_t npos = static_cast<std::size_t>(-1);
+    std::size_t cells() const noexcept { return classes_ * profiles_; }
     template <class F>
     void joint_fold(std::size_t a, std::size_t b, F&& f) const {
         const std::size_t k = names_.size();
@@ -240,7 +244,7 @@ private:
     std::vector<std::string> names_;
     std::vector<Tally> tallies_;
     std::vector<bool> has_score_;
-    std::size_t classes_ = 0;
+    std::size_t classes_ = 0, profiles_ = 0;
     std::vector<std::uint64_t> joint_;
     std::vector<std::size_t> hist_offset_;
     std::vector<std::uint64_t> hist_;
@@ -313,7 +317,7 @@ struct CompareSetup {
                 out.tally_mut(j).record(m, fates[j]);
                 code[j] = static_cast<std::uint8_t>(static_cast<std::size_t>(fates[j].outcome) * judged_count +
                                                     static_cast<std::size_t>(judged(fates[j])));
-                if (scorer[at]) out.record_score(j, m.sender_class, scores[j]);
+                if (scorer[at]) out.record_score(j, m.sender_class, m.profile, scores[j]);
             }
             out.record_joint(m.legit, code.data());
         }

@@ -185,6 +185,15 @@ inline Gateway Gateway::parse(const Field& f, const ParseContext& ctx) {
     return {std::move(inner)};
 }
 
+// A chain from its JSON form (the list a scenario's "policies" holds), checked by the same
+// loader: C++ programs build any policy this way, e.g.
+//   parse_chain(json::parse(R"([{"type": "dnsbl"}, {"type": "greylist", "delay_s": 300}])"), s.class_names())
+// Errors throw ScenarioError naming `where` and the field.
+inline PolicyChain parse_chain(const json& policies, std::vector<std::string> class_names = {},
+                               const std::string& where = "policies") {
+    return PolicyChain::parse(Field(policies, where), ParseContext{std::move(class_names), nullptr, {}, {}});
+}
+
 // The score-based policy that decides a chain's content verdict: the first content_filter,
 // rule_score, logistic or rspamd, looking into gateways; nullptr if there is none. Its
 // score is a pure function of the message (compare() records it for ROC curves).

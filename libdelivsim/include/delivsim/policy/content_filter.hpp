@@ -2,6 +2,7 @@
 // Content scoring with SpamAssassin/rspamd-style multi-action thresholds: the message's
 // score (drawn from its sender class) plus the receiver's adjustments for its DMARC result
 // is compared with the actions' thresholds, highest first.
+#include <delivsim/policy/filter_actions.hpp>
 #include <delivsim/policy/policy.hpp>
 
 #include <algorithm>
@@ -20,6 +21,16 @@ struct ContentFilter {
     };
     std::array<double, dmarc_result_count> dmarc_adjustment{};  // added to the score
     std::vector<Threshold> thresholds;                          // descending min_score
+
+    // The adjustments by name, for C++ construction:
+    //   ContentFilter{.dmarc_adjustment = ContentFilter::adjust({.none = 1.5}), .thresholds = {...}}
+    struct DmarcAdjustment {
+        double pass = 0, none = 0, fail_reject = 0, fail_quarantine = 0;
+    };
+    static constexpr std::array<double, dmarc_result_count> adjust(DmarcAdjustment a) noexcept {
+        static_assert(dmarc_result_count == 4 && dmarc_result_names[1] == "none" && dmarc_result_names[3] == "fail_quarantine");
+        return {a.pass, a.none, a.fail_reject, a.fail_quarantine};
+    }
 
     double score(const Message& m) const noexcept {
         return m.content_score + dmarc_adjustment[static_cast<std::size_t>(m.dmarc)];
@@ -57,6 +68,7 @@ struct ContentFilter {
                 if (other.min_score == t.min_score) a["min_score"].fail("two actions share the threshold " + a["min_score"].shown());
             c.thresholds.push_back(t);
         }
+        require_severity_order(actions, "min_score", c.thresholds, action_names);
         std::sort(c.thresholds.begin(), c.thresholds.end(),
                   [](const Threshold& x, const Threshold& y) { return x.min_score > y.min_score; });
         return c;

@@ -11,6 +11,22 @@
 
 namespace delivsim {
 
+// Thresholds must rise with the action's severity (reject > quarantine > spam_folder, the
+// enums' order): a milder action at a score at or above a harsher one's would take the
+// highest-scoring mail from the harsher action, which no mail administrator means.
+// `ts[i]` was read from `items[i]`; fails naming the milder action's `key`.
+template <class Threshold, std::size_t N>
+void require_severity_order(const std::vector<Field>& items, std::string_view key, const std::vector<Threshold>& ts,
+                            const std::array<std::string_view, N>& names) {
+    for (std::size_t i = 0; i < ts.size(); ++i)
+        for (std::size_t j = 0; j < ts.size(); ++j)
+            if (ts[i].action < ts[j].action && ts[j].min_score >= ts[i].min_score)
+                items[j][key].fail("the " + std::string(names[static_cast<std::size_t>(ts[j].action)]) + " threshold " +
+                                   items[j][key].shown() + " is not below the " +
+                                   std::string(names[static_cast<std::size_t>(ts[i].action)]) + " threshold " +
+                                   items[i][key].shown() + ": a milder action needs a lower score");
+}
+
 struct FilterActions {
     enum class Action : std::uint8_t { reject, quarantine, spam_folder };
     static constexpr std::array<std::string_view, 3> action_names{"reject", "quarantine", "spam_folder"};
@@ -47,6 +63,7 @@ struct FilterActions {
                 if (other.min_score == t.min_score) a[key].fail("two actions share the threshold " + a[key].shown());
             c.thresholds.push_back(t);
         }
+        require_severity_order(items, key, c.thresholds, action_names);
         std::sort(c.thresholds.begin(), c.thresholds.end(),
                   [](const Threshold& x, const Threshold& y) { return x.min_score > y.min_score; });
         return c;

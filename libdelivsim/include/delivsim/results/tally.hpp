@@ -4,14 +4,24 @@
 // processes or machines gives bit-identical totals.
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/outcome.hpp>
+#include <delivsim/results/wilson.hpp>
 
 #include <algorithm>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace delivsim {
+
+// A group of messages named in the domain's words: a sender class, a recipient profile,
+// both (one cell) or neither (every message). Empty means "any":
+//   tally.rate(Outcome::inbox, {.sender_class = "S"})
+struct Group {
+    std::string_view sender_class{};
+    std::string_view profile{};
+};
 
 class Tally {
 public:
@@ -91,6 +101,24 @@ public:
             if (cls == all || c == cls) total += class_decided_at_[c * outcome_count * n + k];
         return total;
     }
+    // The same look-ups by name; an unknown name throws std::invalid_argument listing the valid ones.
+    std::size_t class_index(std::string_view name) const { return find(classes_, name, "sender class"); }
+    std::size_t profile_index(std::string_view name) const { return find(profiles_, name, "recipient profile"); }
+    std::uint64_t outcome(Outcome o, Group g) const { return outcome(o, cls_of(g), prof_of(g)); }
+
+    // Messages of a group (every outcome), and an outcome's share of them with its 95% Wilson
+    // interval: the denominator is the group's messages, never a hand-picked set of outcomes.
+    std::uint64_t messages_in(std::size_t cls = all, std::size_t prof = all) const {
+        std::uint64_t n = 0;
+        for (std::size_t o = 0; o < outcome_count; ++o) n += outcome(static_cast<Outcome>(o), cls, prof);
+        return n;
+    }
+    std::uint64_t messages_in(Group g) const { return messages_in(cls_of(g), prof_of(g)); }
+    Rate rate(Outcome o, std::size_t cls = all, std::size_t prof = all) const {
+        return wilson(outcome(o, cls, prof), messages_in(cls, prof));
+    }
+    Rate rate(Outcome o, Group g) const { return rate(o, cls_of(g), prof_of(g)); }
+
     // Accepted messages (250) by attempt index: the acceptance-time histogram.
     std::vector<std::uint64_t> acceptance_histogram(std::size_t cls = all, std::size_t prof = all) const {
         std::vector<std::uint64_t> h(attempt_times_.size());
@@ -163,6 +191,15 @@ public:
     }
 
 private:
+    static std::size_t find(const std::vector<std::string>& names, std::string_view name, const char* what) {
+        for (std::size_t i = 0; i < names.size(); ++i)
+            if (names[i] == name) return i;
+        std::string valid;
+        for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
+        throw std::invalid_argument("no " + std::string(what) + " '" + std::string(name) + "' (valid: " + valid + ")");
+    }
+    std::size_t cls_of(Group g) const { return g.sender_class.empty() ? all : class_index(g.sender_class); }
+    std::size_t prof_of(Group g) const { return g.profile.empty() ? all : profile_index(g.profile); }
     static void add(std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
         for (std::size_t i = 0; i < a.size(); ++i) a[i] += b[i];
     }

@@ -2,15 +2,26 @@
 // Wilson score interval for a binomial proportion: well-behaved near 0 and 1, where rare
 // outcomes (a 0.1% bounce code) live and the normal approximation fails.
 #include <cmath>
+#include <cstdio>
 #include <cstdint>
 #include <algorithm>
+#include <ostream>
 #include <utility>
 
 namespace delivsim {
 
+// A proportion with its 95% interval [lo, hi], all fractions (printed as percentages).
 struct Rate {
     double rate = 0, lo = 0, hi = 0;
 };
+
+// Four significant digits, e.g. "63.57% (95% CI 63.36% to 63.78%)"; the stream's own
+// formatting flags are left as they were.
+inline std::ostream& operator<<(std::ostream& os, const Rate& r) {
+    char text[96];
+    std::snprintf(text, sizeof text, "%.4g%% (95%% CI %.4g%% to %.4g%%)", 100 * r.rate, 100 * r.lo, 100 * r.hi);
+    return os << text;
+}
 
 inline Rate wilson(std::uint64_t k, std::uint64_t n, double z = 1.959963984540054) {
     if (n == 0) return {0, 0, 1};

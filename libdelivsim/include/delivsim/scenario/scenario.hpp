@@ -9,7 +9,9 @@
 #include <delivsim/sender/sender_class.hpp>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace delivsim {
@@ -46,6 +48,15 @@ struct BasicScenario {
         for (const auto& p : profiles) n.push_back(p.name);
         return n;
     }
+    // A profile by name; an unknown name throws std::invalid_argument listing the valid ones.
+    BasicProfile<Chain>& profile(std::string_view name) {
+        for (auto& p : profiles)
+            if (p.name == name) return p;
+        std::string valid;
+        for (const auto& p : profiles) valid += (valid.empty() ? "" : ", ") + p.name;
+        throw std::invalid_argument("no recipient profile '" + std::string(name) + "' (valid: " + valid + ")");
+    }
+
     // Call after editing classes, profiles or retry in C++: recomputes derived tables.
     void finalize() {
         attempt_times = retry.attempt_times();
