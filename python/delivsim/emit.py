@@ -44,7 +44,7 @@ def postfix_log(scenario: Scenario, messages: Union[int, Iterable[int]] = 100, s
     start = start or _dt.datetime(2026, 1, 1, tzinfo=_dt.timezone.utc)
     events: list[tuple[float, int, str]] = []
     for order, i in enumerate(_indices(messages)):
-        e = explain(scenario, i, seed)
+        e = explain(scenario, message=i, seed=seed)
         qid = _queue_id(seed, i)
         t0 = order * spacing_s
         rcpt = f"rcpt{i}@{e['profile'].lower()}.example"
@@ -143,7 +143,7 @@ def dmarc_aggregate(scenario: Scenario, sender_class: str, domain: str, messages
     against RFC 7489 appendix C's schema (:data:`DMARC_SCHEMA`)."""
     groups: Counter[tuple[Any, ...]] = Counter()
     for i in _indices(messages):
-        e = explain(scenario, i, seed)
+        e = explain(scenario, message=i, seed=seed)
         if e["sender_class"] != sender_class:
             continue
         f = _dmarc_facts(e, domain)
