@@ -14,7 +14,7 @@ def _expected(scenario, n, seed):
     """Outcome and bounce-code counts of messages [0, n) from explain, in ingest's words."""
     outcomes, codes, attempts = Counter(), Counter(), []
     for i in range(n):
-        e = delivsim.explain(scenario, i, seed)
+        e = delivsim.explain(scenario, message=i, seed=seed)
         if e["outcome"] == "bounced":
             outcomes["bounced"] += 1
             codes[e["status"]["enhanced"]] += 1
@@ -68,7 +68,7 @@ def test_dmarc_aggregate_is_valid_and_round_trips(tmp_path):
     df = ingest.dmarc_aggregate(tmp_path / "r.xml")
     counts = Counter()
     for i in range(n):
-        e = delivsim.explain(sc, i, seed)
+        e = delivsim.explain(sc, message=i, seed=seed)
         if e["sender_class"] == "S":
             counts[e["dmarc"]] += 1
     assert counts["fail_reject"] > 50 and counts["fail_quarantine"] > 5
