@@ -24,7 +24,8 @@ using Counts = std::vector<std::uint64_t>;
 
 // Pickle state: Tally::counts() with the layout's names. (format, classes, profiles,
 // attempt_times, messages, outcome, status, responsible, stage, class_decided_at, profile_decided_at).
-constexpr int state_format = 3;
+// 4: stages numbered as the policy registry numbers them (engine stages first).
+constexpr int state_format = 4;
 using State = std::tuple<int, std::vector<std::string>, std::vector<std::string>, std::vector<double>, std::uint64_t,
                          Counts, Counts, Counts, Counts, Counts, Counts>;
 

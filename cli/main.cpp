@@ -33,14 +33,9 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
 // A world file (format delivsim-world/1) rather than a scenario: `validate` takes both. Any
 // file that is not readable JSON goes to the scenario loader, which reports why.
 bool is_world_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream text;
-    text << in.rdbuf();
     delivsim::json doc;
     try {
-        delivsim::detail::StrictJsonReader reader(doc);  // depth-guarded, unlike json::parse
-        delivsim::json::sax_parse(text.str(), &reader);
+        doc = delivsim::read_json_file(path, "scenario or world file");
     } catch (const std::exception&) {
         return false;
     }

@@ -2,7 +2,7 @@
 // The sender's retry queue. Defaults are Postfix's: minimal_backoff_time 300 s, doubling,
 // maximal_backoff_time 4000 s, maximal_queue_lifetime 5 days; after the last attempt
 // fails temporarily the message is bounced with 4.4.7.
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <vector>
 

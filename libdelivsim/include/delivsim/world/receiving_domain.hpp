@@ -216,7 +216,7 @@ private:
         }
         // RCPT: the list's stale addresses.
         if (rc.kind == Recipient::Kind::stale)
-            return decide(Outcome::bounced, Status::unknown_user, Responsible::address_error, Stage::unknown_user);
+            return decide(Outcome::bounced, Status::unknown_user, Responsible::address_error, stage_of<UnknownUser>);
         if (rc.kind == Recipient::Kind::spam_trap) {
             add_volume(p.ip, snd.domain);
             feedback_.push_back({t + settings_->feedback_delay_s, p.ip, static_cast<std::uint16_t>(snd.domain),
@@ -225,14 +225,14 @@ private:
         }
         if (const auto& g = settings_->greylist)
             if (!greylist_.check(*g, p.ip, sip.subnet, s, p.recipient, t))
-                return defer(Status::greylisted, Responsible::receiver_policy, Stage::greylist);
+                return defer(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
         Mailbox* box = nullptr;
         if (const auto& mb = settings_->mailbox) {
             box = &mailboxes_[rc.mailbox];
             if (box->at(t, *mb) + m.size_bytes > mb->quota_bytes) {
                 if (mb->permanent)
-                    return decide(Outcome::bounced, Status::mailbox_full, Responsible::recipient_quota, Stage::mailbox_quota);
-                return defer(Status::mailbox_full_temporary, Responsible::recipient_quota, Stage::mailbox_quota);
+                    return decide(Outcome::bounced, Status::mailbox_full, Responsible::recipient_quota, stage_of<MailboxQuota>);
+                return defer(Status::mailbox_full_temporary, Responsible::recipient_quota, stage_of<MailboxQuota>);
             }
         }
         // DATA and mailbox: the profile's own chain, content score shifted by reputation.

@@ -416,16 +416,9 @@ inline World parse_world(const json& doc) {
 }
 
 inline World parse_world_text(const std::string& text, const std::string& source = "world") {
-    return parse_world(delivsim::detail::parse_json_text(text, source));
+    return parse_world(parse_json(text, source));
 }
 
-inline World load_world(const std::string& path) {
-    if (path.find('\0') != std::string::npos) throw ScenarioError("path", "contains a NUL character");
-    std::ifstream in(path, std::ios::binary);
-    if (!in || std::filesystem::is_directory(path)) throw ScenarioError(path, "cannot be opened for reading");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_world_text(text.str(), path);
-}
+inline World load_world(const std::string& path) { return parse_world(read_json_file(path, "world file")); }
 
 }  // namespace delivsim::world
