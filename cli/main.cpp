@@ -172,6 +172,7 @@ int main(int argc, char** argv) {
             if (checkpoint_path.empty()) checkpoint_path = resume_path;
         }
         if (!checkpoint_path.empty()) {
+            delivsim::checkpoint_target(checkpoint_path);  // a FIFO, device or directory: refused before the run
             o.checkpoint = [&](const delivsim::RunState& st) { delivsim::write_checkpoint(checkpoint_path, s, o, st); };
             o.checkpoint_interval_s = checkpoint_interval;
         }

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <limits>
 #include <numeric>
 
 using namespace delivsim;
@@ -178,4 +179,15 @@ TEST_CASE("world: bad input names the field") {
           "format: 'delivsim-scenario/1' is not a supported format (expected 'delivsim-world/1')");
     CHECK(error_of([](json& d) { d["receivers"]["corp"]["mailbox"]["never_empty"] = 1.5; }) ==
           "receivers.corp.mailbox.never_empty: 1.5 is not a probability");
+}
+
+TEST_CASE("world: a recipient total that wraps past 2^64 is refused, naming the list") {
+    json d = world_doc("examples/scenarios/warmup.json");
+    d["lists"][1]["recipients"] = std::numeric_limits<std::uint64_t>::max() - 99999;  // 2^64 - 100000
+    try {
+        world::parse_world(d);
+        FAIL("a wrapping recipient total was accepted");
+    } catch (const ScenarioError& e) {
+        CHECK(std::string(e.what()) == "lists[1].recipients: lists hold more than 100000000 recipients in all");
+    }
 }

@@ -617,7 +617,7 @@ def checkpoint_cases() -> list[dict]:
     out = []
     for cid, path, exp, defect in [
         ("/proc/x", "/proc/x", raises(VE, "checkpoint: /proc/x: cannot be written"), None),
-        ("directory", "$TMP/ckpt-dir", raises(VE, "checkpoint: ", "ckpt-dir: cannot be written (Is a directory)"), None),
+        ("directory", "$TMP/ckpt-dir", raises(VE, "checkpoint: ", "ckpt-dir: is a directory, not a regular file"), None),
         ("missing_directory", "$TMP/no/such/dir/run.ckpt", raises(VE, "checkpoint: ", "no/such/dir/run.ckpt: cannot"),
          None),
         ("empty_path", "", raises(VE, "checkpoint: the path is empty"), None),

@@ -21,10 +21,11 @@ enum class Stream : std::uint32_t {
     mailbox_quota_retry = 4,  // draw = attempt index: is the mailbox still full?
     dns_timeout = 5,          // draw = DNS query ordinal (+ offset per check): random timeouts
                               // of zone-based authentication (sender/authentication.hpp)
-    // world/ (issue 5), counters documented in world/world.hpp; 9..15 reserved for world/.
-    world_message = 6,        // counter index = world message id: recipient, send time, IP, feedback
-    world_recipient = 7,      // counter index = recipient id: domain, stale/trap, mailbox owner
-    world_attempt = 8,        // counter index = world message id, draw = attempt * 4 + slot
+    // world/: a world message's class facts and routing use the streams above (index = the
+    // world message id); its world draws use these, slots below. 9..15 reserved for world/.
+    world_message = 6,        // index = world message id, slots in WorldMessageDraw
+    world_recipient = 7,      // index = recipient id, slots in WorldRecipientDraw
+    world_attempt = 8,        // index = world message id, draw = world_attempt_draw(attempt, slot)
     features = 16,            // content features of a class's "features" (sender/features.hpp,
                               // slots in FeatureDraw); issue 6 owns streams 16..31
     custom_policy = 40,       // policies written outside the library (policy/external.hpp): its own
@@ -53,6 +54,36 @@ enum MessageDraw : std::uint32_t {
     draw_auth_forwarded = 14,  // zone-based authentication: through the forwarder?
     draw_dmarc_pct = 15,       // zone-based authentication: DMARC pct= sampling
 };
+
+// Stream::world_message: drawn when a world message is generated (block 0) and when it is
+// accepted into the inbox or spam folder (block 1: the recipient's feedback).
+enum WorldMessageDraw : std::uint32_t {
+    draw_world_recipient = 0,  // which recipient of the list (steady, daily_cycle, ramp)
+    draw_world_send_time = 1,  // jitter of the send time within its slot
+    draw_world_ip = 2,         // which of the sender's IPs
+    draw_world_engagement = 4,  // the recipient engages (opens, replies)
+    draw_world_complaint = 5,   // the recipient reports spam
+    draw_world_not_spam = 6,    // the recipient clicks "not spam" on a spam-folder message
+};
+
+// Stream::world_recipient: drawn once per recipient when the world is set up.
+enum WorldRecipientDraw : std::uint32_t {
+    draw_recipient_domain = 0,      // receiving domain, from the list's domain weights
+    draw_recipient_stale = 1,       // the address no longer exists
+    draw_recipient_spam_trap = 2,   // a stale address turned spam trap
+    draw_mailbox_initial_fill = 3,  // mailbox fill at the start
+    draw_mailbox_never_empty = 4,   // the owner never empties the mailbox
+    draw_mailbox_phase = 5,         // when in its cycle the owner empties it
+};
+
+// Stream::world_attempt: per attempt of a world message, world_attempt_slots draws each.
+enum WorldAttemptDraw : std::uint32_t {
+    draw_reputation_reject = 0,  // rejected outright for the sender's reputation
+};
+inline constexpr std::uint32_t world_attempt_slots = 4;
+constexpr std::uint32_t world_attempt_draw(std::uint32_t attempt, WorldAttemptDraw slot) noexcept {
+    return attempt * world_attempt_slots + slot;
+}
 
 // Draws of one message. Philox4x64-10 turns the 256-bit counter
 // {message index, stream, block, 0} under the key {seed, 0} into four 64-bit words, i.e.

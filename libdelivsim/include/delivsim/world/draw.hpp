@@ -5,6 +5,7 @@
 #include <delivsim/core/rng.hpp>
 
 #include <array>
+#include <cassert>
 #include <cstdint>
 
 namespace delivsim::world {
@@ -17,10 +18,29 @@ inline std::array<std::uint64_t, 4> philox_block(std::uint64_t seed, std::uint64
     return {r[0], r[1], r[2], r[3]};
 }
 
+// The four draws of one Philox block of a world stream, read by their slot names
+// (core/rng.hpp): draw `slot` is word slot % 4 of block slot / 4, as in MessageRng.
+class DrawBlock {
+public:
+    DrawBlock(std::uint64_t seed, std::uint64_t index, Stream stream, std::uint32_t first_slot) noexcept
+        : block_(first_slot / 4), bits_(philox_block(seed, index, stream, first_slot / 4)) {}
+    std::uint64_t bits(std::uint32_t slot) const noexcept {
+        assert(slot / 4 == block_ && "the slot is in another block");
+        return bits_[slot % 4];
+    }
+    double uniform(std::uint32_t slot) const noexcept;
+
+private:
+    std::uint32_t block_;
+    std::array<std::uint64_t, 4> bits_;
+};
+
 // Same mapping as MessageRng::uniform: open interval (0, 1).
 inline double to_uniform(std::uint64_t bits) noexcept {
     return static_cast<double>(static_cast<std::int64_t>((bits >> 11) | 1)) * 0x1.0p-53;
 }
+
+inline double DrawBlock::uniform(std::uint32_t slot) const noexcept { return to_uniform(bits(slot)); }
 
 // [0, n) by multiply-shift (bias < n / 2^64).
 inline std::uint64_t to_index(std::uint64_t bits, std::uint64_t n) noexcept {

@@ -21,6 +21,10 @@ struct Pending {
     std::uint32_t recipient;
     std::uint16_t attempt;
     std::uint16_t ip;
+    // The message's Delivery (its Session, kept across its attempts) in the domain's store;
+    // no_delivery until its first deferral (most messages never need one).
+    std::uint32_t delivery = no_delivery;
+    static constexpr std::uint32_t no_delivery = 0xffffffffu;
 };
 // The processing order: earliest first, ties by id. Ids are unique and a message has one
 // pending attempt at a time, so the order is total.
@@ -149,14 +153,93 @@ private:
         ++series_->receiver_outcomes[(bucket_ * series_->receivers + index_) * outcome_count + static_cast<std::size_t>(o)];
     }
 
-    // One attempt; returns the next attempt to queue (attempt 0: none).
-    Pending attempt(const Pending& p, const std::vector<Recipient>& recipients) {
+    // The receiver's state as the delivery step (engine/step.hpp) sees it during one attempt:
+    // connect (rate limits), reputation, RCPT (stale addresses, spam traps), greylist
+    // triplets and the mailbox before the chain; volume, mailbox fill and feedback after it.
+    struct AttemptState {
+        static constexpr bool enabled = true;
+        ReceivingDomain& d;
+        const Pending& p;
+        const Recipient& rc;
+        std::uint32_t sender;
+        double t;  // absolute simulated time of the attempt
+        Mailbox* box = nullptr;
+
+        Verdict before_chain(Message& m, const Attempt& a, MessageRng& rng) {
+            const Sender& snd = d.w_->senders[sender];
+            const SendingIp& sip = d.w_->ips[p.ip];
+            const Receiver& settings = *d.settings_;
+            // Connect: throttling per IP and per /24.
+            if (settings.rate_limit) {
+                const bool ip_ok = d.ip_bucket_[p.ip].available(t, d.ip_limit_[p.ip]);
+                const bool net_ok = d.subnet_bucket_[sip.subnet].available(t, d.subnet_limit_[sip.subnet]);
+                if (!ip_ok) return Verdict::temp_fail(Status::rate_limited, Responsible::receiver_policy, Stage::rate_limit);
+                if (!net_ok)
+                    return Verdict::temp_fail(Status::rate_limited_subnet, Responsible::receiver_policy, Stage::rate_limit);
+                d.ip_bucket_[p.ip].take();
+                d.subnet_bucket_[sip.subnet].take();
+            }
+            // Reputation: at the bottom, outright rejection; otherwise a content score shift.
+            const ReputationSettings& rep = settings.reputation;
+            if (rep.enabled) {
+                const LevelEffect& effect = rep.effects[static_cast<std::size_t>(rep.level(d.badness(p.ip, snd.domain)))];
+                if (effect.reject > 0 && rng.bernoulli(Stream::world_attempt, world_attempt_draw(a.index, draw_reputation_reject), effect.reject))
+                    return Verdict::reject(Status::reputation_rejected, Responsible::sender_reputation, Stage::reputation);
+                m.content_score += effect.content_adjustment;
+            }
+            // RCPT: the list's stale addresses and spam traps.
+            if (rc.kind == Recipient::Kind::stale)
+                return Verdict::reject(Status::unknown_user, Responsible::address_error, stage_of<UnknownUser>);
+            if (rc.kind == Recipient::Kind::spam_trap) {
+                d.add_volume(p.ip, snd.domain);
+                d.feedback_.push_back({t + settings.feedback_delay_s, p.ip, static_cast<std::uint16_t>(snd.domain),
+                                       Feedback::Kind::trap});
+                return Verdict::file(Outcome::silently_lost, Responsible::address_error, Stage::address);
+            }
+            if (const auto& g = settings.greylist)
+                if (!d.greylist_.check(*g, p.ip, sip.subnet, sender, p.recipient, t))
+                    return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
+            if (const auto& mb = settings.mailbox) {
+                box = &d.mailboxes_[rc.mailbox];
+                if (box->at(t, *mb) + m.size_bytes > mb->quota_bytes)
+                    return mb->permanent ? Verdict::reject(Status::mailbox_full, Responsible::recipient_quota, stage_of<MailboxQuota>)
+                                         : Verdict::temp_fail(Status::mailbox_full_temporary, Responsible::recipient_quota,
+                                                              stage_of<MailboxQuota>);
+            }
+            return Verdict::proceed();
+        }
+
+        void after_chain(const Message& m, const Attempt&, const Verdict& v, MessageRng&) {
+            if (v.action == Action::temp_fail || v.action == Action::reject) return;
+            const Outcome o = v.action == Action::file ? v.folder : Outcome::inbox;
+            const Sender& snd = d.w_->senders[sender];
+            d.add_volume(p.ip, snd.domain);
+            // Deleted by a rule or held in the gateway's quarantine: not in the mailbox.
+            if (box && o != Outcome::rule_deleted && o != Outcome::quarantined) box->fill += m.size_bytes;
+            if (o != Outcome::inbox && o != Outcome::spam_folder) return;
+            const DrawBlock fb(d.seed_, p.id, Stream::world_message, draw_world_engagement);
+            const RecipientList& list = d.w_->lists[rc.list];
+            const ClassFeedback& cf = d.w_->class_feedback[snd.sender_class];
+            const double at = t + d.settings_->feedback_delay_s;
+            const auto dom = static_cast<std::uint16_t>(snd.domain);
+            if (o == Outcome::inbox) {
+                if (fb.uniform(draw_world_engagement) < list.engagement * cf.engagement_factor)
+                    d.feedback_.push_back({at, p.ip, dom, Feedback::Kind::engagement});
+                if (fb.uniform(draw_world_complaint) < list.complaint * cf.complaint_factor)
+                    d.feedback_.push_back({at, p.ip, dom, Feedback::Kind::complaint});
+            } else if (fb.uniform(draw_world_not_spam) < list.not_spam * cf.engagement_factor) {
+                d.feedback_.push_back({at, p.ip, dom, Feedback::Kind::engagement});
+            }
+        }
+    };
+
+    // One attempt of a message, through the delivery step; returns the next attempt to
+    // queue (attempt 0: none). `trace` sees this attempt as explain sees a run's.
+    template <class Trace = NoTrace>
+    Pending attempt(const Pending& p, const std::vector<Recipient>& recipients, Trace&& trace = {}) {
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
-        const Recipient& rc = recipients[p.recipient];
-        const RecipientList& list = w_->lists[rc.list];
         const std::uint32_t i = p.attempt;
-        const double t = p.time;
         MessageRng rng(seed_, p.id);
         Message m;
         m.index = p.id;
@@ -164,108 +247,46 @@ private:
         m.profile = index_;
         w_->scenario.classes[snd.sender_class].draw(m, rng);
         if (i == 0) ++s_sent_[s];
+        if constexpr (std::decay_t<Trace>::enabled)
+            if (i == 0) trace.message(m);
 
-        auto decide = [&](Outcome o, Status st, Responsible r, Stage sg) {
+        auto decide = [&](const Fate& f) {
             Message mt = m;
-            mt.sender_class = s;
-            tally_.record(mt, Fate{o, st, r, sg, i, (*times_)[i]});
-            count_outcome(s, o);
+            mt.sender_class = s;  // the world's tally counts by sender
+            tally_.record(mt, f);
+            count_outcome(s, f.outcome);
+            if (p.delivery != Pending::no_delivery) free_.push_back(p.delivery);
             return Pending{0, 0, 0, 0, 0, 0};
         };
-        auto defer = [&](Status st, Responsible r, Stage) {
-            ++s_deferrals_[s];
-            ++series_->receiver_deferrals[(bucket_ * series_->receivers + index_) * status_count + static_cast<std::size_t>(st)];
-            if (i + 1 >= times_->size()) return decide(Outcome::bounced, Status::expired, r, Stage::retry_queue);
-            Pending n = p;
-            n.attempt = static_cast<std::uint16_t>(i + 1);
-            n.time = p.t0 + (*times_)[i + 1];
-            return n;
-        };
 
-        // Decided before any SMTP session (as in the core engine).
-        if (m.address_error == AddressError::nxdomain)
-            return decide(Outcome::bounced, Status::bad_destination, Responsible::address_error, Stage::address);
-        if (m.address_error == AddressError::typosquat)
-            return decide(Outcome::silently_lost, Status::none, Responsible::address_error, Stage::address);
         const MxRouting& routing = profile_->routing;
-        if (routing.null_mx()) return decide(Outcome::bounced, Status::null_mx, Responsible::address_error, Stage::mx_routing);
-        const bool dead = routing.dead_destination() > 0 &&
-                          rng.bernoulli(Stream::message, draw_dead_destination, routing.dead_destination());
+        if (const auto decided = decided_before_sessions(m, routing)) return decide(*decided);
+        // The message's one Delivery: new at its first attempt, kept in the store while queued.
+        Delivery fresh;
+        Delivery& d = p.delivery == Pending::no_delivery ? (fresh = open_delivery(routing, rng)) : deliveries_[p.delivery];
         Attempt a{i, (*times_)[i], -1};
-        if (!dead) a.host = routing.select(rng, i, [](int, bool) {});
-        if (a.host < 0) return defer(Status::no_host_answered, Responsible::receiver_availability, Stage::mx_routing);
+        const Verdict v = attempt_step(routing, profile_->policies, m, d, rng, a,
+                                       AttemptState{*this, p, recipients[p.recipient], s, p.time}, trace);
+        if (const auto fate = settle(v, a)) return decide(*fate);
 
-        // Connect: throttling per IP and per /24.
-        const SendingIp& sip = w_->ips[p.ip];
-        if (const auto& rl = settings_->rate_limit) {
-            (void)rl;
-            const bool ip_ok = ip_bucket_[p.ip].available(t, ip_limit_[p.ip]);
-            const bool net_ok = subnet_bucket_[sip.subnet].available(t, subnet_limit_[sip.subnet]);
-            if (!ip_ok) return defer(Status::rate_limited, Responsible::receiver_policy, Stage::rate_limit);
-            if (!net_ok) return defer(Status::rate_limited_subnet, Responsible::receiver_policy, Stage::rate_limit);
-            ip_bucket_[p.ip].take();
-            subnet_bucket_[sip.subnet].take();
-        }
-        // Reputation: at the bottom, outright rejection.
-        const ReputationSettings& rep = settings_->reputation;
-        LevelEffect effect;
-        if (rep.enabled) {
-            effect = rep.effects[static_cast<std::size_t>(rep.level(badness(p.ip, snd.domain)))];
-            if (effect.reject > 0 && rng.bernoulli(Stream::world_attempt, i * 4 + 0, effect.reject))
-                return decide(Outcome::bounced, Status::reputation_rejected, Responsible::sender_reputation, Stage::reputation);
-        }
-        // RCPT: the list's stale addresses.
-        if (rc.kind == Recipient::Kind::stale)
-            return decide(Outcome::bounced, Status::unknown_user, Responsible::address_error, stage_of<UnknownUser>);
-        if (rc.kind == Recipient::Kind::spam_trap) {
-            add_volume(p.ip, snd.domain);
-            feedback_.push_back({t + settings_->feedback_delay_s, p.ip, static_cast<std::uint16_t>(snd.domain),
-                                 Feedback::Kind::trap});
-            return decide(Outcome::silently_lost, Status::none, Responsible::address_error, Stage::address);
-        }
-        if (const auto& g = settings_->greylist)
-            if (!greylist_.check(*g, p.ip, sip.subnet, s, p.recipient, t))
-                return defer(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
-        Mailbox* box = nullptr;
-        if (const auto& mb = settings_->mailbox) {
-            box = &mailboxes_[rc.mailbox];
-            if (box->at(t, *mb) + m.size_bytes > mb->quota_bytes) {
-                if (mb->permanent)
-                    return decide(Outcome::bounced, Status::mailbox_full, Responsible::recipient_quota, stage_of<MailboxQuota>);
-                return defer(Status::mailbox_full_temporary, Responsible::recipient_quota, stage_of<MailboxQuota>);
+        // Deferred: counted, then queued for the next attempt, or expired.
+        ++s_deferrals_[s];
+        ++series_->receiver_deferrals[(bucket_ * series_->receivers + index_) * status_count + static_cast<std::size_t>(v.status)];
+        if (i + 1 >= times_->size()) return decide(expire(v, *times_));
+        Pending n = p;
+        n.attempt = static_cast<std::uint16_t>(i + 1);
+        n.time = p.t0 + (*times_)[i + 1];
+        if (n.delivery == Pending::no_delivery) {
+            if (free_.empty()) {
+                n.delivery = static_cast<std::uint32_t>(deliveries_.size());
+                deliveries_.push_back(d);
+            } else {
+                n.delivery = free_.back();
+                free_.pop_back();
+                deliveries_[n.delivery] = d;
             }
         }
-        // DATA and mailbox: the profile's own chain, content score shifted by reputation.
-        m.content_score += effect.content_adjustment;
-        Session session;
-        const Verdict v = profile_->policies.evaluate(m, session, rng, a);
-        Outcome o = Outcome::inbox;
-        switch (v.action) {
-            case Action::temp_fail: return defer(v.status, v.responsible, v.stage);
-            case Action::reject: return decide(Outcome::bounced, v.status, v.responsible, v.stage);
-            case Action::file: o = v.folder; break;
-            case Action::proceed: break;
-        }
-        // Accepted.
-        add_volume(p.ip, snd.domain);
-        // Deleted by a rule or held in the gateway's quarantine: not in the mailbox.
-        if (box && o != Outcome::rule_deleted && o != Outcome::quarantined) box->fill += m.size_bytes;
-        if (o == Outcome::inbox || o == Outcome::spam_folder) {
-            const auto fb = philox_block(seed_, p.id, Stream::world_message, 1);
-            const ClassFeedback& cf = w_->class_feedback[snd.sender_class];
-            const double at = t + settings_->feedback_delay_s;
-            const auto dom = static_cast<std::uint16_t>(snd.domain);
-            if (o == Outcome::inbox) {
-                if (to_uniform(fb[0]) < list.engagement * cf.engagement_factor)
-                    feedback_.push_back({at, p.ip, dom, Feedback::Kind::engagement});
-                if (to_uniform(fb[1]) < list.complaint * cf.complaint_factor)
-                    feedback_.push_back({at, p.ip, dom, Feedback::Kind::complaint});
-            } else if (to_uniform(fb[2]) < list.not_spam * cf.engagement_factor) {
-                feedback_.push_back({at, p.ip, dom, Feedback::Kind::engagement});
-            }
-        }
-        return o == Outcome::inbox ? decide(Outcome::inbox, Status::none, Responsible::none, Stage::delivery)
-                                   : decide(o, Status::none, v.responsible, v.stage);
+        return n;
     }
 
     void add_volume(std::uint32_t ip, std::uint32_t domain) noexcept {
@@ -346,6 +367,9 @@ private:
     std::vector<Mailbox> mailboxes_;
     std::vector<Feedback> feedback_;
     std::vector<Pending> fresh_, heap_;
+    // Deliveries of the queued messages (Pending::delivery) and the free slots among them.
+    std::vector<Delivery> deliveries_;
+    std::vector<std::uint32_t> free_;
     std::vector<std::uint64_t> s_outcomes_, s_deferrals_, s_sent_, queue_;
     double decay_ = 1;
     TimeSeries* series_ = nullptr;

@@ -82,12 +82,13 @@ inline Result run(const World& w, const Options& o) {
         const RecipientList& list = w.lists[l];
         for (std::uint64_t k = 0; k < list.size; ++k) {
             const std::uint64_t r = list.first_recipient + k;
-            const auto b0 = philox_block(o.seed, r, Stream::world_recipient, 0);
+            const DrawBlock b0(o.seed, r, Stream::world_recipient, draw_recipient_domain);
             Recipient& rc = recipients[r];
             rc.list = l;
-            rc.domain = pick(list.domain_cdf, to_uniform(b0[0]));
-            if (to_uniform(b0[1]) < list.stale)
-                rc.kind = to_uniform(b0[2]) < list.spam_trap ? Recipient::Kind::spam_trap : Recipient::Kind::stale;
+            rc.domain = pick(list.domain_cdf, b0.uniform(draw_recipient_domain));
+            if (b0.uniform(draw_recipient_stale) < list.stale)
+                rc.kind = b0.uniform(draw_recipient_spam_trap) < list.spam_trap ? Recipient::Kind::spam_trap
+                                                                                 : Recipient::Kind::stale;
             rc.mailbox = per_domain[rc.domain]++;
         }
     }
@@ -98,12 +99,13 @@ inline Result run(const World& w, const Options& o) {
         const Recipient& rc = recipients[r];
         const auto& mb = w.receivers[rc.domain].mailbox;
         if (!mb) continue;
-        const auto b0 = philox_block(o.seed, r, Stream::world_recipient, 0);
-        const auto b1 = philox_block(o.seed, r, Stream::world_recipient, 1);
+        const DrawBlock b0(o.seed, r, Stream::world_recipient, draw_mailbox_initial_fill);
+        const DrawBlock b1(o.seed, r, Stream::world_recipient, draw_mailbox_never_empty);
         Mailbox& m = domains[rc.domain].mailboxes()[rc.mailbox];
-        m.fill = static_cast<std::uint64_t>(to_uniform(b0[3]) * mb->initial_fill * static_cast<double>(mb->quota_bytes));
-        m.never_empty = to_uniform(b1[0]) < mb->never_empty;
-        m.phase_s = to_uniform(b1[1]) * mb->empty_every_s;
+        m.fill = static_cast<std::uint64_t>(b0.uniform(draw_mailbox_initial_fill) * mb->initial_fill *
+                                            static_cast<double>(mb->quota_bytes));
+        m.never_empty = b1.uniform(draw_mailbox_never_empty) < mb->never_empty;
+        m.phase_s = b1.uniform(draw_mailbox_phase) * mb->empty_every_s;
     }
 
     // Epochs: the schedule's, then the drain (at most the retry lifetime plus feedback).
@@ -147,10 +149,11 @@ inline Result run(const World& w, const Options& o) {
                     const double n = static_cast<double>(it.messages);
                     while (c.emitted < it.messages) {
                         const std::uint64_t id = detail::message_id(static_cast<std::uint32_t>(s), k, c.emitted);
-                        const auto blk = philox_block(o.seed, id, Stream::world_message, 0);
-                        const double t = it.at_s + (static_cast<double>(c.emitted) + to_uniform(blk[1])) / n * it.spread_s;
+                        const DrawBlock blk(o.seed, id, Stream::world_message, draw_world_recipient);
+                        const double t =
+                            it.at_s + (static_cast<double>(c.emitted) + blk.uniform(draw_world_send_time)) / n * it.spread_s;
                         if (t >= b) break;
-                        emit(t, id, list.first_recipient + c.emitted % list.size, blk[2]);
+                        emit(t, id, list.first_recipient + c.emitted % list.size, blk.bits(draw_world_ip));
                         ++c.emitted;
                     }
                     continue;
@@ -163,10 +166,12 @@ inline Result run(const World& w, const Options& o) {
                 const std::uint64_t n = total - c.emitted;
                 for (std::uint64_t j = 0; j < n; ++j) {
                     const std::uint64_t id = detail::message_id(static_cast<std::uint32_t>(s), k, c.emitted + j);
-                    const auto blk = philox_block(o.seed, id, Stream::world_message, 0);
-                    double t = lo + (static_cast<double>(j) + to_uniform(blk[1])) / static_cast<double>(n) * (hi - lo);
+                    const DrawBlock blk(o.seed, id, Stream::world_message, draw_world_recipient);
+                    double t = lo + (static_cast<double>(j) + blk.uniform(draw_world_send_time)) / static_cast<double>(n) *
+                                        (hi - lo);
                     if (t >= hi) t = std::nextafter(hi, lo);
-                    emit(t, id, list.first_recipient + to_index(blk[0], list.size), blk[2]);
+                    emit(t, id, list.first_recipient + to_index(blk.bits(draw_world_recipient), list.size),
+                         blk.bits(draw_world_ip));
                 }
                 c.emitted = total;
             }

@@ -17,13 +17,11 @@
 //  - Domains run in parallel on threads; per-epoch per-domain counters are merged in domain
 //    order, all integers. So results are bit-identical for any thread count, and memory is
 //    the world state plus one epoch of messages.
-//  - Message id = sender << 44 | schedule item << 32 | serial. Draws (core/rng.hpp):
-//      Stream::message (class facts, as in the core), Stream::mx_routing (per attempt),
-//      Stream::world_message, block 0: [recipient, send-time jitter, sending IP, -],
-//                             block 1: [engagement, complaint, not-spam click, -],
-//      Stream::world_attempt, draw attempt*4 + 0: reputation rejection,
-//      Stream::world_recipient (index = recipient id), block 0: [domain, stale, spam trap,
-//                             initial fill], block 1: [never empties, emptying phase, -, -].
+//  - Message id = sender << 44 | schedule item << 32 | serial. Draws: Stream::message and
+//    Stream::mx_routing as in the core (index = message id); the world's own streams
+//    world_message, world_recipient (index = recipient id) and world_attempt, every slot
+//    named in core/rng.hpp (WorldMessageDraw, WorldRecipientDraw, WorldAttemptDraw).
+#include <delivsim/core/checked.hpp>
 #include <delivsim/dns/ip.hpp>
 #include <delivsim/scenario/load.hpp>
 #include <delivsim/world/draw.hpp>
@@ -297,9 +295,11 @@ inline World parse_world(const json& doc) {
         l.size = f["recipients"].count();
         if (l.size == 0) f["recipients"].fail("must be at least 1");
         l.first_recipient = next;
-        next += l.size;
-        if (next > max_recipients)
+        // Checked: a size near 2^64 must not wrap the total back under the limit.
+        const auto total = checked_add(next, l.size);
+        if (!total || *total > max_recipients)
             f["recipients"].fail("lists hold more than " + std::to_string(max_recipients) + " recipients in all");
+        next = *total;
         l.stale = f["stale"].probability();
         l.spam_trap = f.has("spam_trap") ? f["spam_trap"].probability() : 0.0;
         l.complaint = f["complaint"].probability();
