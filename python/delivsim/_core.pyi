@@ -3,7 +3,7 @@
 Checked by tests/python/test_research_stubs.py: mypy's stubtest against the built module,
 and a name-by-name comparison with dir(_core). Keep it in step with the bindings.
 """
-from typing import Any, Callable, Literal, Optional, TypedDict
+from typing import Any, Callable, Literal, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -72,23 +72,17 @@ phase_names: tuple[str, ...]
 # tests/python/test_policy_registry.py checks these lists against the module.
 _PolicyType = Literal[
     "dnsbl", "size_limit", "unknown_user", "mailbox_quota", "greylist", "dmarc_disposition", "content_filter",
-    "attachment_scanner", "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "python",
-    "gateway"]
+    "attachment_scanner", "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "python", "gateway"]
 _Stage = Literal[
     "none", "address", "mx_routing", "retry_queue", "delivery", "rate_limit", "reputation", "dnsbl", "size_limit",
     "unknown_user", "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
     "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "custom_policy"]
 
-class _PolicyInfo(TypedDict):
-    type: _PolicyType
-    phase: Optional[str]    # None: each instance has its own (a Python policy)
-    stage: Optional[_Stage]  # None: it decides nothing itself (the gateway)
-    judges_spam: bool
-    scored: bool
-
 stage_names: tuple[_Stage, ...]
-#: The built-in policy types, in the registry's order.
-policy_types: tuple[_PolicyInfo, ...]
+#: The built-in policy types, in the registry's order: dicts with "type" (a _PolicyType),
+#: "phase" (None: each instance has its own, as a Python policy), "stage" (a _Stage; None:
+#: it decides nothing itself, as the gateway), "judges_spam" and "scored".
+policy_types: tuple[dict[str, Any], ...]
 
 class Verdict:
     @staticmethod

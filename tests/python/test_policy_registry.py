@@ -65,7 +65,8 @@ def test_the_views_know_every_registered_policy(policy):
     keys = _views.KEYS[policy]
     assert keys[0] == "type"
     # A chain entry of this type is put in its kind's key order.
-    assert list(_views.canonical([dict.fromkeys(reversed(keys), 0)], "list:policy")[0]) == list(keys)
+    entry = {**dict.fromkeys(reversed(keys), 0), "type": policy}  # keys in reverse order
+    assert list(_views.canonical([entry], "list:policy")[0]) == list(keys)
 
 
 def test_the_views_phase_table_is_the_registry():
