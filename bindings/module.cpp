@@ -1,7 +1,7 @@
 // delivsim._core: the private extension module under the Python package `delivsim`.
 // One register_* function per concept; each lives in its own translation unit so that the
 // heavy engine templates compile in parallel.
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 #include <delivsim/version.hpp>
 
 #include <pybind11/pybind11.h>

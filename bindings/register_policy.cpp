@@ -10,6 +10,7 @@
 #include "initialised.hpp"
 #include "python_policy.hpp"
 
+#include <delivsim/policy/chain.hpp>
 #include <delivsim/policy/external.hpp>
 
 #include <pybind11/pybind11.h>
@@ -256,7 +257,7 @@ void register_policy(py::module_& m) {
             "temp_fail",
             [](const std::string& status, const std::string& responsible) {
                 const auto st = static_cast<Status>(choose("temp_fail status", status, status_names, is_4xx));
-                return Verdict::temp_fail(st, responsible_of(responsible), Stage::custom_policy);
+                return Verdict::temp_fail(st, responsible_of(responsible), stage_of<ExternalPolicy>);
             },
             py::arg("status") = "greylisted", py::arg("responsible") = "receiver_policy",
             "4xx: the sender retries on its schedule (status: a 4xx reply, by default 451 4.7.1 'greylisted')")
@@ -264,14 +265,14 @@ void register_policy(py::module_& m) {
             "reject",
             [](const std::string& status, const std::string& responsible) {
                 const auto st = static_cast<Status>(choose("reject status", status, status_names, is_5xx));
-                return Verdict::reject(st, responsible_of(responsible), Stage::custom_policy);
+                return Verdict::reject(st, responsible_of(responsible), stage_of<ExternalPolicy>);
             },
             py::arg("status"), py::arg("responsible"), "5xx: bounced, the sender is told (status: a 5xx reply's name)")
         .def_static(
             "file",
             [](const std::string& folder, const std::string& responsible) {
                 const auto o = static_cast<Outcome>(choose("file folder", folder, outcome_names, is_folder));
-                return Verdict::file(o, responsible_of(responsible), Stage::custom_policy);
+                return Verdict::file(o, responsible_of(responsible), stage_of<ExternalPolicy>);
             },
             py::arg("folder"), py::arg("responsible"),
             "250: accepted into a folder (inbox, rule_moved, spam_folder, quarantined, rule_deleted)")
@@ -313,7 +314,7 @@ void register_policy(py::module_& m) {
             v.folder = static_cast<Outcome>(folder);
             v.status = static_cast<Status>(status);
             v.responsible = static_cast<Responsible>(responsible);
-            v.stage = v.action == Action::proceed ? Stage::none : Stage::custom_policy;
+            v.stage = v.action == Action::proceed ? Stage::none : stage_of<ExternalPolicy>;
             return v;
         },
         py::arg("action"), py::arg("folder"), py::arg("status"), py::arg("responsible"));
@@ -321,6 +322,20 @@ void register_policy(py::module_& m) {
     m.attr("responsible_names") =
         py::tuple(py::cast(std::vector<std::string>(responsible_names.begin(), responsible_names.end())));
     m.attr("phase_names") = py::tuple(py::cast(std::vector<std::string>(phase_names.begin(), phase_names.end())));
+    m.attr("stage_names") = py::tuple(py::cast(std::vector<std::string>(stage_names.begin(), stage_names.end())));
+    // The built-in policies, from the policy registry: the views' phase table derives from it.
+    py::list types;
+    for (const PolicyInfo& p : policy_infos) {
+        py::dict d;
+        d["type"] = std::string(p.type);
+        d["phase"] = p.phase ? py::object(py::str(std::string(phase_names[static_cast<std::size_t>(*p.phase)])))
+                             : py::object(py::none());
+        d["stage"] = p.stage.empty() ? py::object(py::none()) : py::object(py::str(std::string(p.stage)));
+        d["judges_spam"] = p.judges_spam;
+        d["scored"] = p.scored;
+        types.append(std::move(d));
+    }
+    m.attr("policy_types") = py::tuple(types);
 
     py::class_<PolicyMessage>(m, "PolicyMessage", "A message's facts, as a custom policy sees them (read-only)")
         .def_property_readonly("index", [](const PolicyMessage& p) { return p.m.index; })

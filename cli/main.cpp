@@ -89,13 +89,6 @@ void write_json(const std::string& json_out, const std::string& text) {
         throw OutputError("--json: " + json_out + ": cannot be written (" + std::strerror(saved ? saved : errno ? errno : EIO) + ")");
 }
 
-// The file's text, read once: regular files only, up to the input size cap.
-std::string read_input(const std::string& path) {
-    return delivsim::read_regular_file(path, delivsim::max_input_file_bytes, [&](const std::string& rule) -> std::string {
-        throw delivsim::ScenarioError(path, rule);
-    });
-}
-
 // Ctrl-C (SIGINT) and SIGTERM: the run stops at its next check, writes its final checkpoint
 // and exits with 128 + the signal.
 std::atomic<bool> interrupted{false};
@@ -202,7 +195,7 @@ int main(int argc, char** argv) {
         check_standard_streams();
         if (!json_out.empty()) check_json_path(json_out);
         if (*wld) {
-            const auto w = delivsim::world::parse_world(delivsim::detail::parse_json_text(read_input(world_path), world_path));
+            const auto w = delivsim::world::parse_world(delivsim::read_json_file(world_path));
             if (world_check) {
                 print(delivsim::world::plan_text(w, world_path));
                 return 0;
@@ -245,7 +238,7 @@ int main(int argc, char** argv) {
         }
         if (*val) {
             // One read: a world file (format delivsim-world/1) or a scenario.
-            const delivsim::json doc = delivsim::detail::parse_json_text(read_input(scenario_path), scenario_path);
+            const delivsim::json doc = delivsim::read_json_file(scenario_path);
             if (doc.is_object() && doc.contains("format") && doc["format"] == delivsim::world::world_format) {
                 const auto w = delivsim::world::parse_world(doc);
                 print(scenario_path + ": valid world (" + std::to_string(w.senders.size()) + " senders, " +

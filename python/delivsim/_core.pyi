@@ -3,7 +3,7 @@
 Checked by tests/python/test_research_stubs.py: mypy's stubtest against the built module,
 and a name-by-name comparison with dir(_core). Keep it in step with the bindings.
 """
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Literal, Optional
 
 import numpy as np
 import numpy.typing as npt
@@ -67,6 +67,22 @@ def _tally_from_state(state: tuple[object, ...]) -> Tally: ...
 status_names: tuple[str, ...]
 responsible_names: tuple[str, ...]
 phase_names: tuple[str, ...]
+# The names the C++ policy registry gives (policy/registry.hpp): every built-in policy type,
+# and every stage that can decide a fate, the engine's then the policies'.
+# tests/python/test_policy_registry.py checks these lists against the module.
+_PolicyType = Literal[
+    "dnsbl", "size_limit", "unknown_user", "mailbox_quota", "greylist", "dmarc_disposition", "content_filter",
+    "attachment_scanner", "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "python", "gateway"]
+_Stage = Literal[
+    "none", "address", "mx_routing", "retry_queue", "delivery", "rate_limit", "reputation", "dnsbl", "size_limit",
+    "unknown_user", "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
+    "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "custom_policy"]
+
+stage_names: tuple[_Stage, ...]
+#: The built-in policy types, in the registry's order: dicts with "type" (a _PolicyType),
+#: "phase" (None: each instance has its own, as a Python policy), "stage" (a _Stage; None:
+#: it decides nothing itself, as the gateway), "judges_spam" and "scored".
+policy_types: tuple[dict[str, Any], ...]
 
 class Verdict:
     @staticmethod

@@ -33,94 +33,86 @@ import math
 import numbers
 import re
 from collections.abc import Iterator, Mapping, MutableMapping
+from importlib import resources
 from typing import TYPE_CHECKING, Any, Union
+
+from . import _core
 
 if TYPE_CHECKING:
     from ._document import Document as Scenario  # a Scenario or a World
 
-# --- the document's structure (mirrors libdelivsim/schema/scenario.schema.json; a test
-# --- checks that it agrees with the schema) ---------------------------------------------
+# --- the document's structure: derived from the JSON Schema shipped in the package
+# --- (libdelivsim/schema/scenario.schema.json) and from the C++ policy registry -------------
 
-#: The keys of each kind of object, in the schema's order (documents are kept in this order).
-KEYS: dict[str, tuple[str, ...]] = {
-    "scenario": ("format", "name", "description", "retry", "dns", "sender_classes", "recipient_profiles"),
-    "dns": ("records", "timeouts", "servfail", "timeout_probability"),
-    "dns_record": ("name", "type", "value"),
-    "dns_failure": ("name", "type"),
-    "retry": ("first_retry_s", "backoff_factor", "max_backoff_s", "lifetime_s"),
-    "retry_postfix": ("model", "minimal_backoff_s", "maximal_backoff_s", "queue_run_delay_s", "lifetime_s"),
-    "retry_exim": ("model", "rule", "queue_run_interval_s"),
-    "retry_sendmail": ("model", "queue_interval_s", "lifetime_s"),
-    "sender_class": ("name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
-                     "dmarc", "authentication", "content_score", "attachment", "features"),
-    "authentication": ("from_domain", "mail_from_domain", "helo", "ips", "dkim", "forwarded"),
-    "dkim_signing": ("domain", "selector", "key", "key_bits"),
-    "forwarding": ("probability", "hop", "ip"),
-    "address_error": ("probability", "kinds"),
-    "address_error_kinds": ("nxdomain", "unknown_user", "typosquat"),
-    "size": ("bytes", "weight"),
-    "dmarc": ("pass", "none", "fail_reject", "fail_quarantine"),
-    "content_score": ("mean", "sd"),
-    "attachment": ("min_size_bytes", "probability"),
-    "recipient_profile": ("name", "description", "weight", "mx", "implicit_mx", "dead_destination", "policies"),
-    "mx_record": ("host", "preference", "down"),
-    "implicit_mx": ("host", "down"),
-    "dnsbl": ("type",),
-    "size_limit": ("type", "max_bytes"),
-    "unknown_user": ("type",),
-    "mailbox_quota": ("type", "full", "mode", "still_full"),
-    "greylist": ("type", "delay_s"),
-    "dmarc_disposition": ("type", "fail_reject", "fail_quarantine"),
-    "content_filter": ("type", "dmarc_adjustment", "actions"),
-    "attachment_scanner": ("type", "false_positive", "detection"),
-    "mailbox_rules": ("type", "by_class"),
-    "python": ("type", "name", "phase"),
-    "dmarc_adjustment": ("pass", "none", "fail_reject", "fail_quarantine"),
-    "content_action": ("min_score", "action"),
-    "mailbox_rule": ("delete", "move"),
-    # content features and content models (issue 6)
-    "features": ("links", "promo_phrases", "url_listed", "attachment_types", "html_ratio", "reputation"),
-    "count_distribution": ("poisson", "values"),
-    "count_value": ("value", "weight"),
-    "attachment_types": ("pdf", "office", "office_macro", "executable", "archive", "image", "other"),
-    "html_ratio": ("min", "max"),
-    "reputation": ("mean", "sd"),
-    "feature_rule": ("name", "feature", "op", "value", "score"),
-    "rule_score": ("type", "rules", "content_score", "actions"),
-    "logistic": ("type", "intercept", "weights", "actions"),
-    "logistic_weights": ("links", "promo_phrases", "url_hits", "html_ratio", "reputation", "content_score",
-                         "size_bytes", "has_attachment", "ip_listed", "attachment=none", "attachment=pdf",
-                         "attachment=office", "attachment=office_macro", "attachment=executable",
-                         "attachment=archive", "attachment=image", "attachment=other", "dmarc=pass", "dmarc=none",
-                         "dmarc=fail_reject", "dmarc=fail_quarantine"),
-    "logistic_action": ("min_probability", "action"),
-    "rspamd": ("type", "preset", "rules", "content_score", "reject", "rewrite_subject", "add_header", "greylist",
-               "greylist_delay_s"),
-    "url_reputation": ("type", "actions"),
-    "url_action": ("min_hits", "action"),
-    "gateway": ("type", "policies"),
-}
 
-#: The policy types in SMTP phase order, with their phase (a chain never goes backwards).
+def load_schema(file_name: str) -> dict[str, Any]:
+    """One of the JSON Schemas shipped with the package (``scenario.schema.json``, ...)."""
+    return json.loads(resources.files(__package__).joinpath("schema").joinpath(file_name).read_text(encoding="utf-8"))
+
+
+def schema_tables(schema: Mapping[str, Any], root_kind: str) -> tuple[
+        dict[str, tuple[str, ...]], dict[tuple[str, str], str]]:
+    """The kinds of object a document holds, read from its JSON Schema.
+
+    Every closed object (``additionalProperties: false``) is a kind, named by its ``title``,
+    else by the ``$defs`` entry that defines it, else by its place, ``<parent kind>.<key>``
+    (the root: ``root_kind``). Returns the key table, kind -> its keys in the schema's order,
+    and the child table, (kind, key) -> the child's kind, where a list of items of kind k is
+    ``list:k`` and an object of named k's ``map:k``. A ``oneOf`` of kinds (the policies) is
+    one kind named by its definition; an item's own kind then comes from its content."""
+    defs = schema.get("$defs", {})
+    keys: dict[str, tuple[str, ...]] = {}
+    child: dict[tuple[str, str], str] = {}
+
+    def kind_of(node: Mapping[str, Any], place: str) -> str:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            name = ref[len("#/$defs/"):]
+            return kind_of(defs[name], name)
+        if node.get("additionalProperties") is False and isinstance(node.get("properties"), Mapping):
+            kind = node.get("title", place)
+            if kind not in keys:  # before the children: definitions may nest themselves (gateways)
+                keys[kind] = tuple(node["properties"])
+                for key, sub in node["properties"].items():
+                    if sub_kind := kind_of(sub, f"{kind}.{key}"):
+                        child[(kind, key)] = sub_kind
+            return kind
+        if isinstance(node.get("oneOf"), list):
+            for branch in node["oneOf"]:
+                kind_of(branch, place)
+            return place
+        if isinstance(node.get("items"), Mapping):
+            item = kind_of(node["items"], place)
+            return f"list:{item}" if item else ""
+        if isinstance(node.get("additionalProperties"), Mapping):
+            item = kind_of(node["additionalProperties"], place)
+            return f"map:{item}" if item else ""
+        return ""
+
+    kind_of({k: v for k, v in schema.items() if k != "title"}, root_kind)
+    return keys, child
+
+
+#: The keys of each kind of object, in the schema's order (documents are kept in this order);
+#: _CHILD: (kind of the parent object, key) -> kind of the child.
+KEYS, _CHILD = schema_tables(load_schema("scenario.schema.json"), "scenario")
+
+#: The built-in policy types with their SMTP phase (0-3; a chain never goes backwards), from
+#: the C++ policy registry; -1: a Python policy, whose phase is its own "phase" field.
 POLICY_PHASES: dict[str, int] = {
-    "dnsbl": 0,
-    "size_limit": 1, "unknown_user": 1, "mailbox_quota": 1, "greylist": 1,
-    "dmarc_disposition": 2, "content_filter": 2, "attachment_scanner": 2,
-    "mailbox_rules": 3,
-    "python": -1,  # a custom policy written in Python: its phase is its own "phase" field
-    "rule_score": 2, "logistic": 2, "rspamd": 2, "url_reputation": 2, "gateway": 2,
-}
-_PHASE_NAMES = ("connect", "envelope", "data", "mailbox")
+    t["type"]: _core.phase_names.index(t["phase"]) if t["phase"] is not None else -1 for t in _core.policy_types}
+_PHASE_NAMES = _core.phase_names
 
 
 def _phase_of(item: object, default: int) -> int:
     """A chain entry's phase (0-3), or ``default`` if it has none known."""
     if not isinstance(item, dict):
         return default
-    if item.get("type") == "python":
+    phase = POLICY_PHASES.get(str(item.get("type")), default)
+    if phase == -1:  # a type without a phase of its own: the entry's "phase" field says
         ph = item.get("phase")
         return _PHASE_NAMES.index(ph) if ph in _PHASE_NAMES else default
-    return POLICY_PHASES.get(str(item.get("type")), default)
+    return phase
 
 
 def _item_name(item: object, field: str | None) -> Any:
@@ -136,46 +128,6 @@ def _policy_key(item: object) -> Any:
         return item["name"]
     return item.get("type") if isinstance(item, dict) else None
 
-# (kind of the parent object, key) -> kind of the child. A list child is "list:<item kind>".
-_CHILD: dict[tuple[str, str], str] = {
-    ("scenario", "retry"): "retry",
-    ("scenario", "dns"): "dns",
-    ("dns", "records"): "list:dns_record",
-    ("dns", "timeouts"): "list:dns_failure",
-    ("dns", "servfail"): "list:dns_failure",
-    ("sender_class", "authentication"): "authentication",
-    ("authentication", "dkim"): "dkim_signing",
-    ("authentication", "forwarded"): "forwarding",
-    ("scenario", "sender_classes"): "list:sender_class",
-    ("scenario", "recipient_profiles"): "list:recipient_profile",
-    ("sender_class", "address_error"): "address_error",
-    ("address_error", "kinds"): "address_error_kinds",
-    ("sender_class", "size_bytes"): "list:size",
-    ("sender_class", "dmarc"): "dmarc",
-    ("sender_class", "content_score"): "content_score",
-    ("sender_class", "attachment"): "attachment",
-    ("recipient_profile", "mx"): "list:mx_record",
-    ("recipient_profile", "implicit_mx"): "implicit_mx",
-    ("recipient_profile", "policies"): "list:policy",
-    ("content_filter", "dmarc_adjustment"): "dmarc_adjustment",
-    ("content_filter", "actions"): "list:content_action",
-    ("mailbox_rules", "by_class"): "map:mailbox_rule",
-    ("sender_class", "features"): "features",
-    ("features", "links"): "count_distribution",
-    ("features", "promo_phrases"): "count_distribution",
-    ("count_distribution", "values"): "list:count_value",
-    ("features", "attachment_types"): "attachment_types",
-    ("features", "html_ratio"): "html_ratio",
-    ("features", "reputation"): "reputation",
-    ("rule_score", "rules"): "list:feature_rule",
-    ("rule_score", "actions"): "list:content_action",
-    ("logistic", "weights"): "logistic_weights",
-    ("logistic", "actions"): "list:logistic_action",
-    ("rspamd", "rules"): "list:feature_rule",
-    ("url_reputation", "actions"): "list:url_action",
-    ("gateway", "policies"): "list:policy",
-}
-
 # Lists whose items are addressed by one of their fields.
 _ITEM_KEY: dict[str, str] = {
     "sender_class": "name",
@@ -184,8 +136,8 @@ _ITEM_KEY: dict[str, str] = {
     "content_action": "action",
     "mx_record": "host",
     "feature_rule": "name",
-    "logistic_action": "action",
-    "url_action": "action",
+    "logistic.actions": "action",
+    "url_reputation.actions": "action",
 }
 
 # Attribute shortcuts: (kind, alias) -> path below the object.

@@ -3,6 +3,9 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+#include <string_view>
+
 using namespace delivsim;
 
 namespace {
@@ -203,7 +206,7 @@ TEST_CASE("compare: score histograms record every message's score by class and p
         for (std::size_t p = 0; p < s.profiles.size(); ++p)
             for (std::size_t b = ScoreBins::bin(8.0); b < ScoreBins::count; ++b)
                 above += h[(cl * s.profiles.size() + p) * ScoreBins::count + b];
-    CHECK(c.tally(1).stage(Stage::content_filter) <= above);
+    CHECK(c.tally(1).stage(stage_of<ContentFilter>) <= above);
 }
 
 TEST_CASE("score bins: layout and edges") {
@@ -271,4 +274,25 @@ TEST_CASE("compare: cancellation stops it and progress reports") {
     p.progress = [&](std::uint64_t done) { last = done; };
     CHECK(compare(s, st, p).messages() == 200000);
     CHECK(last == 200000);
+}
+
+TEST_CASE("the judging stages, the stages and the scored policies come from the policy registry") {
+    // judged_spam counts exactly the verdicts of the stages whose policies judge spam.
+    std::set<std::string_view> judging;
+    for (std::size_t s = 0; s < stage_count; ++s)
+        if (filtering_stage(static_cast<Stage>(s))) judging.insert(stage_names[s]);
+    CHECK(judging == std::set<std::string_view>{"dnsbl", "dmarc_disposition", "content_filter", "attachment_scanner",
+                                                "rule_score", "logistic", "rspamd", "url_reputation"});
+    // Every stage has one name; a policy's stage is named as the registry says.
+    CHECK(std::set<std::string_view>(stage_names.begin(), stage_names.end()).size() == stage_count);
+    CHECK(name(stage_of<Greylist>) == "greylist");
+    CHECK(name(stage_of<ExternalPolicy>) == "custom_policy");
+    CHECK(name(Stage::delivery) == "delivery");
+    // The policies with a score(m) are the scored ones, and only they give compare a score.
+    std::set<std::string_view> scored;
+    for (const PolicyInfo& p : policy_infos)
+        if (p.scored) scored.insert(p.type);
+    CHECK(scored == std::set<std::string_view>{"content_filter", "rule_score", "logistic", "rspamd"});
+    CHECK(policy_infos.size() == std::variant_size_v<AnyPolicy>);
+    CHECK(policy_infos.back().type == "gateway");
 }

@@ -82,7 +82,7 @@ TEST_CASE("rule_score: the fired rules' scores add up, thresholds pick the actio
     Verdict v = judge(p, m);
     CHECK(v.action == Action::file);
     CHECK(v.folder == Outcome::spam_folder);
-    CHECK(v.stage == Stage::rule_score);
+    CHECK(v.stage == stage_of<RuleScore>);
     CHECK(v.responsible == Responsible::sender_content);
     m.features.attachment = AttachmentType::office_macro;
     CHECK(p.score(m) == 8);
@@ -115,7 +115,7 @@ TEST_CASE("logistic: P(spam) from the weights, thresholds on probability, batch 
     m.features.links = 4;  // log-odds 0: P = 0.5 exactly, at the threshold
     CHECK(p.score(m) == 0);
     CHECK(judge(p, m).folder == Outcome::spam_folder);
-    CHECK(judge(p, m).stage == Stage::logistic);
+    CHECK(judge(p, m).stage == stage_of<Logistic>);
     m.features.links = 3;  // P = 0.38
     CHECK(judge(p, m).action == Action::proceed);
     m.features.attachment = AttachmentType::executable;  // log-odds 2.5: P = 0.924
@@ -142,7 +142,7 @@ TEST_CASE("rspamd: the preset's 4 / 6 / 15, the highest threshold reached wins")
     CHECK(at(3.99).action == Action::proceed);
     CHECK(at(4).action == Action::temp_fail);
     CHECK(at(4).status == Status::greylisted);
-    CHECK(at(4).stage == Stage::rspamd);
+    CHECK(at(4).stage == stage_of<Rspamd>);
     CHECK(at(5.9).action == Action::temp_fail);
     // add_header: greylisted first (rspamd's greylist module defers every action but reject),
     // then filed to junk at the mailbox.
@@ -204,7 +204,7 @@ TEST_CASE("url_reputation: blocklisted links against thresholds") {
     CHECK(judge(p, m).action == Action::proceed);
     m.features.url_hits = 1;
     CHECK(judge(p, m).folder == Outcome::spam_folder);
-    CHECK(judge(p, m).stage == Stage::url_reputation);
+    CHECK(judge(p, m).stage == stage_of<UrlReputation>);
     m.features.url_hits = 3;
     CHECK(judge(p, m).action == Action::reject);
 }
@@ -225,16 +225,16 @@ TEST_CASE("gateway: runs its filters in order and stops at quarantine; spam-fold
     Verdict v = chain.evaluate(m, s, rng, first_attempt);
     CHECK(v.action == Action::file);
     CHECK(v.folder == Outcome::spam_folder);
-    CHECK(v.stage == Stage::url_reputation);
+    CHECK(v.stage == stage_of<UrlReputation>);
     m.features.attachment = AttachmentType::office_macro;  // tagged, then quarantined by the second
     v = chain.evaluate(m, s, rng, first_attempt);
     CHECK(v.folder == Outcome::quarantined);
-    CHECK(v.stage == Stage::rule_score);
+    CHECK(v.stage == stage_of<RuleScore>);
     m.features = {};
     m.has_attachment = true;  // the scanner quarantines (detection 1)
     v = chain.evaluate(m, s, rng, first_attempt);
     CHECK(v.folder == Outcome::quarantined);
-    CHECK(v.stage == Stage::attachment_scanner);
+    CHECK(v.stage == stage_of<AttachmentScanner>);
     m.has_attachment = false;
     m.content_score = 6;  // passes the gateway, rejected by the mailbox server's filter
     CHECK(chain.evaluate(m, s, rng, first_attempt).action == Action::reject);
@@ -407,7 +407,7 @@ TEST_CASE("content models in a scenario: legit and spam classes are told apart")
     // P(no listed link) = exp(-12 * 0.2) = 0.0907 for spam.
     const double q = double(t.outcome(Outcome::quarantined, 1)) / double(t.outcome(Outcome::inbox, 1) + t.outcome(Outcome::quarantined, 1));
     CHECK(q == doctest::Approx(1 - std::exp(-2.4)).epsilon(0.02));
-    CHECK(t.stage(Stage::url_reputation) == t.outcome(Outcome::quarantined));
+    CHECK(t.stage(stage_of<UrlReputation>) == t.outcome(Outcome::quarantined));
 }
 
 TEST_CASE("explain shows a class's features and the profile's content-model score") {

@@ -79,7 +79,7 @@ TEST_CASE("address errors: nxdomain bounces at once, typosquat is lost silently,
     ae["kinds"] = {{"nxdomain", 0.0}, {"unknown_user", 1.0}, {"typosquat", 0.0}};
     t = simulate(scenario_from(j), 1000);
     CHECK(t.status(Status::unknown_user) == 1000);
-    CHECK(t.stage(Stage::unknown_user) == 1000);
+    CHECK(t.stage(stage_of<UnknownUser>) == 1000);
 }
 
 TEST_CASE("null MX fails at once with 5.1.10") {
@@ -182,7 +182,7 @@ TEST_CASE("DMARC disposition, content thresholds, scanner and mailbox rules") {
     cls["content_score"] = {{"mean", 3.5}, {"sd", 0.0}};  // 3.5 + 1.5 = 5: spam folder
     Tally t = simulate(scenario_from(j), 100);
     CHECK(t.outcome(Outcome::spam_folder) == 100);
-    CHECK(t.stage(Stage::content_filter) == 100);
+    CHECK(t.stage(stage_of<ContentFilter>) == 100);
     cls["content_score"] = {{"mean", 13.5}, {"sd", 0.0}};  // 15: highest threshold wins
     CHECK(simulate(scenario_from(j), 100).status(Status::content_rejected) == 100);
 
@@ -193,7 +193,7 @@ TEST_CASE("DMARC disposition, content thresholds, scanner and mailbox rules") {
     cls["attachment"] = {{"min_size_bytes", 0}, {"probability", 1.0}};
     t = simulate(scenario_from(j), 100);
     CHECK(t.outcome(Outcome::quarantined) == 100);
-    CHECK(t.stage(Stage::attachment_scanner) == 100);
+    CHECK(t.stage(stage_of<AttachmentScanner>) == 100);
     CHECK(t.responsible(Responsible::receiver_policy) == 100);
 }
 

@@ -83,7 +83,7 @@ TEST_CASE("the chain's phase order uses the hook's phase; a name appears once") 
     CHECK(load_error(ok, &hooks) == "");
 }
 
-TEST_CASE("a custom policy decides with Stage::custom_policy and sees the message's names") {
+TEST_CASE("a custom policy decides with the stage custom_policy and sees the message's names") {
     std::atomic<int> calls{0};
     const auto hook = std::make_shared<FunctionHook>("tiny_limit", Phase::envelope, [&](const ExternalCall& c) {
         ++calls;
@@ -91,7 +91,7 @@ TEST_CASE("a custom policy decides with Stage::custom_policy and sees the messag
         CHECK(c.profile == "X");
         CHECK(c.host == "mx.x.example");
         return c.message.size_bytes > 500
-                   ? Verdict::reject(Status::message_too_big, Responsible::sender_content, Stage::size_limit)
+                   ? Verdict::reject(Status::message_too_big, Responsible::sender_content, stage_of<SizeLimit>)
                    : Verdict::proceed();
     });
     const auto hooks = hooks_of({hook});
@@ -99,8 +99,8 @@ TEST_CASE("a custom policy decides with Stage::custom_policy and sees the messag
     const Tally t = simulate(s, 1000);
     CHECK(calls == 1000);
     CHECK(t.outcome(Outcome::bounced) == 1000);
-    CHECK(t.stage(Stage::custom_policy) == 1000);
-    CHECK(t.stage(Stage::size_limit) == 0);
+    CHECK(t.stage(stage_of<ExternalPolicy>) == 1000);
+    CHECK(t.stage(stage_of<SizeLimit>) == 0);
 
     const Explanation e = explain(s, 1, 7);
     const json j = e.to_json(s);
@@ -142,7 +142,7 @@ TEST_CASE("a custom policy's draws are its own: a pure function of seed, message
     const auto spam = one.outcome(Outcome::spam_folder);
     CHECK(spam > 9700);
     CHECK(spam < 10300);
-    CHECK(one.stage(Stage::custom_policy) == spam);
+    CHECK(one.stage(stage_of<ExternalPolicy>) == spam);
 }
 
 TEST_CASE("a hook's failure stops the run and reaches the caller") {

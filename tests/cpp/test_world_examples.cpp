@@ -146,7 +146,7 @@ TEST_CASE("worlds keep one Session per message: greylisting inside rspamd passes
                                                   static_cast<std::size_t>(Status::greylisted)];
     CHECK(greylisted > r.tally.outcome(Outcome::inbox, Tally::all, corp));
     CHECK(r.tally.status(Status::expired, Tally::all, corp) < r.tally.outcome(Outcome::inbox, Tally::all, corp) / 10);
-    CHECK(r.tally.stage(Stage::rspamd, Tally::all, corp) > 0);  // its add_header and reject still act
+    CHECK(r.tally.stage(stage_of<Rspamd>, Tally::all, corp) > 0);  // its add_header and reject still act
 }
 
 TEST_CASE("worlds keep one Session per message: a greylist inside a gateway passes the retry") {

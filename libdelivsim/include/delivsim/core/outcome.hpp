@@ -17,8 +17,9 @@ enum class Outcome : std::uint8_t {
     bounced,
 };
 inline constexpr std::size_t outcome_count = 7;
-inline constexpr std::array<std::string_view, outcome_count> outcome_names{
-    "inbox", "rule_moved", "spam_folder", "quarantined", "rule_deleted", "silently_lost", "bounced"};
+inline constexpr auto outcome_names = std::to_array<std::string_view>({
+    "inbox", "rule_moved", "spam_folder", "quarantined", "rule_deleted", "silently_lost", "bounced"});
+static_assert(outcome_names.size() == outcome_count && outcome_count == static_cast<std::size_t>(Outcome::bounced) + 1, "a name for every value");
 constexpr std::string_view name(Outcome o) { return outcome_names[static_cast<std::size_t>(o)]; }
 
 // Accepted means the receiving server answered 250: the receiving side decided the rest.
@@ -38,9 +39,10 @@ enum class Responsible : std::uint8_t {
     sender_reputation,  // world/: the receiver's memory of the sender (complaints, traps, volume)
 };
 inline constexpr std::size_t responsible_count = 9;
-inline constexpr std::array<std::string_view, responsible_count> responsible_names{
+inline constexpr auto responsible_names = std::to_array<std::string_view>({
     "none", "sender_configuration", "sender_content", "address_error",
-    "receiver_policy", "receiver_availability", "recipient_rules", "recipient_quota", "sender_reputation"};
+    "receiver_policy", "receiver_availability", "recipient_rules", "recipient_quota", "sender_reputation"});
+static_assert(responsible_names.size() == responsible_count && responsible_count == static_cast<std::size_t>(Responsible::sender_reputation) + 1, "a name for every value");
 constexpr std::string_view name(Responsible r) { return responsible_names[static_cast<std::size_t>(r)]; }
 
 // The SMTP replies the built-in stages give. Several replies can share an enhanced code
@@ -70,7 +72,7 @@ struct StatusInfo {
     std::string_view enhanced;
     std::string_view text;
 };
-inline constexpr std::array<StatusInfo, status_count> status_table{{
+inline constexpr auto status_table = std::to_array<StatusInfo>({
     {250, "2.0.0", "accepted"},
     {550, "5.1.2", "recipient domain does not exist"},
     {550, "5.1.1", "recipient unknown"},
@@ -87,46 +89,33 @@ inline constexpr std::array<StatusInfo, status_count> status_table{{
     {421, "4.7.0", "sending IP over its rate limit, try later"},
     {450, "4.2.1", "sending network over its rate limit, try later"},
     {550, "5.7.1", "rejected for poor sender reputation"},
-}};
+});
+static_assert(status_table.size() == status_count, "a reply for every status");
 constexpr const StatusInfo& info(Status s) { return status_table[static_cast<std::size_t>(s)]; }
 // The Status enumerators' names, for APIs that name a reply (custom policies in Python).
-inline constexpr std::array<std::string_view, status_count> status_names{
+inline constexpr auto status_names = std::to_array<std::string_view>({
     "none", "bad_destination", "unknown_user", "null_mx", "ip_blocklisted", "content_rejected",
     "message_too_big", "mailbox_full", "dmarc_reject", "expired", "no_host_answered",
-    "mailbox_full_temporary", "greylisted", "rate_limited", "rate_limited_subnet", "reputation_rejected"};
+    "mailbox_full_temporary", "greylisted", "rate_limited", "rate_limited_subnet", "reputation_rejected"});
+static_assert(status_names.size() == status_count && status_count == static_cast<std::size_t>(Status::reputation_rejected) + 1, "a name for every value");
 
-// The stage that decided a message's fate (or, for a temporary failure, the attempt's).
+// The stage that decided a message's fate (or, for a temporary failure, the attempt's): one
+// of the engine's own steps named here, or a policy's. The policies' stages are numbered
+// after these, in the order of the policy registry, which also names them
+// (policy/registry.hpp: stage_of<P>, stage_count, stage_names).
 enum class Stage : std::uint8_t {
     none,
     address,
     mx_routing,
     retry_queue,
-    dnsbl,
-    size_limit,
-    unknown_user,
-    mailbox_quota,
-    greylist,
-    dmarc_disposition,
-    content_filter,
-    attachment_scanner,
-    mailbox_rules,
-    delivery,  // reached the end of the chain: inbox
-    custom_policy,  // a policy written outside the library (policy/external.hpp), e.g. in Python
-    rate_limit,  // world/: token buckets per sending IP and /24
-    reputation,  // world/: reputation-based rejection
-    // content models (issue 6)
-    rule_score,
-    logistic,
-    rspamd,
-    url_reputation,
+    delivery,     // reached the end of the chain: inbox
+    rate_limit,   // world/: token buckets per sending IP and /24
+    reputation,   // world/: reputation-based rejection
 };
-inline constexpr std::size_t stage_count = 21;
-inline constexpr std::array<std::string_view, stage_count> stage_names{
-    "none", "address", "mx_routing", "retry_queue", "dnsbl", "size_limit", "unknown_user",
-    "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
-    "mailbox_rules", "delivery", "custom_policy", "rate_limit", "reputation",
-    "rule_score", "logistic", "rspamd", "url_reputation"};
-constexpr std::string_view name(Stage s) { return stage_names[static_cast<std::size_t>(s)]; }
+inline constexpr auto engine_stage_names = std::to_array<std::string_view>(
+    {"none", "address", "mx_routing", "retry_queue", "delivery", "rate_limit", "reputation"});
+inline constexpr std::size_t engine_stage_count = engine_stage_names.size();
+static_assert(engine_stage_count == static_cast<std::size_t>(Stage::reputation) + 1, "a name for every engine stage");
 
 // A message's final fate.
 struct Fate {

@@ -38,7 +38,7 @@
 //    "timeout_probability": 0.0}
 // Every key but "records" is optional; a missing "type" in timeouts/servfail means every type.
 #include <delivsim/dns/ip.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <algorithm>
 #include <array>

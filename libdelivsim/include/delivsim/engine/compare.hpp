@@ -35,20 +35,9 @@ enum class Judged : std::uint8_t {
 inline constexpr std::size_t judged_count = 3;
 inline constexpr std::array<std::string_view, judged_count> judged_names{"not_judged", "judged_ham", "judged_spam"};
 
-// The stages that judge spam: their spam_folder / quarantine / reject verdicts are judged_spam.
-constexpr bool filtering_stage(Stage s) {
-    switch (s) {
-        case Stage::dnsbl:
-        case Stage::dmarc_disposition:
-        case Stage::content_filter:
-        case Stage::attachment_scanner:
-        case Stage::rule_score:
-        case Stage::logistic:
-        case Stage::rspamd:
-        case Stage::url_reputation: return true;
-        default: return false;
-    }
-}
+// The stages that judge spam (their policies' judges_spam): their spam_folder / quarantine /
+// reject verdicts are judged_spam.
+constexpr bool filtering_stage(Stage s) { return judges_spam(s); }
 
 constexpr Judged judged(const Fate& f) {
     if (filtering_stage(f.stage) &&

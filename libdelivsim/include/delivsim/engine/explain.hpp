@@ -31,7 +31,7 @@ struct ExplainTrace {
     void message(const Message& m) { msg = m; }
     void host_tried(const Attempt&, int host, bool up) { pending.push_back({host, up}); }
     void attempt(const Attempt& a, const Verdict& v, const Session& s) {
-        const bool custom = v.action != Action::proceed && v.stage == Stage::custom_policy;
+        const bool custom = v.action != Action::proceed && v.stage == stage_of<ExternalPolicy>;
         attempts.push_back({a, std::move(pending), v, custom ? s.custom_policy_tag : std::uint64_t{0}});
         pending.clear();
     }
@@ -158,7 +158,7 @@ inline json Explanation::to_json(const Scenario& s) const {
             ja["reply"] = detail::status_json(v.status);
         }
         ja["stage"] = name(v.action == Action::proceed ? Stage::delivery : v.stage);
-        if (v.action != Action::proceed && v.stage == Stage::custom_policy)
+        if (v.action != Action::proceed && v.stage == stage_of<ExternalPolicy>)
             ja["policy"] = detail::custom_policy_json(prof.policies, a.custom_policy_tag);
         attempts.push_back(ja);
     }
@@ -167,7 +167,7 @@ inline json Explanation::to_json(const Scenario& s) const {
     j["status"] = fate.outcome == Outcome::bounced ? detail::status_json(fate.status) : json(nullptr);
     j["responsible"] = name(fate.responsible);
     j["stage"] = name(fate.stage);
-    if (fate.stage == Stage::custom_policy && !this->attempts.empty())
+    if (fate.stage == stage_of<ExternalPolicy> && !this->attempts.empty())
         j["policy"] = detail::custom_policy_json(prof.policies, this->attempts.back().custom_policy_tag);
     j["sender_told"] = sender_told(fate.outcome);
     j["time_s"] = fate.time_s;

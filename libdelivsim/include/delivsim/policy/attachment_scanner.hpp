@@ -8,6 +8,7 @@ namespace delivsim {
 struct AttachmentScanner {
     static constexpr std::string_view type_name = "attachment_scanner";
     static constexpr Phase phase = Phase::data;
+    static constexpr bool judges_spam = true;
     double false_positive = 0;
     double detection = 0;
 
@@ -15,7 +16,7 @@ struct AttachmentScanner {
         if (!m.has_attachment) return Verdict::proceed();
         const double p = m.legit ? false_positive : detection;
         return rng.bernoulli(Stream::message, draw_attachment_scan, p)
-                   ? Verdict::file(Outcome::quarantined, Responsible::receiver_policy, Stage::attachment_scanner)
+                   ? Verdict::file(Outcome::quarantined, Responsible::receiver_policy, stage_of<AttachmentScanner>)
                    : Verdict::proceed();
     }
     static AttachmentScanner parse(const Field& f, const ParseContext&) {

@@ -2,7 +2,7 @@
 // Policy chains. Two ways to compose the same policies:
 //  - Pipeline<P...>: fixed at compile time, for C++ users (every call inlined);
 //  - PolicyChain: built at run time from a scenario file, a vector of the built-ins.
-// Adding a built-in policy means one header plus its entry in AnyPolicy below.
+// The built-ins are those of the policy registry (policy/registry.hpp), whose headers follow.
 #include <delivsim/policy/attachment_scanner.hpp>
 #include <delivsim/policy/content_filter.hpp>
 #include <delivsim/policy/dmarc_disposition.hpp>
@@ -13,12 +13,14 @@
 #include <delivsim/policy/logistic.hpp>
 #include <delivsim/policy/mailbox_quota.hpp>
 #include <delivsim/policy/mailbox_rules.hpp>
+#include <delivsim/policy/registry.hpp>
 #include <delivsim/policy/rspamd.hpp>
 #include <delivsim/policy/rule_score.hpp>
 #include <delivsim/policy/size_limit.hpp>
 #include <delivsim/policy/unknown_user.hpp>
 #include <delivsim/policy/url_reputation.hpp>
 
+#include <optional>
 #include <tuple>
 #include <variant>
 
@@ -37,10 +39,27 @@ struct Pipeline {
     }
 };
 
-// New alternatives go at the end, before Gateway (see PolicyChain::dispatch and gateway_index).
-using AnyPolicy = std::variant<DnsblCheck, SizeLimit, UnknownUser, MailboxQuota, Greylist, DmarcDisposition,
-                               ContentFilter, AttachmentScanner, MailboxRules,
-                               RuleScore, Logistic, Rspamd, UrlReputation, ExternalPolicy, Gateway>;
+// A registered policy whose header is missing above stops here (sizeof of an incomplete type).
+static_assert([]<std::size_t... I>(std::index_sequence<I...>) {
+    return ((sizeof(BuiltinPolicies::type_at<I>) > 0) && ...);
+}(std::make_index_sequence<BuiltinPolicies::size>{}));
+// One of the registered policies.
+using AnyPolicy = BuiltinPolicies::apply<std::variant>;
+
+// Whether a stage's spam_folder, quarantine and reject verdicts are a spam filter's judgement
+// (each policy's judges_spam; the engine's own stages judge nothing).
+inline constexpr std::array<bool, stage_count> stage_judges_spam = [] {
+    std::array<bool, stage_count> out{};
+    auto set = [&]<std::size_t I>() {
+        using P = BuiltinPolicies::type_at<I>;
+        if constexpr (!BuiltinPolicies::stage_name[I].empty()) out[static_cast<std::size_t>(stage_of<P>)] = P::judges_spam;
+    };
+    [&]<std::size_t... I>(std::index_sequence<I...>) {
+        (set.template operator()<I>(), ...);
+    }(std::make_index_sequence<BuiltinPolicies::size>{});
+    return out;
+}();
+constexpr bool judges_spam(Stage s) { return stage_judges_spam[static_cast<std::size_t>(s)]; }
 
 inline std::string_view type_name(const AnyPolicy& p) {
     return std::visit([](const auto& x) { return std::string_view(std::decay_t<decltype(x)>::type_name); }, p);
@@ -108,20 +127,17 @@ struct PolicyChain {
     // inline (R1 lost 15% of its speed).
     static Verdict evaluate_in_gateway(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng,
                                        const Attempt& a) {
-        static_assert(std::variant_size_v<AnyPolicy> - 1 == gateway_index &&
-                          std::is_same_v<std::variant_alternative_t<gateway_index, AnyPolicy>, Gateway>,
-                      "Gateway must stay the last AnyPolicy alternative: add new policies before it");
         return dispatch<gateway_index>(p, m, s, rng, a);
     }
-    static constexpr std::size_t gateway_index = 14;  // the last alternative
+    static constexpr std::size_t gateway_index = BuiltinPolicies::first(Dispatch::gateway);  // the last alternative
 
 private:
     // A branch per alternative instead of std::visit: GCC then inlines every evaluate()
     // into the chain loop (std::visit's out-of-line call cost ~40% of a message). The
-    // alternatives from RuleScore on (content models, custom policies, gateway) cost far more
-    // than a call: they share one out-of-line dispatch, so that the loop stays small enough
-    // for GCC to inline the others (inlining them too lost R1 18% of its speed; a call site
-    // each, ~4%). N: the alternatives [0, N) that may occur (a gateway's inner chain has none).
+    // alternatives registered as outlined (content models, custom policies) and the gateway
+    // cost far more than a call: they share one out-of-line dispatch, so that the loop stays
+    // small enough for GCC to inline the others (inlining them too lost R1 18% of its speed;
+    // a call site each, ~4%). N: the alternatives [0, N) that may occur (a gateway's inner chain has none).
     template <std::size_t N>
     static Verdict dispatch(const AnyPolicy& p, const Message& m, Session& s, MessageRng& rng, const Attempt& a) {
         if (p.index() >= first_outlined) return dispatch_outlined<N>(p, m, s, rng, a);
@@ -143,9 +159,7 @@ private:
         }(std::make_index_sequence<N - first_outlined>{});
         return v;
     }
-    static constexpr std::size_t first_outlined = 9;  // RuleScore
-    static_assert(std::is_same_v<std::variant_alternative_t<first_outlined, AnyPolicy>, RuleScore>,
-                  "first_outlined must index RuleScore");
+    static constexpr std::size_t first_outlined = BuiltinPolicies::first(Dispatch::outlined);
 
     template <std::size_t... I>
     static void parse_one(const Field& item, const std::string& type, const ParseContext& ctx, PolicyChain& chain,
@@ -194,14 +208,18 @@ inline PolicyChain parse_chain(const json& policies, std::vector<std::string> cl
     return PolicyChain::parse(Field(policies, where), ParseContext{std::move(class_names), nullptr, {}, {}});
 }
 
-// The score-based policy that decides a chain's content verdict: the first content_filter,
-// rule_score, logistic or rspamd, looking into gateways; nullptr if there is none. Its
-// score is a pure function of the message (compare() records it for ROC curves).
+// A score-based policy: one whose verdict compares a score, a pure function of the message,
+// with thresholds (it has score(m)); compare() records that score for ROC curves.
+template <class P>
+concept ScoredPolicy = requires(const P& p, const Message& m) {
+    { p.score(m) } -> std::convertible_to<double>;
+};
+
+// The score-based policy that decides a chain's content verdict: the first one, looking into
+// gateways; nullptr if there is none.
 inline const AnyPolicy* score_policy(const PolicyChain& chain) {
     for (const AnyPolicy& p : chain.policies) {
-        if (std::holds_alternative<ContentFilter>(p) || std::holds_alternative<RuleScore>(p) ||
-            std::holds_alternative<Logistic>(p) || std::holds_alternative<Rspamd>(p))
-            return &p;
+        if (std::visit([](const auto& x) { return ScoredPolicy<std::decay_t<decltype(x)>>; }, p)) return &p;
         if (const auto* g = std::get_if<Gateway>(&p))
             if (const AnyPolicy* inner = score_policy(*g->chain)) return inner;
     }
@@ -210,11 +228,33 @@ inline const AnyPolicy* score_policy(const PolicyChain& chain) {
 
 // The score of a policy that score_policy() returns (0 for any other).
 inline double policy_score(const AnyPolicy& p, const Message& m) noexcept {
-    if (const auto* x = std::get_if<ContentFilter>(&p)) return x->score(m);
-    if (const auto* x = std::get_if<RuleScore>(&p)) return x->score(m);
-    if (const auto* x = std::get_if<Logistic>(&p)) return x->score(m);
-    if (const auto* x = std::get_if<Rspamd>(&p)) return x->score(m);
-    return 0;
+    return std::visit(
+        [&](const auto& x) -> double {
+            if constexpr (ScoredPolicy<std::decay_t<decltype(x)>>) return x.score(m);
+            else return 0;
+        },
+        p);
 }
+
+// What the registry says of each built-in policy, in registry order (the Python package's
+// views read it as _core.policy_types).
+struct PolicyInfo {
+    std::string_view type;
+    std::optional<Phase> phase;  // none: each instance has its own (custom policies)
+    std::string_view stage;      // empty: it decides nothing itself (the gateway)
+    bool judges_spam;
+    bool scored;
+};
+inline constexpr std::array<PolicyInfo, BuiltinPolicies::size> policy_infos = [] {
+    return []<std::size_t... I>(std::index_sequence<I...>) {
+        auto info = []<class P>(std::string_view stage) {
+            std::optional<Phase> ph;
+            if constexpr (requires { P::phase; }) ph = P::phase;
+            return PolicyInfo{P::type_name, ph, stage, P::judges_spam, ScoredPolicy<P>};
+        };
+        return std::array<PolicyInfo, BuiltinPolicies::size>{
+            info.template operator()<BuiltinPolicies::type_at<I>>(BuiltinPolicies::stage_name[I])...};
+    }(std::make_index_sequence<BuiltinPolicies::size>{});
+}();
 
 }  // namespace delivsim

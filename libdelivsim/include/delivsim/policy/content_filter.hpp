@@ -12,6 +12,7 @@ namespace delivsim {
 struct ContentFilter {
     static constexpr std::string_view type_name = "content_filter";
     static constexpr Phase phase = Phase::data;
+    static constexpr bool judges_spam = true;
     enum class Action : std::uint8_t { reject, quarantine, spam_folder };
     static constexpr std::array<std::string_view, 3> action_names{"reject", "quarantine", "spam_folder"};
 
@@ -42,9 +43,9 @@ struct ContentFilter {
             if (s < t.min_score) continue;
             constexpr auto who = Responsible::sender_content;
             switch (t.action) {
-                case Action::reject: return Verdict::reject(Status::content_rejected, who, Stage::content_filter);
-                case Action::quarantine: return Verdict::file(Outcome::quarantined, who, Stage::content_filter);
-                case Action::spam_folder: return Verdict::file(Outcome::spam_folder, who, Stage::content_filter);
+                case Action::reject: return Verdict::reject(Status::content_rejected, who, stage_of<ContentFilter>);
+                case Action::quarantine: return Verdict::file(Outcome::quarantined, who, stage_of<ContentFilter>);
+                case Action::spam_folder: return Verdict::file(Outcome::spam_folder, who, stage_of<ContentFilter>);
             }
         }
         return Verdict::proceed();

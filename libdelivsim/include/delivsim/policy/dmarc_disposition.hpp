@@ -8,6 +8,7 @@ namespace delivsim {
 struct DmarcDisposition {
     static constexpr std::string_view type_name = "dmarc_disposition";
     static constexpr Phase phase = Phase::data;
+    static constexpr bool judges_spam = true;
     enum class Action : std::uint8_t { reject, quarantine, spam_folder, accept };
     static constexpr std::array<std::string_view, 4> action_names{"reject", "quarantine", "spam_folder", "accept"};
 
@@ -29,9 +30,9 @@ private:
     static Verdict apply(Action a) noexcept {
         constexpr auto who = Responsible::sender_configuration;
         switch (a) {
-            case Action::reject: return Verdict::reject(Status::dmarc_reject, who, Stage::dmarc_disposition);
-            case Action::quarantine: return Verdict::file(Outcome::quarantined, who, Stage::dmarc_disposition);
-            case Action::spam_folder: return Verdict::file(Outcome::spam_folder, who, Stage::dmarc_disposition);
+            case Action::reject: return Verdict::reject(Status::dmarc_reject, who, stage_of<DmarcDisposition>);
+            case Action::quarantine: return Verdict::file(Outcome::quarantined, who, stage_of<DmarcDisposition>);
+            case Action::spam_folder: return Verdict::file(Outcome::spam_folder, who, stage_of<DmarcDisposition>);
             case Action::accept: break;
         }
         return Verdict::proceed();

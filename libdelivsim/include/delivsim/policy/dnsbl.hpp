@@ -7,9 +7,10 @@ namespace delivsim {
 struct DnsblCheck {
     static constexpr std::string_view type_name = "dnsbl";
     static constexpr Phase phase = Phase::connect;
+    static constexpr bool judges_spam = true;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
-        return m.ip_listed ? Verdict::reject(Status::ip_blocklisted, Responsible::sender_configuration, Stage::dnsbl)
+        return m.ip_listed ? Verdict::reject(Status::ip_blocklisted, Responsible::sender_configuration, stage_of<DnsblCheck>)
                            : Verdict::proceed();
     }
     static DnsblCheck parse(const Field& f, const ParseContext&) {

@@ -5,7 +5,7 @@
 // the hook is looked up by name in ParseContext::hooks when the chain is parsed, so a file
 // with a custom policy loads only where its hooks are given (not in the CLI).
 //
-// Its verdicts are decided by Stage::custom_policy. Its random draws come from its own Philox
+// Its verdicts are decided by its stage, custom_policy. Its random draws come from its own Philox
 // counter {message index, Stream::custom_policy, draw / 4, FNV-1a of the policy's name} under
 // the run's key {seed, 0}: a pure function of (seed, message, policy name, draw), whatever the
 // thread count, the chain position or the other policies.
@@ -68,7 +68,7 @@ public:
     virtual ~ExternalHook() = default;
     virtual const std::string& name() const noexcept = 0;
     virtual Phase phase() const noexcept = 0;
-    // The verdict; its stage is replaced by Stage::custom_policy. May be called from several
+    // The verdict; its stage is replaced by custom_policy. May be called from several
     // threads at once. A failure throws (ExternalPolicyError for a foreign error): the run stops.
     virtual Verdict evaluate(const ExternalCall& call) const = 0;
 };
@@ -89,6 +89,7 @@ private:
 
 struct ExternalPolicy {
     static constexpr std::string_view type_name = "python";
+    static constexpr bool judges_spam = false;
     std::shared_ptr<const ExternalHook> hook;
     std::uint64_t tag = 0;                                 // policy_tag(name)
     std::shared_ptr<const std::vector<std::string>> names;  // sender classes, then the profile, then MX hosts
@@ -105,7 +106,7 @@ struct ExternalPolicy {
         Verdict v = hook->evaluate(ExternalCall{m, s, a, n[m.sender_class], n[classes], host,
                                                 ExternalDraws(rng.seed(), m.index, tag)});
         if (v.action != Action::proceed) {
-            v.stage = Stage::custom_policy;
+            v.stage = stage_of<ExternalPolicy>;
             s.custom_policy_tag = tag;
         }
         return v;

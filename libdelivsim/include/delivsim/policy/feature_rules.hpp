@@ -5,7 +5,7 @@
 //   "rules": [{"name": "MANY_LINKS", "feature": "links", "op": ">=", "value": 10, "score": 1.5},
 //             {"name": "MACRO_DOC", "feature": "attachment=office_macro", "op": "==", "value": 1, "score": 4}]
 #include <delivsim/core/features.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <string>
 #include <vector>

@@ -18,6 +18,7 @@ struct PolicyChain;  // policy/chain.hpp, which also defines evaluate() and pars
 struct Gateway {
     static constexpr std::string_view type_name = "gateway";
     static constexpr Phase phase = Phase::data;
+    static constexpr bool judges_spam = false;
     std::shared_ptr<const PolicyChain> chain;
 
     Verdict evaluate(const Message& m, Session& s, MessageRng& rng, const Attempt& a) const;

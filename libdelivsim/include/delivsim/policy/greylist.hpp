@@ -19,12 +19,13 @@ inline bool greylist_passes(bool& seen, double& first_s, double delay_s, double 
 struct Greylist {
     static constexpr std::string_view type_name = "greylist";
     static constexpr Phase phase = Phase::envelope;
+    static constexpr bool judges_spam = false;
     double delay_s = 0;
 
     Verdict evaluate(const Message&, Session& s, MessageRng&, const Attempt& a) const noexcept {
         return greylist_passes(s.greylist_seen, s.greylist_first_s, delay_s, a.time_s)
                    ? Verdict::proceed()
-                   : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::greylist);
+                   : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
     }
     static Greylist parse(const Field& f, const ParseContext&) {
         f.allow_keys({"type", "delay_s"});

@@ -19,6 +19,7 @@ namespace delivsim {
 struct Logistic {
     static constexpr std::string_view type_name = "logistic";
     static constexpr Phase phase = Phase::data;
+    static constexpr bool judges_spam = true;
     using Vector = Eigen::Matrix<double, static_cast<int>(feature_count), 1>;
     // Messages by features, one row per message (compare() fills it per chunk).
     using Batch = Eigen::Matrix<double, Eigen::Dynamic, static_cast<int>(feature_count), Eigen::RowMajor>;
@@ -57,7 +58,7 @@ struct Logistic {
     }
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
-        return actions.decide(score(m), Stage::logistic);
+        return actions.decide(score(m), stage_of<Logistic>);
     }
 
     static Logistic parse(const Field& f, const ParseContext&) {

@@ -9,6 +9,7 @@ namespace delivsim {
 struct MailboxQuota {
     static constexpr std::string_view type_name = "mailbox_quota";
     static constexpr Phase phase = Phase::envelope;
+    static constexpr bool judges_spam = false;
     enum class Mode : std::uint8_t { permanent, temporary };
     static constexpr std::array<std::string_view, 2> mode_names{"permanent", "temporary"};
 
@@ -24,9 +25,9 @@ struct MailboxQuota {
             s.quota = rng.bernoulli(Stream::mailbox_quota_retry, a.index, still_full) ? Q::full : Q::has_space;
         if (s.quota != Q::full) return Verdict::proceed();
         return mode == Mode::permanent
-                   ? Verdict::reject(Status::mailbox_full, Responsible::recipient_quota, Stage::mailbox_quota)
+                   ? Verdict::reject(Status::mailbox_full, Responsible::recipient_quota, stage_of<MailboxQuota>)
                    : Verdict::temp_fail(Status::mailbox_full_temporary, Responsible::recipient_quota,
-                                        Stage::mailbox_quota);
+                                        stage_of<MailboxQuota>);
     }
     static MailboxQuota parse(const Field& f, const ParseContext&) {
         f.allow_keys({"type", "full", "mode", "still_full"});

@@ -8,6 +8,7 @@ namespace delivsim {
 struct MailboxRules {
     static constexpr std::string_view type_name = "mailbox_rules";
     static constexpr Phase phase = Phase::mailbox;
+    static constexpr bool judges_spam = false;
     struct Rule {
         double delete_p = 0;
         double move_p = 0;
@@ -18,9 +19,9 @@ struct MailboxRules {
         const Rule& r = by_class[m.sender_class];
         if (r.delete_p + r.move_p <= 0) return Verdict::proceed();
         const double u = rng.uniform(Stream::message, draw_mailbox_rule);
-        if (u < r.delete_p) return Verdict::file(Outcome::rule_deleted, Responsible::recipient_rules, Stage::mailbox_rules);
+        if (u < r.delete_p) return Verdict::file(Outcome::rule_deleted, Responsible::recipient_rules, stage_of<MailboxRules>);
         if (u < r.delete_p + r.move_p)
-            return Verdict::file(Outcome::rule_moved, Responsible::recipient_rules, Stage::mailbox_rules);
+            return Verdict::file(Outcome::rule_moved, Responsible::recipient_rules, stage_of<MailboxRules>);
         return Verdict::proceed();
     }
     static MailboxRules parse(const Field& f, const ParseContext& ctx) {

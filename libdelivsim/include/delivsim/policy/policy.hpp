@@ -4,8 +4,9 @@
 // Policies never call each other: shared facts live on Message or Session.
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/rng.hpp>
+#include <delivsim/policy/registry.hpp>
 #include <delivsim/policy/verdict.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <concepts>
 #include <map>
@@ -28,11 +29,15 @@ struct ParseContext {
     std::vector<std::string> mx_hosts;     // its MX hosts, by index (Attempt::host)
 };
 
+// judges_spam: the policy's spam_folder, quarantine and reject verdicts are a spam filter's
+// judgement (compare() counts them as judged_spam); false for checks of size, address,
+// quota, greylisting or the recipient's own rules.
 template <class P>
 concept Policy = requires(const P& p, const Message& m, Session& s, MessageRng& rng, const Attempt& a,
                           const Field& f, const ParseContext& ctx) {
     { P::type_name } -> std::convertible_to<std::string_view>;
     { P::phase } -> std::convertible_to<Phase>;
+    { P::judges_spam } -> std::convertible_to<bool>;
     { p.evaluate(m, s, rng, a) } -> std::same_as<Verdict>;
     { P::parse(f, ctx) } -> std::same_as<P>;
 };

@@ -27,6 +27,7 @@ namespace delivsim {
 struct Rspamd {
     static constexpr std::string_view type_name = "rspamd";
     static constexpr Phase phase = Phase::data;
+    static constexpr bool judges_spam = true;
     enum class Action : std::uint8_t { reject, rewrite_subject, add_header, greylist };
     static constexpr std::array<std::string_view, 4> action_names{"reject", "rewrite_subject", "add_header", "greylist"};
     static constexpr std::array<std::string_view, 1> preset_names{"rspamd_default"};
@@ -54,19 +55,19 @@ struct Rspamd {
         if (!act) return Verdict::proceed();
         constexpr auto who = Responsible::sender_content;
         switch (*act) {
-            case Action::reject: return Verdict::reject(Status::content_rejected, who, Stage::rspamd);
+            case Action::reject: return Verdict::reject(Status::content_rejected, who, stage_of<Rspamd>);
             case Action::rewrite_subject:
             case Action::add_header:
                 // rspamd's greylist module greylists every action but reject and no action
                 // (plugins/greylist.lua): marked mail is deferred first, then filed.
                 if (threshold[static_cast<std::size_t>(Action::greylist)] &&
                     !greylist_passes(s.rspamd_greylist_seen, s.rspamd_greylist_first_s, greylist_delay_s, a.time_s))
-                    return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::rspamd);
-                return Verdict::file(Outcome::spam_folder, who, Stage::rspamd);
+                    return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Rspamd>);
+                return Verdict::file(Outcome::spam_folder, who, stage_of<Rspamd>);
             case Action::greylist:
                 return greylist_passes(s.rspamd_greylist_seen, s.rspamd_greylist_first_s, greylist_delay_s, a.time_s)
                            ? Verdict::proceed()
-                           : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::rspamd);
+                           : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Rspamd>);
         }
         return Verdict::proceed();
     }

@@ -11,12 +11,13 @@ namespace delivsim {
 struct RuleScore {
     static constexpr std::string_view type_name = "rule_score";
     static constexpr Phase phase = Phase::data;
+    static constexpr bool judges_spam = true;
     AdditiveScore model;
     FilterActions actions;
 
     double score(const Message& m) const noexcept { return model.score(m); }
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
-        return actions.decide(score(m), Stage::rule_score);
+        return actions.decide(score(m), stage_of<RuleScore>);
     }
     static RuleScore parse(const Field& f, const ParseContext&) {
         f.allow_keys({"type", "rules", "content_score", "actions"});

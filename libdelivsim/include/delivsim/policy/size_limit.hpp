@@ -7,11 +7,12 @@ namespace delivsim {
 struct SizeLimit {
     static constexpr std::string_view type_name = "size_limit";
     static constexpr Phase phase = Phase::envelope;
+    static constexpr bool judges_spam = false;
     std::uint64_t max_bytes = 0;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         return m.size_bytes > max_bytes
-                   ? Verdict::reject(Status::message_too_big, Responsible::sender_content, Stage::size_limit)
+                   ? Verdict::reject(Status::message_too_big, Responsible::sender_content, stage_of<SizeLimit>)
                    : Verdict::proceed();
     }
     static SizeLimit parse(const Field& f, const ParseContext&) {

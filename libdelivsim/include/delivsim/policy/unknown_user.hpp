@@ -7,10 +7,11 @@ namespace delivsim {
 struct UnknownUser {
     static constexpr std::string_view type_name = "unknown_user";
     static constexpr Phase phase = Phase::envelope;
+    static constexpr bool judges_spam = false;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         return m.address_error == AddressError::unknown_user
-                   ? Verdict::reject(Status::unknown_user, Responsible::address_error, Stage::unknown_user)
+                   ? Verdict::reject(Status::unknown_user, Responsible::address_error, stage_of<UnknownUser>)
                    : Verdict::proceed();
     }
     static UnknownUser parse(const Field& f, const ParseContext&) {

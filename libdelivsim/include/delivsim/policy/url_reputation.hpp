@@ -10,10 +10,11 @@ namespace delivsim {
 struct UrlReputation {
     static constexpr std::string_view type_name = "url_reputation";
     static constexpr Phase phase = Phase::data;
+    static constexpr bool judges_spam = true;
     FilterActions actions;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
-        return actions.decide(m.features.url_hits, Stage::url_reputation);
+        return actions.decide(m.features.url_hits, stage_of<UrlReputation>);
     }
     static UrlReputation parse(const Field& f, const ParseContext&) {
         f.allow_keys({"type", "actions"});

@@ -4,7 +4,7 @@
 // the acceptance-time quantiles and histogram. As JSON, and as a readable table.
 #include <delivsim/results/tally.hpp>
 #include <delivsim/results/wilson.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <cstdio>
 #include <map>

@@ -4,6 +4,7 @@
 // processes or machines gives bit-identical totals.
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/outcome.hpp>
+#include <delivsim/policy/registry.hpp>
 #include <delivsim/results/wilson.hpp>
 
 #include <algorithm>

@@ -4,7 +4,7 @@
 // takes the session. A domain without MX records is reached at its own address (the implicit
 // MX); a null MX (RFC 7505, a single record "." ) means the domain accepts no mail at all.
 #include <delivsim/core/rng.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <algorithm>
 #include <array>

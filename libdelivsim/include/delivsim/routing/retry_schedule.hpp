@@ -9,7 +9,7 @@
 //   optional with that MTA's default. Queue scans are placed on a grid starting at the
 //   message's arrival (the real scan phase is independent of the message: each real attempt
 //   lies up to one scan interval after the simulated one).
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <algorithm>
 #include <array>

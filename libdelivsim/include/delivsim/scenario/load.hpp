@@ -2,13 +2,11 @@
 // Loading and validating scenario files. Every rule a file can break gives a ScenarioError
 // naming the JSON path: unknown keys, NaN or infinite numbers, negative sizes, probabilities
 // outside [0, 1], empty mixtures and weights that do not sum to 1 are errors, never defaults.
-#include <delivsim/core/files.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
-#include <filesystem>
-#include <fstream>
+#include <delivsim/core/json.hpp>
+
 #include <set>
-#include <sstream>
 #include <string>
 
 namespace delivsim {
@@ -91,120 +89,15 @@ inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nul
     return s;
 }
 
-namespace detail {
-
-// A SAX handler that builds the document with nlohmann's own DOM builder and also refuses a
-// key repeated within one object (nlohmann would keep the last silently) and nesting deeper
-// than any scenario needs (it guards the stack). SAX rather than nlohmann's parser callback,
-// whose end_object rescans the parent container: quadratic in a list of 10^5 profiles.
-class StrictJsonReader {
-public:
-    static constexpr std::size_t max_depth = 64;
-    using dom_builder = nlohmann::detail::json_sax_dom_parser<json>;
-
-    explicit StrictJsonReader(json& doc) : dom_(doc) {}
-
-    bool null() { return done(dom_.null()); }
-    bool boolean(bool v) { return done(dom_.boolean(v)); }
-    bool number_integer(json::number_integer_t v) { return done(dom_.number_integer(v)); }
-    bool number_unsigned(json::number_unsigned_t v) { return done(dom_.number_unsigned(v)); }
-    bool number_float(json::number_float_t v, const json::string_t& text) { return done(dom_.number_float(v, text)); }
-    bool string(json::string_t& v) { return done(dom_.string(v)); }
-    bool binary(json::binary_t& v) { return done(dom_.binary(v)); }
-
-    bool start_object(std::size_t n) { return open(true) && dom_.start_object(n); }
-    bool start_array(std::size_t n) { return open(false) && dom_.start_array(n); }
-    bool end_object() { return close() && dom_.end_object(); }
-    bool end_array() { return close() && dom_.end_array(); }
-
-    bool key(json::string_t& k) {
-        Frame& top = stack_.back();
-        top.key = k;
-        if (!top.keys.insert(k).second) {
-            const std::string where = path();
-            throw ScenarioError(where.empty() ? k : where + "." + k, "duplicate key '" + k + "'");
-        }
-        return dom_.key(k);
-    }
-
-    template <class Exception>
-    bool parse_error(std::size_t position, const std::string& last_token, const Exception& e) {
-        return dom_.parse_error(position, last_token, e);  // throws e
-    }
-
-private:
-    struct Frame {
-        bool object;
-        std::string key;
-        std::size_t index;
-        std::set<std::string> keys;
-    };
-    bool open(bool object) {
-        if (stack_.size() >= max_depth)
-            throw ScenarioError(path(), "nested deeper than " + std::to_string(max_depth) + " levels");
-        stack_.push_back({object, {}, 0, {}});
-        return true;
-    }
-    bool close() {
-        stack_.pop_back();
-        return done(true);
-    }
-    // A value was completed: in an array, the next one has the next index.
-    bool done(bool ok) {
-        if (!stack_.empty() && !stack_.back().object) ++stack_.back().index;
-        return ok;
-    }
-    // Path of the innermost open container, in the error messages' syntax.
-    std::string path() const {
-        std::string p;
-        for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
-            if (stack_[i].object) p += (p.empty() ? "" : ".") + stack_[i].key;
-            else p += "[" + std::to_string(stack_[i].index) + "]";
-        }
-        return p;
-    }
-    dom_builder dom_;
-    std::vector<Frame> stack_;
-};
-
-// Reads JSON text through StrictJsonReader (duplicate keys and depth refused); a syntax
-// error becomes a ScenarioError on `source` with its line and column. Scenario, zone and
-// world files all come through here.
-inline json parse_json_text(const std::string& text, const std::string& source) {
-    json doc;
-    try {
-        StrictJsonReader reader(doc);
-        json::sax_parse(text, &reader);
-    } catch (const json::exception& e) {
-        std::string what = e.what();
-        // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
-        const auto close = what.find("] ");
-        throw ScenarioError(source, "not valid JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
-    } catch (const std::bad_alloc&) {
-        throw ScenarioError(source, "too large to parse in the memory available");
-    }
-    return doc;
-}
-
-}  // namespace detail
 
 // Parses scenario text; a syntax error is reported with its line and column.
 inline Scenario parse_scenario_text(const std::string& text, const std::string& source = "scenario",
                                     const ExternalHooks* hooks = nullptr) {
-    return parse_scenario(detail::parse_json_text(text, source), hooks);
-}
-
-// A scenario or world file's text: a regular file (not a FIFO or device), at most
-// max_input_file_bytes.
-inline std::string read_document_file(const std::string& path) {
-    if (path.find('\0') != std::string::npos) throw ScenarioError("path", "contains a NUL character");
-    return read_regular_file(path, max_input_file_bytes, [&](const std::string& rule) -> std::string {
-        throw ScenarioError(path, rule);
-    });
+    return parse_scenario(parse_json(text, source), hooks);
 }
 
 inline Scenario load_scenario(const std::string& path, const ExternalHooks* hooks = nullptr) {
-    return parse_scenario_text(read_document_file(path), path, hooks);
+    return parse_scenario(read_json_file(path), hooks);
 }
 
 }  // namespace delivsim

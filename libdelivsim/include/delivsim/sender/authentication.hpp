@@ -34,7 +34,7 @@
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/rng.hpp>
 #include <delivsim/dns/zone.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <memory>
 #include <optional>

@@ -14,7 +14,7 @@
 // features to a class changes no other draw of any message.
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/rng.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 #include <delivsim/sender/mixture.hpp>
 
 #include <cmath>

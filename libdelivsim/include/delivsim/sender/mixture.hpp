@@ -1,5 +1,5 @@
 #pragma once
-// Drawing a component of a mixture from its cumulative weights (scenario/field.hpp's
+// Drawing a component of a mixture from its cumulative weights (core/json.hpp's
 // mixture_cdf builds them).
 #include <algorithm>
 #include <cstdint>

@@ -4,7 +4,7 @@
 // the receiving side's policies then judge.
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/rng.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 #include <delivsim/sender/authentication.hpp>
 #include <delivsim/sender/features.hpp>
 #include <delivsim/sender/mixture.hpp>

@@ -193,7 +193,7 @@ private:
             }
             // RCPT: the list's stale addresses and spam traps.
             if (rc.kind == Recipient::Kind::stale)
-                return Verdict::reject(Status::unknown_user, Responsible::address_error, Stage::unknown_user);
+                return Verdict::reject(Status::unknown_user, Responsible::address_error, stage_of<UnknownUser>);
             if (rc.kind == Recipient::Kind::spam_trap) {
                 d.add_volume(p.ip, snd.domain);
                 d.feedback_.push_back({t + settings.feedback_delay_s, p.ip, static_cast<std::uint16_t>(snd.domain),
@@ -202,13 +202,13 @@ private:
             }
             if (const auto& g = settings.greylist)
                 if (!d.greylist_.check(*g, p.ip, sip.subnet, sender, p.recipient, t))
-                    return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::greylist);
+                    return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
             if (const auto& mb = settings.mailbox) {
                 box = &d.mailboxes_[rc.mailbox];
                 if (box->at(t, *mb) + m.size_bytes > mb->quota_bytes)
-                    return mb->permanent ? Verdict::reject(Status::mailbox_full, Responsible::recipient_quota, Stage::mailbox_quota)
+                    return mb->permanent ? Verdict::reject(Status::mailbox_full, Responsible::recipient_quota, stage_of<MailboxQuota>)
                                          : Verdict::temp_fail(Status::mailbox_full_temporary, Responsible::recipient_quota,
-                                                              Stage::mailbox_quota);
+                                                              stage_of<MailboxQuota>);
             }
             return Verdict::proceed();
         }

@@ -6,7 +6,7 @@
 // messages to its list (recipient k = k mod list size) spread evenly over `spread_s` from
 // `at_s`. Emission is deterministic: counts have no randomness, and a message's send time
 // and recipient are draws keyed by its id.
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <algorithm>
 #include <array>

@@ -542,11 +542,11 @@ inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) 
 
 inline World parse_world_text(const std::string& text, const std::string& source = "world",
                               const ExternalHooks* hooks = nullptr) {
-    return parse_world(delivsim::detail::parse_json_text(text, source), hooks);
+    return parse_world(parse_json(text, source), hooks);
 }
 
 inline World load_world(const std::string& path, const ExternalHooks* hooks = nullptr) {
-    return parse_world_text(read_document_file(path), path, hooks);
+    return parse_world(read_json_file(path), hooks);
 }
 
 }  // namespace delivsim::world

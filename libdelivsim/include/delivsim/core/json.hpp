@@ -1,15 +1,22 @@
 #pragma once
-// A read-only view of one JSON value that knows its path in the scenario document, so that
-// every validation error names the field and the rule it broke:
+// JSON plumbing for every input file (scenarios, zones, worlds): the strict reader, reading a
+// file, and Field, a read-only view of one JSON value that knows its path in the document, so
+// that every validation error names the field and the rule it broke:
 //   "profiles[1].mx[0].down: 1.3 is not a probability".
+#include <delivsim/core/files.hpp>
+
 #include <nlohmann/json.hpp>
 
 #include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -228,5 +235,112 @@ inline std::vector<double> mixture_cdf(const Field& where, const std::vector<std
     cdf.back() = 1.0;
     return cdf;
 }
+
+
+// A SAX handler that builds the document with nlohmann's own DOM builder and also refuses a
+// key repeated within one object (nlohmann would keep the last silently) and nesting deeper
+// than any input file needs (it guards the stack). SAX rather than nlohmann's parser callback,
+// whose end_object rescans the parent container: quadratic in a list of 10^5 profiles.
+class StrictJsonReader {
+public:
+    static constexpr std::size_t max_depth = 64;
+    using dom_builder = nlohmann::detail::json_sax_dom_parser<json>;
+
+    explicit StrictJsonReader(json& doc) : dom_(doc) {}
+
+    bool null() { return done(dom_.null()); }
+    bool boolean(bool v) { return done(dom_.boolean(v)); }
+    bool number_integer(json::number_integer_t v) { return done(dom_.number_integer(v)); }
+    bool number_unsigned(json::number_unsigned_t v) { return done(dom_.number_unsigned(v)); }
+    bool number_float(json::number_float_t v, const json::string_t& text) { return done(dom_.number_float(v, text)); }
+    bool string(json::string_t& v) { return done(dom_.string(v)); }
+    bool binary(json::binary_t& v) { return done(dom_.binary(v)); }
+
+    bool start_object(std::size_t n) { return open(true) && dom_.start_object(n); }
+    bool start_array(std::size_t n) { return open(false) && dom_.start_array(n); }
+    bool end_object() { return close() && dom_.end_object(); }
+    bool end_array() { return close() && dom_.end_array(); }
+
+    bool key(json::string_t& k) {
+        Frame& top = stack_.back();
+        top.key = k;
+        if (!top.keys.insert(k).second) {
+            const std::string where = path();
+            throw ScenarioError(where.empty() ? k : where + "." + k, "duplicate key '" + k + "'");
+        }
+        return dom_.key(k);
+    }
+
+    template <class Exception>
+    bool parse_error(std::size_t position, const std::string& last_token, const Exception& e) {
+        return dom_.parse_error(position, last_token, e);  // throws e
+    }
+
+private:
+    struct Frame {
+        bool object;
+        std::string key;
+        std::size_t index;
+        std::set<std::string> keys;
+    };
+    bool open(bool object) {
+        if (stack_.size() >= max_depth)
+            throw ScenarioError(path(), "nested deeper than " + std::to_string(max_depth) + " levels");
+        stack_.push_back({object, {}, 0, {}});
+        return true;
+    }
+    bool close() {
+        stack_.pop_back();
+        return done(true);
+    }
+    // A value was completed: in an array, the next one has the next index.
+    bool done(bool ok) {
+        if (!stack_.empty() && !stack_.back().object) ++stack_.back().index;
+        return ok;
+    }
+    // Path of the innermost open container, in the error messages' syntax.
+    std::string path() const {
+        std::string p;
+        for (std::size_t i = 0; i + 1 < stack_.size(); ++i) {
+            if (stack_[i].object) p += (p.empty() ? "" : ".") + stack_[i].key;
+            else p += "[" + std::to_string(stack_[i].index) + "]";
+        }
+        return p;
+    }
+    dom_builder dom_;
+    std::vector<Frame> stack_;
+};
+
+// Reads JSON text through StrictJsonReader (duplicate keys and depth refused); a syntax
+// error becomes a ScenarioError on `source` with its line and column. Scenario, zone and
+// world files all come through here.
+inline json parse_json(const std::string& text, const std::string& source) {
+    json doc;
+    try {
+        StrictJsonReader reader(doc);
+        json::sax_parse(text, &reader);
+    } catch (const json::exception& e) {
+        std::string what = e.what();
+        // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
+        const auto close = what.find("] ");
+        throw ScenarioError(source, "not valid JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
+    } catch (const std::bad_alloc&) {
+        throw ScenarioError(source, "too large to parse in the memory available");
+    }
+    return doc;
+}
+
+
+// The text of an input file (scenario, zone, world): a regular file only (never a FIFO or a
+// device), at most max_input_file_bytes (core/files.hpp); errors name the file.
+inline std::string read_text_file(const std::string& path) {
+    if (path.find('\0') != std::string::npos) throw ScenarioError("path", "contains a NUL character");
+    return read_regular_file(path, max_input_file_bytes, [&](const std::string& rule) -> std::string {
+        throw ScenarioError(path, rule);
+    });
+}
+
+// An input file's JSON document, read strictly (parse_json); errors name the file.
+inline json read_json_file(const std::string& path) { return parse_json(read_text_file(path), path); }
 
 }  // namespace delivsim
