@@ -9,6 +9,7 @@
 #include <delivsim/world/world.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 namespace delivsim::world {
@@ -32,6 +33,8 @@ inline bool before(const Pending& a, const Pending& b) noexcept {
     return a.time < b.time || (a.time == b.time && a.id < b.id);
 }
 inline std::uint32_t sender_of(std::uint64_t id) noexcept { return static_cast<std::uint32_t>(id >> 44); }
+
+inline constexpr std::uint64_t no_message = ~std::uint64_t{0};
 
 struct Feedback {
     enum class Kind : std::uint8_t { complaint, engagement, trap };
@@ -63,15 +66,26 @@ public:
     bool idle() const noexcept { return heap_.empty() && feedback_.empty(); }
     std::size_t greylist_triplets() const noexcept { return greylist_.triplets(); }
 
+    // Queue entries due before time b: 0 if none, else the queue's length (an upper bound, to
+    // judge an epoch's work).
+    std::size_t queued_due(double b) const noexcept {
+        return !heap_.empty() && heap_.front().time < b ? heap_.size() : 0;
+    }
+
     // Processes the epoch [a, b): this epoch's first attempts (in fresh(), any order) and
     // the queued retries that fall due, in (time, id) order; then applies arrived feedback,
-    // decays the counts and recomputes levels and limits.
-    void run_epoch(double a, double b, const std::vector<Recipient>& recipients) {
+    // decays the counts and recomputes levels and limits. Every attempt of message `traced`
+    // goes to `trace` (the same step, recorded: explain for worlds). `cancel`, when set, stops
+    // the epoch part-way (the run is then abandoned).
+    template <class Trace = NoTrace>
+    void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr,
+                   std::uint64_t traced = no_message, Trace* trace = nullptr) {
         (void)a;
         std::sort(fresh_.begin(), fresh_.end(), before);
         auto later = [](const Pending& x, const Pending& y) { return before(y, x); };
         std::size_t i = 0;
-        for (;;) {
+        for (std::uint32_t n = 0;; ++n) {
+            if (cancel && n % 1024 == 1023 && cancel->load(std::memory_order_relaxed)) return;
             const bool has_fresh = i < fresh_.size();
             const bool has_retry = !heap_.empty() && heap_.front().time < b;
             if (!has_fresh && !has_retry) break;
@@ -84,7 +98,12 @@ public:
                 heap_.pop_back();
                 --queue_[sender_of(p.id)];
             }
-            const Pending next = attempt(p, recipients);
+            Pending next;
+            if constexpr (std::decay_t<Trace>::enabled) {
+                next = trace && p.id == traced ? attempt(p, recipients, *trace) : attempt(p, recipients);
+            } else {
+                next = attempt(p, recipients);
+            }
             if (next.attempt != 0) {
                 heap_.push_back(next);
                 std::push_heap(heap_.begin(), heap_.end(), later);
