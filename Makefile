@@ -33,6 +33,12 @@ test: build venv
 	DELIVSIM_CLI=$(abspath $(BUILD))/delivsim $(VENV)/bin/python -m pytest tests/python -q
 	scripts/sanitize_and_fuzz.sh
 
+# The validation harness against real Postfix, postgrey and rspamd on loopback (root; about
+# 8 minutes); rewrites validation/report.md. The quick subset runs in `make test`.
+.PHONY: validate
+validate: venv
+	$(VENV)/bin/python validation/run.py
+
 # Only the sanitizer and fuzz runs (FUZZ_SECONDS=60 per target by default).
 sanitize: deps
 	scripts/sanitize_and_fuzz.sh

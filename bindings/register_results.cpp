@@ -1,6 +1,7 @@
 // _core.Tally: the integer aggregates of a run. Merging is exact (+), the report is the
 // library's JSON, and pickling stores the raw counts so a Tally round-trips bit-identically.
 #include <delivsim/results/report.hpp>
+#include <delivsim/results/saved.hpp>
 #include <delivsim/results/tally.hpp>
 
 #include <pybind11/numpy.h>
@@ -22,26 +23,43 @@ namespace {
 
 using Counts = std::vector<std::uint64_t>;
 
-// Pickle state: Tally::counts() with the layout's names. (format, classes, profiles,
-// attempt_times, messages, outcome, status, responsible, stage, class_decided_at, profile_decided_at).
-constexpr int state_format = 3;
-using State = std::tuple<int, std::vector<std::string>, std::vector<std::string>, std::vector<double>, std::uint64_t,
-                         Counts, Counts, Counts, Counts, Counts, Counts>;
+// Pickle state: Tally::counts() with the layout's names, the names of the other axes and a
+// CRC-32 (results/saved.hpp). (format, classes, profiles, attempt_times, messages, outcome,
+// status, responsible, stage, class_decided_at, profile_decided_at, (outcome names, status
+// names, responsible names, stage names), crc32).
+constexpr int state_format = 4;
+using Names = std::vector<std::string>;
+using Axes = std::tuple<Names, Names, Names, Names>;
+using State = std::tuple<int, Names, Names, std::vector<double>, std::uint64_t, Counts, Counts, Counts, Counts, Counts,
+                         Counts, Axes, std::uint32_t>;
+
+Axes current_axes() {
+    auto names = [](const auto& a) { return Names(a.begin(), a.end()); };
+    return {names(delivsim::outcome_names), names(delivsim::status_names), names(delivsim::responsible_names),
+            names(delivsim::stage_names)};
+}
 
 State tally_state(const Tally& t) {
     auto c = t.counts();
     return {state_format, t.classes(), t.profiles(), t.attempt_times(), c.messages,
             std::move(c.outcome), std::move(c.status), std::move(c.responsible), std::move(c.stage),
-            std::move(c.class_decided_at), std::move(c.profile_decided_at)};
+            std::move(c.class_decided_at), std::move(c.profile_decided_at), current_axes(), delivsim::tally_crc32(t)};
 }
 
 Tally tally_from_state(State st) {
     auto& [format, classes, profiles, times, messages, outcome, status, responsible, stage, class_decided_at,
-           profile_decided_at] = st;
+           profile_decided_at, axes, crc] = st;
     if (format != state_format) throw std::invalid_argument("Tally state: unknown format " + std::to_string(format));
-    return Tally::from_counts(std::move(classes), std::move(profiles), std::move(times),
-                              {messages, std::move(outcome), std::move(status), std::move(responsible),
-                               std::move(stage), std::move(class_decided_at), std::move(profile_decided_at)});
+    Tally t = Tally::from_counts(std::move(classes), std::move(profiles), std::move(times),
+                                 {messages, std::move(outcome), std::move(status), std::move(responsible),
+                                  std::move(stage), std::move(class_decided_at), std::move(profile_decided_at)});
+    if (axes != current_axes())
+        throw std::invalid_argument("Tally state: the names of its outcome, status, responsible or stage axes differ "
+                                    "from this version's");
+    if (crc != delivsim::tally_crc32(t))
+        throw std::invalid_argument("Tally state: damaged: its CRC-32 (" + std::to_string(crc) +
+                                    ") does not match its counts");
+    return t;
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 // delivsim: run a scenario, explain one message, or validate a scenario file.
-// Bad input exits with code 2 and a one-line error on stderr.
+// Exit codes: 0 done; 1 a failure while running or writing the results (a full disk, a
+// closed pipe); 2 bad input or options (a one-line error on stderr naming the field);
+// 128 + the signal when interrupted by SIGINT (130) or SIGTERM (143).
 #include <delivsim/delivsim.hpp>
+#include <delivsim/world/explain.hpp>
+#include <optional>
 #include <delivsim/world/report.hpp>
 
 #include <CLI/CLI.hpp>
@@ -10,7 +14,11 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <new>
 #include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -30,39 +38,106 @@ void progress_bar(std::uint64_t done, std::uint64_t total) {
     std::fflush(stderr);
 }
 
-// A world file (format delivsim-world/1) rather than a scenario: `validate` takes both. Any
-// file that is not readable JSON goes to the scenario loader, which reports why.
-bool is_world_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream text;
-    text << in.rdbuf();
-    delivsim::json doc;
-    try {
-        delivsim::detail::StrictJsonReader reader(doc);  // depth-guarded, unlike json::parse
-        delivsim::json::sax_parse(text.str(), &reader);
-    } catch (const std::exception&) {
-        return false;
+// Results that could not be written: exit 1.
+struct OutputError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Standard output, checked: a full disk (ENOSPC), a closed descriptor (EBADF) or a reader that
+// has gone (EPIPE, with SIGPIPE ignored) is an error, never silent data loss.
+void print(const std::string& text) {
+    errno = 0;
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+        throw OutputError(std::string("standard output: cannot be written (") + std::strerror(errno ? errno : EIO) + ")");
+}
+
+// A descriptor 0-2 that is closed would be handed to the next file opened (a checkpoint could
+// end up receiving the report). Standard output closed is an error; stdin/stderr get /dev/null.
+void check_standard_streams() {
+    for (int fd : {0, 2})
+        if (::fcntl(fd, F_GETFD) == -1 && errno == EBADF) {
+            const int null = ::open("/dev/null", O_RDWR);
+            if (null >= 0 && null != fd) ::close(null);
+        }
+    if (::fcntl(1, F_GETFD) == -1 && errno == EBADF) throw OutputError("standard output is closed");
+}
+
+// --json FILE must be writable before the run starts, not found out after it.
+void check_json_path(const std::string& path) {
+    if (path == "-") return;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) {
+        if (S_ISDIR(st.st_mode)) throw std::invalid_argument("--json: " + path + ": is a directory");
+        if (::access(path.c_str(), W_OK) != 0)
+            throw std::invalid_argument("--json: " + path + ": cannot be written (" + std::strerror(errno) + ")");
+        return;
     }
-    return doc.is_object() && doc.contains("format") && doc["format"] == delivsim::world::world_format;
+    const std::string dir = std::filesystem::path(path).parent_path().empty() ? "." : std::filesystem::path(path).parent_path().string();
+    if (::access(dir.c_str(), W_OK | X_OK) != 0)
+        throw std::invalid_argument("--json: " + path + ": cannot be created (" + std::strerror(errno) + ")");
 }
 
 // --json: the report to standard output ("-") or to a file.
 void write_json(const std::string& json_out, const std::string& text) {
-    if (json_out == "-") {
-        std::cout << text;
-        return;
-    }
-    std::ofstream f(json_out);
-    if (!(f << text)) throw std::runtime_error(json_out + ": cannot be written");
+    if (json_out == "-") return print(text);
+    std::FILE* f = std::fopen(json_out.c_str(), "wb");
+    if (!f) throw OutputError("--json: " + json_out + ": cannot be written (" + std::strerror(errno) + ")");
+    errno = 0;
+    const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
+    const int saved = errno;
+    if (std::fclose(f) != 0 || !ok)
+        throw OutputError("--json: " + json_out + ": cannot be written (" + std::strerror(saved ? saved : errno ? errno : EIO) + ")");
 }
 
+// The file's text, read once: regular files only, up to the input size cap.
+std::string read_input(const std::string& path) {
+    return delivsim::read_regular_file(path, delivsim::max_input_file_bytes, [&](const std::string& rule) -> std::string {
+        throw delivsim::ScenarioError(path, rule);
+    });
+}
+
+// Ctrl-C (SIGINT) and SIGTERM: the run stops at its next check, writes its final checkpoint
+// and exits with 128 + the signal.
 std::atomic<bool> interrupted{false};
-extern "C" void on_sigint(int) { interrupted = true; }
+std::atomic<int> caught_signal{0};
+extern "C" void on_signal(int sig) {
+    caught_signal = sig;
+    interrupted = true;
+}
+void catch_signals() {
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+}
+std::string signal_name() { return caught_signal == SIGTERM ? "SIGTERM" : "SIGINT"; }
+int signal_exit_code() { return 128 + (caught_signal ? caught_signal.load() : SIGINT); }
+
+// Running out of memory (under a memory limit) must end in a clean error, never terminate:
+// nlohmann's json destructor allocates while a failed parse unwinds. A failed allocation first
+// releases this reserve (address space only, never touched), then throws std::bad_alloc.
+std::unique_ptr<char[]> memory_reserve;
+void on_out_of_memory() {
+    if (!memory_reserve) std::set_new_handler(nullptr);
+    memory_reserve.reset();
+    throw std::bad_alloc();
+}
+
+// Options: a number that must be a whole number of 0 or more (CLI11 would wrap "-1" to
+// 2^64-1), and a path that must not be empty (it would be ignored).
+const CLI::Validator whole_number(
+    [](std::string& v) {
+        return !v.empty() && v.find_first_not_of("0123456789") == std::string::npos
+                   ? std::string()
+                   : "'" + v + "' is not a whole number from 0 to 2^64-1";
+    },
+    "UINT");
+const CLI::Validator non_empty_path([](std::string& v) { return v.empty() ? std::string("the path is empty") : std::string(); },
+                                    "PATH");
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    memory_reserve.reset(new (std::nothrow) char[32u << 20]);
+    std::set_new_handler(on_out_of_memory);
     CLI::App app{"delivsim: why legitimate mail never reaches the inbox, by Monte Carlo simulation"};
     app.require_subcommand(1);
     app.set_version_flag("--version", delivsim::version);
@@ -74,26 +149,29 @@ int main(int argc, char** argv) {
 
     auto* run = app.add_subcommand("run", "simulate messages through a scenario (default: the embedded R1)");
     run->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
-    run->add_option("-n,--messages", messages, "number of messages")->capture_default_str();
-    run->add_option("-s,--seed", seed, "random seed")->capture_default_str();
+    run->add_option("-n,--messages", messages, "number of messages")->capture_default_str()->check(whole_number);
+    run->add_option("-s,--seed", seed, "random seed")->capture_default_str()->check(whole_number);
     run->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
-    run->add_option("--json", json_out, "also write the full results as JSON to this file ('-' for stdout)");
+    run->add_option("--json", json_out, "also write the full results as JSON to this file ('-' for stdout)")->check(non_empty_path);
     run->add_flag("-q,--quiet", quiet, "no progress bar");
     std::string checkpoint_path, resume_path;
     double checkpoint_interval = 60;
     run->add_option("--checkpoint", checkpoint_path,
-                    "write completed work to this file (atomically) every --checkpoint-interval seconds and on Ctrl-C");
+                    "write completed work to this file (atomically; a symlink's target is replaced) every "
+                    "--checkpoint-interval seconds and on Ctrl-C or SIGTERM")
+        ->check(non_empty_path);
     run->add_option("--checkpoint-interval", checkpoint_interval, "seconds between checkpoints")
         ->capture_default_str()
         ->check(CLI::NonNegativeNumber);
     run->add_option("--resume", resume_path,
                     "continue the run saved in this checkpoint (same scenario, seed and --messages); "
-                    "it keeps checkpointing there unless --checkpoint says otherwise");
+                    "it keeps checkpointing there unless --checkpoint says otherwise")
+        ->check(non_empty_path);
 
     auto* expl = app.add_subcommand("explain", "show one message's exact path, as in the full run with that seed");
     expl->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
-    expl->add_option("-s,--seed", seed, "random seed of the run")->capture_default_str();
-    expl->add_option("-i,--message", index, "message index")->required();
+    expl->add_option("-s,--seed", seed, "random seed of the run")->capture_default_str()->check(whole_number);
+    expl->add_option("-i,--message", index, "message index")->required()->check(whole_number);
     expl->add_flag("--json", as_json, "print JSON instead of text");
 
     auto* val = app.add_subcommand("validate", "check a scenario or world file and report the first error");
@@ -102,12 +180,16 @@ int main(int argc, char** argv) {
     auto* wld = app.add_subcommand("world", "simulate a world file (delivsim-world/1): senders, lists and receivers with state, over time");
     std::string world_path;
     wld->add_option("world", world_path, "world JSON file")->required();
-    wld->add_option("-s,--seed", seed, "random seed")->capture_default_str();
+    wld->add_option("-s,--seed", seed, "random seed")->capture_default_str()->check(whole_number);
     wld->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
-    wld->add_option("--json", json_out, "also write totals and time series as JSON to this file ('-' for stdout)");
+    wld->add_option("--json", json_out, "also write totals and time series as JSON to this file ('-' for stdout)")->check(non_empty_path);
     wld->add_flag("-q,--quiet", quiet, "no progress line");
     bool world_check = false;
-    wld->add_flag("--check", world_check, "only validate the world file");
+    wld->add_flag("--check", world_check, "only validate the world file and print what a run will generate and hold");
+    std::optional<std::uint64_t> world_explain;
+    wld->add_option("--explain", world_explain,
+                    "show one message (id: sender << 44 | schedule item << 32 | serial) exactly as it went in the run "
+                    "with --seed: its attempts, the receiver's state at each, its fate (--json - for JSON)");
 
     try {
         app.parse(argc, argv);
@@ -117,57 +199,77 @@ int main(int argc, char** argv) {
     }
 
     try {
+        check_standard_streams();
+        if (!json_out.empty()) check_json_path(json_out);
         if (*wld) {
-            const auto w = delivsim::world::load_world(world_path);
+            const auto w = delivsim::world::parse_world(delivsim::detail::parse_json_text(read_input(world_path), world_path));
             if (world_check) {
-                std::cout << world_path << ": valid (" << w.senders.size() << " senders, " << w.lists.size() << " lists, "
-                          << w.recipient_count() << " recipients, " << w.receivers.size() << " receivers)\n";
+                print(delivsim::world::plan_text(w, world_path));
                 return 0;
             }
+            delivsim::validate_threads(threads);
             delivsim::world::Options wo;
             wo.seed = seed;
             wo.threads = threads;
             wo.cancel = &interrupted;
-            std::signal(SIGINT, on_sigint);
+            catch_signals();
             const bool tty = !quiet && isatty(fileno(stderr));
             if (tty) wo.progress = [&](double t) {
                 std::fprintf(stderr, "\rsimulated %.1f days", t / 86400.0);
                 std::fflush(stderr);
             };
+            if (world_explain) {
+                std::optional<delivsim::world::WorldExplanation> e;
+                try {
+                    e = delivsim::world::explain(w, *world_explain, wo);
+                } catch (const delivsim::world::Cancelled&) {
+                    std::cerr << "\ndelivsim: interrupted\n";
+                    return 130;
+                }
+                if (tty) std::fprintf(stderr, "\n");
+                if (json_out != "-") std::cout << e->to_text(w);
+                if (!json_out.empty()) write_json(json_out, e->to_json(w).dump(1) + "\n");
+                return 0;
+            }
             delivsim::world::Result r;
             try {
                 r = delivsim::world::run(w, wo);
             } catch (const delivsim::world::Cancelled&) {
-                std::cerr << "\ndelivsim: interrupted\n";
-                return 130;
+                std::cerr << "\ndelivsim: interrupted (" << signal_name() << ")\n";
+                return signal_exit_code();
             }
             if (tty) std::fprintf(stderr, "\n");
-            if (json_out != "-") std::cout << delivsim::world::world_report_table(w, r, seed);
+            if (json_out != "-") print(delivsim::world::world_report_table(w, r, seed));
             if (!json_out.empty()) write_json(json_out, delivsim::world::world_report_json(w, r, seed).dump(1) + "\n");
             return 0;
         }
         if (*val) {
-            if (is_world_file(scenario_path)) {
-                const auto w = delivsim::world::load_world(scenario_path);
-                std::cout << scenario_path << ": valid world (" << w.senders.size() << " senders, " << w.lists.size()
-                          << " lists, " << w.recipient_count() << " recipients, " << w.receivers.size() << " receivers)\n";
+            // One read: a world file (format delivsim-world/1) or a scenario.
+            const delivsim::json doc = delivsim::detail::parse_json_text(read_input(scenario_path), scenario_path);
+            if (doc.is_object() && doc.contains("format") && doc["format"] == delivsim::world::world_format) {
+                const auto w = delivsim::world::parse_world(doc);
+                print(scenario_path + ": valid world (" + std::to_string(w.senders.size()) + " senders, " +
+                      std::to_string(w.lists.size()) + " lists, " + std::to_string(w.recipient_count()) + " recipients, " +
+                      std::to_string(w.receivers.size()) + " receivers)\n");
                 return 0;
             }
-            const auto s = delivsim::load_scenario(scenario_path);
-            std::cout << scenario_path << ": valid (" << s.classes.size() << " sender classes, " << s.profiles.size()
-                      << " recipient profiles, " << s.attempt_times.size() << " delivery attempts)\n";
+            const auto s = delivsim::parse_scenario(doc);
+            print(scenario_path + ": valid (" + std::to_string(s.classes.size()) + " sender classes, " +
+                  std::to_string(s.profiles.size()) + " recipient profiles, " + std::to_string(s.attempt_times.size()) +
+                  " delivery attempts)\n");
             return 0;
         }
         const auto s = load_or_default(scenario_path);
         if (*expl) {
             const auto e = delivsim::explain(s, seed, index);
-            std::cout << (as_json ? e.to_json(s).dump(2) + "\n" : e.to_text(s));
+            print(as_json ? e.to_json(s).dump(2) + "\n" : e.to_text(s));
             return 0;
         }
         delivsim::RunOptions o;
         o.messages = messages;
         o.seed = seed;
         o.threads = threads;
+        delivsim::validate(o);
         const bool tty = !quiet && isatty(fileno(stderr));
         if (tty) o.progress = [&](std::uint64_t done) { progress_bar(done, messages); };
         delivsim::RunState resumed;
@@ -177,27 +279,31 @@ int main(int argc, char** argv) {
             if (checkpoint_path.empty()) checkpoint_path = resume_path;
         }
         if (!checkpoint_path.empty()) {
+            delivsim::checkpoint_target(checkpoint_path);  // a FIFO, device or directory: refused before the run
             o.checkpoint = [&](const delivsim::RunState& st) { delivsim::write_checkpoint(checkpoint_path, s, o, st); };
             o.checkpoint_interval_s = checkpoint_interval;
         }
         o.cancel = &interrupted;
-        std::signal(SIGINT, on_sigint);
+        catch_signals();
         delivsim::Tally tally;
         try {
             tally = delivsim::run(s, o);
         } catch (const delivsim::Cancelled&) {
             if (tty) std::fprintf(stderr, "\n");
-            std::cerr << "delivsim: interrupted"
+            std::cerr << "delivsim: interrupted (" << signal_name() << ")"
                       << (checkpoint_path.empty() ? "" : "; resume with --resume " + checkpoint_path) << "\n";
-            return 130;
+            return signal_exit_code();
         }
         if (tty) std::fprintf(stderr, "\n");
-        if (json_out != "-") std::cout << delivsim::report_table(tally, s.name, seed);
+        if (json_out != "-") print(delivsim::report_table(tally, s.name, seed));
         if (!json_out.empty()) write_json(json_out, delivsim::report_json(tally, s.name, seed).dump(2) + "\n");
         return 0;
     } catch (const std::invalid_argument& e) {  // ScenarioError and bad options
         std::cerr << "delivsim: error: " << e.what() << "\n";
         return 2;
+    } catch (const std::bad_alloc&) {
+        std::cerr << "delivsim: error: out of memory\n";
+        return 1;
     } catch (const std::exception& e) {
         std::cerr << "delivsim: error: " << e.what() << "\n";
         return 1;

@@ -6,7 +6,8 @@
 #     of tests/fuzz/ (nothing else: no CLI, benchmarks or Python extension);
 #  2. runs the whole unit-test suite under ASan (with leak detection) and UBSan;
 #  3. replays every saved finding, tests/fuzz/regressions/<target>/*, as a plain input;
-#  4. fuzzes each target (fuzz_scenario_text, fuzz_scenario_structure, fuzz_spf) for
+#  4. fuzzes each target (fuzz_scenario_text, fuzz_scenario_structure, fuzz_spf, fuzz_world_text,
+#     fuzz_world_structure) for
 #     FUZZ_SECONDS (default 60) from its committed seed corpus tests/fuzz/corpus/<target>/
 #     (corpus/spf/ for fuzz_spf; read only: new inputs go to a temporary working corpus).
 #
@@ -29,7 +30,7 @@ FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 JOBS=${JOBS:-$(nproc)}
 CLANGXX=${CLANGXX:-clang++}
 FUZZ_PARALLEL=${FUZZ_PARALLEL:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
-TARGETS=(fuzz_scenario_text fuzz_scenario_structure fuzz_spf)
+TARGETS=(fuzz_scenario_text fuzz_scenario_structure fuzz_spf fuzz_world_text fuzz_world_structure)
 LIBFUZZER_LIMITS=(-timeout=10 -rss_limit_mb=2048 -max_len=65536)
 
 SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
@@ -104,7 +105,7 @@ corpus_of() {  # the committed seed corpus of a target
 fuzz_one() {  # target work_dir artifact_dir log
   local t=$1 work=$2 art=$3 log=$4 extra=()
   case $t in
-    fuzz_scenario_text) extra+=(-dict=tests/fuzz/scenario.dict) ;;
+    fuzz_scenario_text | fuzz_world_text) extra+=(-dict=tests/fuzz/scenario.dict) ;;
     fuzz_spf) extra+=(-dict=tests/fuzz/spf.dict) ;;
   esac
   "$BUILD/tests/fuzz/$t" -max_total_time="$FUZZ_SECONDS" "${LIBFUZZER_LIMITS[@]}" -print_final_stats=1 \

@@ -16,7 +16,7 @@ from ._run import explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
 from ._sweep import compare_scenarios, sweep
 from ._compare import Comparison, compare
-from ._calibrate import Calibration, calibrate
+from ._calibrate import Calibration, calibrate, targets_from_log
 from . import metrics  # TREC spam-track measures, ROC, costs, paired differences
 from . import dkim, dmarc, dns, spf  # authentication over a simulated DNS zone
 from . import world  # simulated time and persistent receiver state (issue 5)
@@ -53,5 +53,6 @@ __all__ = [
     "run",
     "spf",
     "sweep",
+    "targets_from_log",
     "world",
 ]

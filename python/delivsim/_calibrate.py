@@ -67,9 +67,68 @@ def rate_set(name: str) -> tuple[str, ...]:
     return tuple(outcomes)
 
 
-def _counts(result: Result, sender_class: str | None) -> np.ndarray:
+#: Outcomes whose messages were accepted (250) at some attempt.
+ACCEPTED = tuple(o for o in OUTCOMES if o not in ("bounced", "silently_lost"))
+
+
+def target_kind(name: str) -> tuple[str, Any]:
+    """What a target name counts: ("outcomes", outcome tuple) for :func:`rate_set` names,
+    ("bounce", code) for ``"bounce:5.1.1"`` (bounced with that enhanced code), or
+    ("accepted_within", seconds) for ``"accepted_within:600"`` (accepted at an attempt at most
+    that long after the first: a point of the deferral-time distribution)."""
+    if isinstance(name, str) and name.startswith("bounce:"):
+        code = name[len("bounce:"):].strip()
+        parts = code.split(".")
+        if len(parts) != 3 or parts[0] not in ("4", "5") or not all(p.isdigit() for p in parts):
+            raise ValueError(f"targets: {name!r}: expected bounce:<enhanced code>, e.g. 'bounce:5.1.1'")
+        return "bounce", code
+    if isinstance(name, str) and name.startswith("accepted_within:"):
+        try:
+            t = float(name[len("accepted_within:"):])
+        except ValueError:
+            raise ValueError(f"targets: {name!r}: expected accepted_within:<seconds>, e.g. 'accepted_within:600'") from None
+        if not math.isfinite(t) or t < 0:
+            raise ValueError(f"targets: {name!r}: the time must be a finite number of seconds >= 0")
+        return "accepted_within", t
+    return "outcomes", rate_set(name)
+
+
+def _cells(result: Result, sender_class: str | None) -> tuple[list[tuple[str, Any]], np.ndarray]:
+    """The run's messages split into cells every target is a union of: each accepted outcome
+    by the attempt that was accepted, silently_lost, and bounced by code. Tallies keep the
+    outcome and the acceptance attempt separately, so an accepted cell's share is the
+    outcome's share times the attempt's share among accepted messages (folder and delay taken
+    as independent)."""
     counts = result.outcomes if sender_class is None else result.by_class[sender_class]
-    return np.array([counts[o] for o in OUTCOMES], dtype=float)
+    total = float(sum(counts.values()))
+    if total == 0:
+        raise ValueError(f"calibrate: no messages of class {sender_class!r} were simulated")
+    hist = np.asarray(result.acceptance_histogram(sender_class), dtype=float)
+    times = result.scenario.attempt_times
+    h = hist / hist.sum() if hist.sum() > 0 else np.zeros_like(hist)
+    labels: list[tuple[str, Any]] = []
+    shares: list[float] = []
+    for o in ACCEPTED:
+        for a in np.nonzero(h)[0] if counts[o] else []:
+            labels.append((o, times[int(a)]))
+            shares.append(counts[o] / total * h[a])
+    labels.append(("silently_lost", None))
+    shares.append(counts["silently_lost"] / total)
+    bounces = result.bounces if sender_class is None else result.to_dict()["bounces_by_class"][sender_class]
+    for code, k in sorted(bounces.items()):
+        labels.append(("bounced", code))
+        shares.append(k / total)
+    return labels, np.array(shares)
+
+
+def _member(kind: tuple[str, Any], label: tuple[str, Any]) -> bool:
+    what, arg = kind
+    outcome, detail = label
+    if what == "outcomes":
+        return outcome in arg
+    if what == "bounce":
+        return outcome == "bounced" and detail == arg
+    return outcome in ACCEPTED and detail <= arg + 1e-9
 
 
 class Calibration:
@@ -137,6 +196,29 @@ class Calibration:
                              "residual": residual, "target_sd": self._target_sd, "fitted_sd": self._sim_sd,
                              "sd": sd, "z": z})
 
+    @property
+    def chi2(self) -> float:
+        """Goodness of fit: the sum of the squared z of :attr:`residuals`."""
+        return float(np.nansum(self.residuals["z"].to_numpy() ** 2))
+
+    @property
+    def dof(self) -> int:
+        """Degrees of freedom of :attr:`chi2`: targets minus parameters (0: exactly identified,
+        the fit is exact by construction and tests nothing)."""
+        return len(self.targets) - len(self.params)
+
+    @property
+    def p_value(self) -> float | None:
+        """P(chi-square with :attr:`dof` degrees of freedom >= :attr:`chi2`): small when the
+        model cannot reproduce the targets together. None when dof is 0. Rates that add up to
+        1 (or share outcomes) are correlated, which this plain sum of squares does not undo:
+        give targets that do not overlap for a calibrated test."""
+        if self.dof <= 0:
+            return None
+        from scipy.stats import chi2
+
+        return float(chi2.sf(self.chi2, self.dof))
+
     def plot(self, ax: Any = None, **kwargs: Any) -> Any:
         """Target against fitted rates: :func:`delivsim.plot.calibration`."""
         from . import plot
@@ -199,8 +281,11 @@ def calibrate(
 
     - **Rates**: an outcome (``inbox``, ``spam_folder``, ...), ``missing`` (neither inbox nor
       spam folder), a group of :data:`delivsim.metrics.OUTCOME_GROUPS` (``lost_told``,
-      ``lost_untold``, ...), or several joined by "+". Shares of all messages, or of
-      ``sender_class``'s messages when it is given.
+      ``lost_untold``, ...), or several joined by "+"; ``bounce:<code>`` (bounced with that
+      enhanced code, e.g. ``bounce:4.4.7``); ``accepted_within:<seconds>`` (accepted at an
+      attempt at most that long after the first: a point of the deferral-time distribution).
+      Shares of all messages, or of ``sender_class``'s messages when it is given.
+      :func:`targets_from_log` makes such targets from a real Postfix log.
     - **Start**: the scenario's current values, or ``start``. **Bounds**: a dict path ->
       (low, high) or a list of pairs; keep probabilities in [0, 1], or the loader refuses a
       trial point.
@@ -240,7 +325,7 @@ def calibrate(
     sets = []
     target_values = []
     for name, value in targets.items():
-        sets.append(rate_set(name))
+        sets.append(target_kind(name))
         v = _number(f"targets[{name!r}]", value)
         if not 0 <= v <= 1:
             raise ValueError(f"targets[{name!r}]: {v} is not a share in [0, 1]")
@@ -294,14 +379,18 @@ def calibrate(
     if (h <= 0).any():
         raise ValueError("steps must be positive")
 
-    membership = np.array([[o in s for o in OUTCOMES] for s in sets], dtype=float)  # [target][outcome]
+    def membership_of(labels: list[tuple[str, Any]]) -> np.ndarray:  # [target][cell]
+        return np.array([[_member(k, c) for c in labels] for k in sets], dtype=float)
+
     var_scale = 1.0 / messages + (0.0 if target_messages is None else 1.0 / target_messages)
     # Fixed weights (at the targets, not at the trial point: the objective stays a plain sum of squares).
     sd = np.sqrt(np.maximum(t * (1 - t), 1.0 / messages) * var_scale + extra_sd**2)
 
-    cache: dict[tuple[float, ...], tuple[np.ndarray, Result]] = {}
+    # Per trial point: the target rates, the membership of targets in the run's cells, the
+    # cells' shares, and the run.
+    cache: dict[tuple[float, ...], tuple[np.ndarray, np.ndarray, np.ndarray, Result]] = {}
 
-    def simulate(x: np.ndarray) -> tuple[np.ndarray, Result]:
+    def simulate(x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, Result]:
         key = tuple(float(v) for v in x)
         if key not in cache:
             if len(cache) >= max_evaluations:
@@ -314,15 +403,13 @@ def calibrate(
                 point = ", ".join(f"{p} = {v:.6g}" for p, v in zip(names, key))
                 raise ValueError(f"calibrate: the scenario refused the trial point {point}: {e} "
                                  f"(set bounds to keep the params valid)") from None
-            counts = _counts(result, sender_class)
-            total = counts.sum()
-            if total == 0:
-                raise ValueError(f"calibrate: no messages of class {sender_class!r} were simulated")
-            cache[key] = (counts / total, result)
+            labels, shares = _cells(result, sender_class)
+            member = membership_of(labels)
+            cache[key] = (member @ shares, member, shares, result)
         return cache[key]
 
     def rates(x: np.ndarray) -> np.ndarray:
-        return membership @ simulate(x)[0]
+        return simulate(x)[0]
 
     def residual(x: np.ndarray) -> np.ndarray:
         return (rates(x) - t) / sd
@@ -351,8 +438,7 @@ def calibrate(
     fit = least_squares(residual, x0_a, jac=jacobian, bounds=(lo, hi), x_scale=h, method="trf",
                         ftol=1e-10, xtol=1e-6, gtol=1e-10, max_nfev=max_evaluations)
     x = np.clip(fit.x, lo, hi)
-    shares, result = simulate(x)
-    fitted = membership @ shares
+    fitted, membership, shares, result = simulate(x)
 
     # Sandwich covariance of the fitted values (see the docstring).
     jr = jacobian_of_rates(x)
@@ -369,3 +455,27 @@ def calibrate(
     return Calibration(names, x0_a, x, covariance, dict(zip(targets, t.tolist())), target_sd_all, fitted, sim_sd,
                        base.with_values(dict(zip(names, x.tolist()))), result, len(cache), bool(fit.success),
                        str(fit.message), h)
+
+
+def targets_from_log(log: Any, quantiles: Sequence[float] = (0.5, 0.9), codes: Sequence[str] | None = None,
+                     include_notifications: bool = False) -> tuple[dict[str, float], int]:
+    """Calibration targets from an ingested Postfix log (:func:`delivsim.ingest.postfix_log`):
+    the share of each bounce code (``bounce:<code>``; all codes seen, or ``codes``) and, for
+    each quantile q of the time to acceptance of the delivered mail, ``accepted_within:<t_q>``
+    = q x the delivered share. Returns (targets, messages): pass messages as
+    ``target_messages`` so the fit weighs the log's sampling error."""
+    rows = log if include_notifications else log[~log["notification"]]
+    n = len(rows)
+    if n == 0:
+        raise ValueError("targets_from_log: the log has no messages")
+    summary = log.summary(include_notifications)
+    targets: dict[str, float] = {}
+    for code in (codes if codes is not None else summary["bounces"]):
+        targets[f"bounce:{code}"] = summary["bounces"].get(code, 0) / n
+    sent = rows[rows["final_status"] == "sent"]
+    if len(sent):
+        times = np.sort(np.array([a[-1]["time_s"] for a in sent["attempts"]]))
+        for q in quantiles:
+            t = float(np.quantile(times, q, method="inverted_cdf"))
+            targets[f"accepted_within:{round(t, 3):g}"] = float((times <= t + 1e-9).sum()) / n
+    return targets, n

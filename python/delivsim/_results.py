@@ -42,6 +42,26 @@ def _union(a: Ranges, b: Ranges) -> Ranges:
     return tuple((start, stop) for start, stop in merged)
 
 
+def tally_frame(tally: _core.Tally, name: str, seed: int, kinds: tuple[str, str] = ("class", "profile"),
+                report: dict[str, Any] | None = None) -> pd.DataFrame:
+    """A Tally's counts as a tidy table (see :meth:`Result.to_frame`); ``kinds`` names its
+    classes' and profiles' groups (a world's: "sender", "receiver")."""
+    import pandas as pd
+
+    rep = report if report is not None else json.loads(tally.report_json(name, seed))
+    groups = [("overall", "all", rep["outcomes"], rep["rates"])]
+    groups += [(kinds[0], c, rep["by_class"][c], rep["rates_by_class"][c]) for c in tally.class_names]
+    groups += [(kinds[1], p, rep["by_profile"][p], rep["rates_by_profile"][p]) for p in tally.profile_names]
+    rows = []
+    for kind, group, counts, rates in groups:
+        messages = sum(counts.values())
+        for o in OUTCOMES:
+            low, high = rates[o]["ci95"]
+            rows.append((kind, group, o, counts[o], messages, rates[o]["rate"], low, high))
+    columns = ["group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
+    return pd.DataFrame(rows, columns=columns).astype({"count": "int64", "messages": "int64"})
+
+
 class Result:
     """What a run found: returned by :func:`delivsim.run`; merge runs of disjoint message
     ranges of one scenario and seed with ``+``."""
@@ -162,22 +182,7 @@ class Result:
         """A tidy table, one row per group and outcome: group_kind ("overall", "class" or
         "profile"), group, outcome, count, messages (the group's), rate, and the 95% Wilson
         interval ci_low, ci_high."""
-        import pandas as pd
-
-        rep = self._rep()
-        groups = [("overall", "all", rep["outcomes"], rep["rates"])]
-        groups += [("class", c, rep["by_class"][c], rep["rates_by_class"][c]) for c in self._scenario.class_names]
-        groups += [
-            ("profile", p, rep["by_profile"][p], rep["rates_by_profile"][p]) for p in self._scenario.profile_names
-        ]
-        rows = []
-        for kind, group, counts, rates in groups:
-            messages = sum(counts.values())
-            for o in OUTCOMES:
-                low, high = rates[o]["ci95"]
-                rows.append((kind, group, o, counts[o], messages, rates[o]["rate"], low, high))
-        columns = ["group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
-        return pd.DataFrame(rows, columns=columns).astype({"count": "int64", "messages": "int64"})
+        return tally_frame(self._tally, self._scenario.name, self._seed, report=self._rep())
 
     def plot(self, by: str = "class", ax: Any = None, **kwargs: Any) -> Any:
         """Where the mail went, stacked bars by "class", "profile", "overall" or "all" (see

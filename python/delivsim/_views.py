@@ -36,7 +36,7 @@ from collections.abc import Iterator, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from ._scenario import Scenario
+    from ._document import Document as Scenario  # a Scenario or a World
 
 # --- the document's structure (mirrors libdelivsim/schema/scenario.schema.json; a test
 # --- checks that it agrees with the schema) ---------------------------------------------
@@ -48,6 +48,9 @@ KEYS: dict[str, tuple[str, ...]] = {
     "dns_record": ("name", "type", "value"),
     "dns_failure": ("name", "type"),
     "retry": ("first_retry_s", "backoff_factor", "max_backoff_s", "lifetime_s"),
+    "retry_postfix": ("model", "minimal_backoff_s", "maximal_backoff_s", "queue_run_delay_s", "lifetime_s"),
+    "retry_exim": ("model", "rule", "queue_run_interval_s"),
+    "retry_sendmail": ("model", "queue_interval_s", "lifetime_s"),
     "sender_class": ("name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
                      "dmarc", "authentication", "content_score", "attachment", "features"),
     "authentication": ("from_domain", "mail_from_domain", "helo", "ips", "dkim", "forwarded"),
@@ -196,6 +199,14 @@ _ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
+def _object_kind(kind: str, data: object) -> str:
+    """A retry object naming an MTA's model has that model's keys."""
+    if kind == "retry" and isinstance(data, dict) and isinstance(data.get("model"), str) \
+            and f"retry_{data['model']}" in KEYS:
+        return f"retry_{data['model']}"
+    return kind
+
+
 def _kind_of(container_kind: str, item: object) -> str:
     """The kind of an item of a list or map of ``container_kind`` items."""
     if container_kind == "policy":
@@ -250,6 +261,7 @@ def canonical(data: Any, kind: str = "scenario") -> Any:
         return {k: canonical(v, kind[4:]) for k, v in data.items()} if isinstance(data, dict) else data
     if not isinstance(data, dict):
         return data
+    kind = _object_kind(kind, data)
     order = KEYS.get(kind, ())
     keys = [k for k in order if k in data] + [k for k in data if k not in order]
     return {k: canonical(data[k], _CHILD.get((kind, k), "")) for k in keys}
@@ -383,6 +395,10 @@ class _View:
         (usable with Scenario.get/set and delivsim.sweep)."""
         return format_path(self._name_keys())
 
+    def _where(self) -> str:
+        """The view's path, or "the scenario" / "the world" for the document's root."""
+        return self.path or f"the {self._owner._KIND}"
+
     def _join(self, key: PathKey) -> str:
         return format_path(self._json_keys() + (key,))
 
@@ -448,7 +464,7 @@ class _View:
         return f"<{where}: {text}>"
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"{self.path or 'the scenario'} has no attribute {name!r} to set")
+        raise AttributeError(f"{self._where()} has no attribute {name!r} to set")
 
 
 class _ObjectView(_View):
@@ -462,12 +478,12 @@ class _ObjectView(_View):
         return name
 
     def _known(self) -> tuple[str, ...]:
-        return KEYS.get(self._kind, ())
+        return KEYS.get(_object_kind(self._kind, self._data), ())
 
     def _child(self, name: PathKey) -> Any:
         self._attached()  # reads refuse a detached view, as writes do
         if not isinstance(name, str):
-            raise TypeError(f"{self.path or 'the scenario'} is an object: index it by key, not {name!r}")
+            raise TypeError(f"{self._where()} is an object: index it by key, not {name!r}")
         alias = _ALIASES.get((self._kind, name))
         if alias is not None and name not in self._data:
             target: Any = self
@@ -480,7 +496,7 @@ class _ObjectView(_View):
         raise self._missing(key)
 
     def _missing(self, key: str) -> Exception:
-        where = self.path or "the scenario"
+        where = self._where()
         if key in self._known():
             return PathError(f"{where} has no {key!r} (optional: set it to add it)")
         near = difflib.get_close_matches(key, list(self._data) + list(self._known()), n=1)
@@ -511,7 +527,7 @@ class _ObjectView(_View):
         if known and key not in known and key not in self._data:
             near = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise AttributeError(f"{self.path or 'the scenario'} has no field {key!r} (fields: {', '.join(known)}){hint}")
+            raise AttributeError(f"{self._where()} has no field {key!r} (fields: {', '.join(known)}){hint}")
         self._writing()
         kind = _CHILD.get((self._kind, key), "")
         new = canonical(plain(value, self._join(key)), kind)
@@ -930,10 +946,11 @@ class _ActionsView(_KeyedListView):
 _ERROR_PATH = re.compile(r"^((?:[A-Za-z_][A-Za-z0-9_]*|\[\d+\])(?:\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\])*)(: .*)$", re.S)
 
 
-def named_keys(doc: Any, keys: tuple[PathKey, ...]) -> tuple[PathKey, ...]:
-    """``keys`` (JSON keys and list indices) with the indices of named lists replaced by names."""
+def named_keys(doc: Any, keys: tuple[PathKey, ...], root: str = "scenario") -> tuple[PathKey, ...]:
+    """``keys`` (JSON keys and list indices) with the indices of named lists replaced by names;
+    ``root`` is the document's kind ("scenario", "world")."""
     out: list[PathKey] = []
-    node, kind = doc, "scenario"
+    node, kind = doc, root
     for key in keys:
         if isinstance(key, int) and isinstance(node, list) and 0 <= key < len(node):
             item_kind = kind[5:] if kind.startswith("list:") else ""
@@ -953,14 +970,14 @@ def named_keys(doc: Any, keys: tuple[PathKey, ...]) -> tuple[PathKey, ...]:
     return tuple(out)
 
 
-def with_named_path(message: str, doc: Any) -> str:
+def with_named_path(message: str, doc: Any, root: str = "scenario") -> str:
     """A loader error ``recipient_profiles[0].mx[0].down: ...`` with the path by names added
     (``[recipient_profiles.G.mx[0].down]``) when it differs."""
     m = _ERROR_PATH.match(message)
     if not m:
         return message
     keys = tuple(int(k[1:-1]) if k.startswith("[") else k for k in re.findall(r"\[\d+\]|[A-Za-z_][A-Za-z0-9_]*", m.group(1)))
-    named = format_path(named_keys(doc, keys))
+    named = format_path(named_keys(doc, keys, root))
     return message if named == m.group(1) else f"{message} [{named}]"
 
 
@@ -974,7 +991,10 @@ def summary(scenario: Scenario) -> str:
     state = "frozen" if scenario._frozen else ("validated" if scenario._checked is not None else "edited, not validated")
     lines = [f"<Scenario {doc.get('name')!r} ({state})"]
     r = doc.get("retry")
-    if isinstance(r, dict):
+    if isinstance(r, dict) and "model" in r:
+        lines.append("  retry: " + str(r["model"]) + " model" + "".join(
+            f", {k} {_num(v) if not isinstance(v, str) else v}" for k, v in r.items() if k != "model"))
+    elif isinstance(r, dict):
         lines.append(
             f"  retry: first after {_num(r.get('first_retry_s'))} s, x{_num(r.get('backoff_factor'))}, "
             f"at most {_num(r.get('max_backoff_s'))} s apart, lifetime {_num(r.get('lifetime_s'))} s")

@@ -18,6 +18,10 @@ same version of delivsim installed (the workers check it)::
 
 and pass ``Client("tcp://HOST:8786")``. One worker process per core with one thread each is
 simplest (``threads_per_task`` lets one task use several cores instead).
+
+Worlds (:mod:`delivsim.world`) run whole on one worker each: :func:`run_world` spreads the
+replicates (seeds) of a world, or of several variants of a world (a sweep), over the cluster;
+each result is identical to a local ``delivsim.world.run`` with that seed.
 """
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from ._results import Result
 from ._run import MAX_MESSAGES, MAX_SEED, _integer, _ProgressBar, _scenario
 from ._scenario import Scenario
 
-__all__ = ["chunk_ranges", "run"]
+__all__ = ["chunk_ranges", "run", "run_world"]
 
 #: Chunks smaller than this are not worth a task.
 MIN_CHUNK = 10_000
@@ -137,3 +141,101 @@ def run(
             bar.close()
     assert total is not None
     return total
+
+
+def _run_world_task(world: Any, seed: int, threads: int) -> tuple[str, Any]:
+    """On a worker: one world run, with the worker's delivsim version."""
+    import delivsim
+    from delivsim import world as _world
+
+    return delivsim.__version__, _world.run(world, seed=seed, threads=threads)
+
+
+def run_world(
+    world: Any,
+    seeds: Any,
+    client: Any = None,
+    *,
+    threads_per_task: int = 1,
+    progress: Any = False,
+) -> Any:
+    """Run ``world`` once per seed in ``seeds`` on the Dask cluster of ``client`` (default:
+    the current client), one task per run, and return the :class:`~delivsim.world.WorldResult`
+    objects in the order of ``seeds``. Each equals ``delivsim.world.run(world, seed=s)``
+    exactly; ``sum(results)`` pools the replicates.
+
+    A sweep: ``world`` may be a list of worlds (e.g. ``[w.with_values({path: v}) for v in
+    values]``); the answer is then a list per world of the results per seed. ``progress`` is
+    True for a bar over the runs, or a callable ``progress(done, total)`` called as runs
+    finish. A worker with another delivsim version is refused (RuntimeError).
+    """
+    from .world import World, _world
+
+    many = isinstance(world, (list, tuple))
+    worlds = [_world(w) for w in (world if many else [world])]
+    if not worlds:
+        raise ValueError("world: an empty list of worlds")
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise TypeError(f"seeds must be a list of ints, not {type(seeds).__name__}")
+    seeds = [_integer("seeds[]", s, 0, MAX_SEED) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds: give at least one seed")
+    threads_per_task = _integer("threads_per_task", threads_per_task, 1, 4096)
+    snapshots: list[World] = [w._snapshot() for w in worlds]  # a broken world fails here, not on every worker
+    own = isinstance(client, str)  # a scheduler address: a client of our own, closed at the end
+    if client is None:
+        from distributed import default_client
+
+        client = default_client()
+    elif own:
+        from distributed import Client
+
+        client = Client(client, set_as_default=False)
+    try:
+        return _run_worlds(client, snapshots, seeds, threads_per_task, progress, many)
+    finally:
+        if own:
+            client.close()
+
+
+def _run_worlds(client: Any, snapshots: list[Any], seeds: list[int], threads_per_task: int, progress: Any,
+                many: bool) -> Any:
+    import delivsim
+
+    total = len(snapshots) * len(seeds)
+    bar = None
+    if progress is True:
+        from . import _progress
+
+        bar = _progress.new_bar(total, _ProgressBar, desc="world runs")
+        report = bar
+    elif callable(progress) or progress is False or progress is None:
+        report = progress or None
+    else:
+        raise TypeError(f"progress must be a bool or a callable progress(done, total), not {type(progress).__name__}")
+
+    from distributed import as_completed
+
+    remote = client.scatter(snapshots, broadcast=True)  # each world sent once to every worker
+    futures = {client.submit(_run_world_task, r, seed, threads_per_task, pure=False): (i, j)
+               for i, r in enumerate(remote) for j, seed in enumerate(seeds)}
+    results: list[list[Any]] = [[None] * len(seeds) for _ in snapshots]
+    done = 0
+    try:
+        for future in as_completed(list(futures)):
+            version, result = future.result()
+            if version != delivsim.__version__:
+                raise RuntimeError(f"a worker runs delivsim {version}, this client {delivsim.__version__}: "
+                                   "install the same version everywhere")
+            i, j = futures[future]
+            results[i][j] = result
+            done += 1
+            if report is not None:
+                report(done, total)
+    except BaseException:
+        client.cancel(list(futures))
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return results if many else results[0]

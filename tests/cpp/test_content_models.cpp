@@ -144,9 +144,21 @@ TEST_CASE("rspamd: the preset's 4 / 6 / 15, the highest threshold reached wins")
     CHECK(at(4).status == Status::greylisted);
     CHECK(at(4).stage == Stage::rspamd);
     CHECK(at(5.9).action == Action::temp_fail);
-    CHECK(at(6).action == Action::file);
-    CHECK(at(6).folder == Outcome::spam_folder);  // add_header: filed to junk at the mailbox
-    CHECK(at(14.9).folder == Outcome::spam_folder);
+    // add_header: greylisted first (rspamd's greylist module defers every action but reject),
+    // then filed to junk at the mailbox.
+    CHECK(at(6).action == Action::temp_fail);
+    CHECK(at(6).status == Status::greylisted);
+    {
+        m.content_score = 6;
+        Session s;
+        CHECK(judge(p, m, &s, 0).action == Action::temp_fail);
+        CHECK(judge(p, m, &s, 300).action == Action::file);
+        CHECK(judge(p, m, &s, 300).folder == Outcome::spam_folder);
+        m.content_score = 14.9;
+        Session t;
+        CHECK(judge(p, m, &t, 0).action == Action::temp_fail);
+        CHECK(judge(p, m, &t, 300).folder == Outcome::spam_folder);
+    }
     CHECK(at(15).action == Action::reject);
     CHECK(at(15).status == Status::content_rejected);
 
@@ -158,7 +170,7 @@ TEST_CASE("rspamd: the preset's 4 / 6 / 15, the highest threshold reached wins")
     CHECK(judge(q, m).action == Action::proceed);
     m.content_score = 9;
     CHECK(q.action(9) == Rspamd::Action::rewrite_subject);
-    CHECK(judge(q, m).folder == Outcome::spam_folder);
+    CHECK(judge(q, m).folder == Outcome::spam_folder);  // greylist off: filed at once
     CHECK(q.action(16) == Rspamd::Action::reject);
 }
 

@@ -43,6 +43,81 @@ TEST_CASE("Postfix retry schedule: 111 attempts from 0 to 428500 s") {
     CHECK(r.attempt_times().size() == 11);  // 0, 60, ..., 600: "no attempt after" includes the lifetime itself
 }
 
+namespace {
+std::vector<double> times_of(const char* retry) {
+    json j = minimal_scenario();
+    j["retry"] = json::parse(retry);
+    return parse_scenario(j).attempt_times;
+}
+std::string retry_error(const char* retry) {
+    json j = minimal_scenario();
+    j["retry"] = json::parse(retry);
+    return error_of(j);
+}
+}  // namespace
+
+TEST_CASE("Postfix retry model: the delay is the message's age, clamped, then the next queue scan") {
+    // Defaults 300/4000/300/5 d: 0, 300, 600, 1200, 2400, 4800, then +4000 rounded up to the
+    // 300 s scan grid (+4200) until the first attempt at an age of 5 days or more.
+    const auto t = times_of(R"({"model": "postfix"})");
+    REQUIRE(t.size() == 108);
+    CHECK(std::vector<double>(t.begin(), t.begin() + 9) ==
+          std::vector<double>{0, 300, 600, 1200, 2400, 4800, 9000, 13200, 17400});
+    CHECK(t[106] == 429000);
+    CHECK(t.back() == 433200);
+    // The validation harness's sender: 4/64/1, lifetime 300.
+    CHECK(times_of(R"({"model": "postfix", "minimal_backoff_s": 4, "maximal_backoff_s": 64,
+                       "queue_run_delay_s": 1, "lifetime_s": 300})") ==
+          std::vector<double>{0, 4, 8, 16, 32, 64, 128, 192, 256, 320});
+    // A scan interval that is not a divisor of the delays rounds each attempt up.
+    CHECK(times_of(R"({"model": "postfix", "minimal_backoff_s": 10, "maximal_backoff_s": 25,
+                       "queue_run_delay_s": 7, "lifetime_s": 60})") ==
+          std::vector<double>{0, 14, 28, 56, 84});
+}
+
+TEST_CASE("Exim retry model: F,2h,15m; G,16h,1h,1.5; F,4d,6h over 30-minute queue runs") {
+    const auto t = times_of(R"({"model": "exim"})");
+    REQUIRE(t.size() == 25);
+    CHECK(std::vector<double>(t.begin(), t.begin() + 12) ==
+          std::vector<double>{0, 1800, 3600, 5400, 7200, 9000, 12600, 18000, 27000, 39600, 59400, 81000});
+    CHECK(t[23] == 340200);
+    CHECK(t.back() == 347400);  // the first queue run after the final cutoff (4 days)
+    CHECK(times_of(R"({"model": "exim", "rule": "F,10m,2m; G,1h,5m,2", "queue_run_interval_s": 60})") ==
+          std::vector<double>{0, 120, 240, 360, 480, 600, 720, 1020, 1620, 2820, 3660});
+}
+
+TEST_CASE("Sendmail retry model: every queue run until Timeout.queuereturn") {
+    const auto t = times_of(R"({"model": "sendmail"})");
+    REQUIRE(t.size() == 241);
+    CHECK(t[1] == 1800);
+    CHECK(t.back() == 432000);
+    CHECK(times_of(R"({"model": "sendmail", "queue_interval_s": 600, "lifetime_s": 1500})") ==
+          std::vector<double>{0, 600, 1200, 1800});
+}
+
+TEST_CASE("retry models: errors name the field and the rule") {
+    CHECK(retry_error(R"({"model": "qmail"})") == "retry.model: 'qmail' is not one of: postfix, exim, sendmail");
+    CHECK(retry_error(R"({"model": "postfix", "first_retry_s": 5})") == "retry.first_retry_s: unknown key 'first_retry_s'");
+    CHECK(retry_error(R"({"model": "postfix", "minimal_backoff_s": 0})") ==
+          "retry.minimal_backoff_s: 0 must be greater than 0");
+    CHECK(retry_error(R"({"model": "postfix", "maximal_backoff_s": 100})") ==
+          "retry.maximal_backoff_s: 100 is below minimal_backoff_s (300, Postfix's default)");
+    CHECK(retry_error(R"({"model": "postfix", "minimal_backoff_s": 5000})") ==
+          "retry.minimal_backoff_s: 5000 is above maximal_backoff_s (4000, Postfix's default)");
+    CHECK(retry_error(R"({"model": "exim", "rule": "F,2h,15x"})") ==
+          "retry.rule: '15x' has an unknown time unit 'x' (s, m, h, d or w)");
+    CHECK(retry_error(R"({"model": "exim", "rule": "F,2h,15m; F,1h,5m"})") ==
+          "retry.rule: item 'F,1h,5m': cutoffs must increase from item to item");
+    CHECK(retry_error(R"({"model": "exim", "rule": "G,2h,15m,0.5"})") ==
+          "retry.rule: item 'G,2h,15m,0.5': the factor must be a number of at least 1");
+    CHECK(retry_error(R"({"model": "exim", "rule": "H,2h,15m,2"})") ==
+          "retry.rule: item 'H,2h,15m,2' is not F,cutoff,interval or G,cutoff,interval,factor (H is not modelled)");
+    CHECK(retry_error(R"({"model": "exim", "rule": 5})") == "retry.rule: 5 is not a string");
+    CHECK(retry_error(R"({"model": "sendmail", "queue_interval_s": 0.001})") ==
+          "retry: gives more than 100000 attempts: use a longer interval or a shorter lifetime");
+    CHECK(retry_error(R"({"model": "sendmail", "lifetime_s": -1})") == "retry.lifetime_s: -1 is negative");
+}
+
 TEST_CASE("MX records are sorted by preference; implicit and null MX") {
     json j = minimal_scenario();
     j["recipient_profiles"][0]["mx"] = json::parse(

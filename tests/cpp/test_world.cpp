@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <limits>
 #include <numeric>
 
 using namespace delivsim;
@@ -178,4 +179,105 @@ TEST_CASE("world: bad input names the field") {
           "format: 'delivsim-scenario/1' is not a supported format (expected 'delivsim-world/1')");
     CHECK(error_of([](json& d) { d["receivers"]["corp"]["mailbox"]["never_empty"] = 1.5; }) ==
           "receivers.corp.mailbox.never_empty: 1.5 is not a probability");
+}
+
+TEST_CASE("world: a recipient total that wraps past 2^64 is refused, naming the list") {
+    json d = world_doc("examples/scenarios/warmup.json");
+    d["lists"][1]["recipients"] = std::numeric_limits<std::uint64_t>::max() - 99999;  // 2^64 - 100000
+    try {
+        world::parse_world(d);
+        FAIL("a wrapping recipient total was accepted");
+    } catch (const ScenarioError& e) {
+        CHECK(std::string(e.what()) == "lists[1].recipients: lists hold more than 100000000 recipients in all");
+    }
+}
+
+namespace {
+std::string world_error(json d) {
+    try {
+        world::parse_world(d);
+    } catch (const ScenarioError& e) {
+        return e.what();
+    }
+    return "no error";
+}
+// warmup.json with one steady item (rate_per_hour to ramp_list) and the other sender silent.
+json steady_world(double rate_per_hour, double duration_s, double epoch_s) {
+    json d = world_doc("examples/scenarios/warmup.json");
+    d["duration_s"] = duration_s;
+    d["epoch_s"] = epoch_s;
+    d["bucket_s"] = 86400;
+    d["senders"][0]["schedule"] = json::array({{{"type", "steady"}, {"list", "ramp_list"}, {"rate_per_hour", rate_per_hour}}});
+    d["senders"][1]["schedule"][0]["rate_per_hour"] = 0;
+    return d;
+}
+}  // namespace
+
+TEST_CASE("world: schedule counts are exact whatever epoch_s is") {
+    // 1/h for a day is 24 messages, with 60 s epochs as with 3600 s ones.
+    for (double epoch : {60.0, 3600.0, 86400.0}) {
+        CAPTURE(epoch);
+        const json d = steady_world(1, 86400, epoch);
+        CHECK(world::plan(world::parse_world(d)).messages == 24);
+        CHECK(run_world(d).tally.messages() == 24);
+    }
+    // 100/h for 30 days is 72000 (floating accumulation over 43200 epochs gave 71999).
+    CHECK(run_world(steady_world(100, 30 * 86400.0, 60)).tally.messages() == 72000);
+    // Ramps and daily cycles: the same totals for any epoch length.
+    json ramp = world_doc("examples/scenarios/warmup.json");
+    ramp["duration_s"] = 4 * 86400;
+    ramp["senders"][1]["schedule"] = json::array({{{"type", "daily_cycle"}, {"list", "fast_list"}, {"rate_per_hour", 37.5},
+                                                   {"amplitude", 0.8}, {"peak_hour", 14.5}}});
+    std::vector<std::uint64_t> totals;
+    for (double epoch : {60.0, 480.0, 3600.0, 86400.0}) {
+        json d = ramp;
+        d["epoch_s"] = epoch;
+        const world::Result r = run_world(d);
+        totals.push_back(r.tally.messages());
+        CHECK(r.tally.messages() == world::plan(world::parse_world(d)).messages);
+    }
+    CHECK(totals == std::vector<std::uint64_t>(4, totals[0]));
+    // 200/h growing 1.5x a day for 4 days (200, 300, 450, 675 an hour) plus a mean of 37.5/h
+    // for 4 whole days.
+    CHECK(totals[0] == 24 * (200 + 300 + 450 + 675) + 3600);
+}
+
+TEST_CASE("world: a run's epochs, drain included, are capped at load, naming the field") {
+    const json base = world_doc("examples/scenarios/warmup.json");
+    json d = base;
+    d["bucket_s"] = 1e300;  // llround overflowed: the run never ended
+    CHECK(world_error(d) == "bucket_s: is 2.78e+296 epochs long, more than the 10000000 epochs a run may take");
+    d["bucket_s"] = 3.6e11;  // 10^8 idle epochs: minutes
+    CHECK(world_error(d) == "bucket_s: is 100000000 epochs long, more than the 10000000 epochs a run may take");
+    d = base;  // the run fits, its rounding up to whole buckets does not
+    d["epoch_s"] = 60;
+    d["duration_s"] = 3.9e8;
+    d["bucket_s"] = 3.6e8;
+    CHECK(world_error(d).starts_with("bucket_s: makes the run more than 10000000 epochs of 60 s"));
+    d = base;
+    d["receivers"]["corp"]["feedback_delay_s"] = 1e12;
+    CHECK(world_error(d) == "receivers.corp.feedback_delay_s: makes the run more than 10000000 epochs of 3600 s "
+                            "(sending, then draining retries and feedback, in whole time buckets)");
+    d = base;
+    d["senders"][1]["schedule"] = json::array({{{"type", "campaign"}, {"list", "fast_list"}, {"id", "c"}, {"at_s", 0},
+                                                {"messages", 1000}, {"spread_s", 1e300}}});
+    const std::string e = world_error(d);
+    CHECK(e.starts_with("senders[1].schedule[0].spread_s: makes the run more than 10000000 epochs"));
+    CHECK(e.find("-9223372036854775808") == std::string::npos);
+}
+
+TEST_CASE("world: one epoch's messages are estimated at load and refused over the budget") {
+    json d = world_doc("examples/scenarios/warmup.json");
+    d["senders"][1]["schedule"] = json::array({{{"type", "campaign"}, {"list", "fast_list"}, {"id", "all"}, {"at_s", 0},
+                                                {"messages", 4294967295ull}}});
+    CHECK(world_error(d).starts_with("senders[1].schedule[0]: one epoch could bring 4294"));
+    // 20 million spread over a month is about 28,000 an epoch: within the budget.
+    d["senders"][1]["schedule"][0]["messages"] = 20'000'000;
+    d["senders"][1]["schedule"][0]["spread_s"] = 30 * 86400;
+    const world::World w = world::parse_world(d);
+    const world::Plan p = world::plan(w);
+    CHECK(p.messages == 20'000'000 + world::plan(world::parse_world(world_doc("examples/scenarios/warmup.json"))).messages -
+                            5000ull * 21 * 24);
+    CHECK(p.epoch_mib < world::max_epoch_mib);
+    CHECK(p.peak_sender == 1);
 }

@@ -2,8 +2,11 @@
 // Checkpoint files: a run's completed chunks and their merged counts, with everything that
 // identifies the run (the scenario document, seed, message range, chunk size), so that a
 // resumed run gives bit-identical totals and a checkpoint of another run is refused.
-// Files are replaced atomically: written to a temporary file, flushed to disk, renamed.
+// Files are replaced atomically: written to a temporary file, flushed to disk, renamed; a
+// symlink's target is what gets replaced, and only a regular file is ever replaced or read.
+#include <delivsim/core/files.hpp>
 #include <delivsim/engine/run.hpp>
+#include <delivsim/results/saved.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
 #include <atomic>
@@ -15,13 +18,13 @@
 #include <sstream>
 #include <string>
 
-#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
 #include <unistd.h>
-#endif
 
 namespace delivsim {
 
-inline constexpr std::string_view checkpoint_format = "delivsim-checkpoint/1";
+// /2: with the names of every axis of the counts and a CRC-32 of the whole document.
+inline constexpr std::string_view checkpoint_format = "delivsim-checkpoint/2";
 
 // Bad checkpoint paths or files: invalid input (ValueError in Python).
 struct CheckpointError : std::invalid_argument {
@@ -37,7 +40,8 @@ inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunSta
     json ranges = json::array();  // completed chunks as [first, end) runs
     for (const auto& [b, e] : st.done.ranges()) ranges.push_back({b, e});
     const auto counts = st.tally.counts();
-    return {{"format", checkpoint_format},
+    json j = {{"format", checkpoint_format},
+            {"axes", tally_axes_json(s.class_names(), s.profile_names())},
             {"scenario", s.document},
             {"seed", o.seed},
             {"messages", o.messages},
@@ -48,33 +52,46 @@ inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunSta
              {{"messages", counts.messages}, {"outcome", counts.outcome}, {"status", counts.status},
               {"responsible", counts.responsible}, {"stage", counts.stage},
               {"class_decided_at", counts.class_decided_at}, {"profile_decided_at", counts.profile_decided_at}}}};
+    j["crc32"] = document_crc32(j);
+    return j;
 }
 
-// Writes `text` to `path` through a temporary file in the same directory (unique per process
-// and call, so concurrent writers never share one), then renames it over `path`.
-inline void write_file_atomically(const std::string& path, const std::string& text) {
+// The file a checkpoint at `path` will replace (the target of a symlink), checked before a
+// run starts: a device node, FIFO or directory there is refused, never replaced.
+inline std::string checkpoint_target(const std::string& path) {
     check_path("checkpoint", path);
+    return replace_target(path, [&](const std::string& rule) -> std::string {
+        throw CheckpointError("checkpoint: " + path + ": " + rule);
+    });
+}
+
+// Writes `text` to `path` (to its target if it is a symlink) through a temporary file in the
+// target's directory (unique per process and call, so concurrent writers never share one),
+// then renames it over the target.
+inline void write_file_atomically(const std::string& path, const std::string& text) {
+    const std::string target = checkpoint_target(path);
     static std::atomic<unsigned> serial{0};
-#if defined(__unix__) || defined(__APPLE__)
-    const std::string tmp = path + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(serial++);
-#else
-    const std::string tmp = path + ".tmp." + std::to_string(serial++);
-#endif
+    const std::string tmp = target + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(serial++);
     auto fail = [&](const std::string& why) {
         std::error_code ignored;
         std::filesystem::remove(tmp, ignored);
         throw CheckpointError("checkpoint: " + path + ": cannot be written (" + why + ")");
     };
-    std::FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) fail(std::strerror(errno));
+    // O_EXCL: never through something already at the temporary name.
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0) fail(std::strerror(errno));
+    std::FILE* f = ::fdopen(fd, "wb");
+    if (!f) {
+        const int saved = errno;
+        ::close(fd);
+        fail(std::strerror(saved));
+    }
     bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size() && std::fflush(f) == 0;
-#if defined(__unix__) || defined(__APPLE__)
     ok = ok && ::fsync(fileno(f)) == 0;  // on disk before it replaces the old one
-#endif
     const int saved = errno;
     if (std::fclose(f) != 0 || !ok) fail(std::strerror(saved ? saved : errno));
     std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
+    std::filesystem::rename(tmp, target, ec);
     if (ec) fail(ec.message());
 }
 
@@ -86,17 +103,16 @@ inline void write_checkpoint(const std::string& path, const Scenario& s, const R
 // and names the field of a damaged one.
 inline RunState read_checkpoint(const std::string& path, const Scenario& s, const RunOptions& o) {
     check_path("resume", path);
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw CheckpointError(path + ": is a directory, not a checkpoint");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw CheckpointError(path + ": cannot be opened for reading");
-    std::stringstream text;
-    text << in.rdbuf();
+    const std::string text = read_regular_file(path, max_checkpoint_file_bytes, [&](const std::string& rule) -> std::string {
+        throw CheckpointError("resume: " + path + ": " + rule);
+    });
     json j;
     try {
-        j = json::parse(text.str());
+        j = json::parse(text);
     } catch (const json::exception&) {
         throw CheckpointError(path + ": is not a checkpoint file (not valid JSON)");
+    } catch (const std::bad_alloc&) {
+        throw CheckpointError(path + ": is too large to read into memory");
     }
     try {
         const Field root(j, "");
@@ -104,7 +120,10 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
         if (!j.is_object() || !root.has("format") || !root["format"].raw().is_string() ||
             root["format"].string() != checkpoint_format)
             throw CheckpointError(path + ": is not a " + std::string(checkpoint_format) + " file");
-        root.allow_keys({"format", "scenario", "seed", "messages", "first_message", "chunk", "completed_chunks", "tally"});
+        root.allow_keys({"format", "axes", "crc32", "scenario", "seed", "messages", "first_message", "chunk",
+                         "completed_chunks", "tally"});
+        if (root["axes"].raw() != tally_axes_json(s.class_names(), s.profile_names()))
+            root["axes"].fail("the names of the counts' axes differ from this version's for this scenario");
         auto refuse = [&](const std::string& what, std::uint64_t theirs, std::uint64_t ours) {
             throw CheckpointError(path + ": was written for " + what + " " + std::to_string(theirs) + ", this run has " +
                                   std::to_string(ours));
@@ -145,6 +164,11 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
                                        counts("stage"), counts("class_decided_at"), counts("profile_decided_at")});
         if (expected != st.tally.messages())
             throw CheckpointError(path + ": damaged checkpoint: tally.messages does not match completed_chunks");
+        // Last, so that a broken field is named first: what only the checksum can tell (a
+        // count moved between two cells, the total unchanged).
+        if (const auto crc = root["crc32"].count(); crc != document_crc32(j))
+            throw CheckpointError(path + ": damaged checkpoint: its CRC-32 (" + std::to_string(crc) +
+                                  ") does not match its content (" + std::to_string(document_crc32(j)) + ")");
         return st;
     } catch (const ScenarioError& e) {
         throw CheckpointError(path + ": damaged checkpoint: " + e.what());

@@ -52,11 +52,13 @@ inline constexpr unsigned max_threads = 4096;
 inline constexpr double progress_period_s = 0.1;
 inline constexpr double slice_target_s = 0.01;
 
-inline void validate(const RunnerOptions& o) {
-    if (o.threads == 0) throw std::invalid_argument("threads: must be at least 1");
-    if (o.threads > max_threads)
-        throw std::invalid_argument("threads: " + std::to_string(o.threads) + " is more than " + std::to_string(max_threads));
+// Worker threads of any run (scenario or world).
+inline void validate_threads(unsigned threads) {
+    if (threads == 0) throw std::invalid_argument("threads: must be at least 1");
+    if (threads > max_threads)
+        throw std::invalid_argument("threads: " + std::to_string(threads) + " is more than " + std::to_string(max_threads));
 }
+inline void validate(const RunnerOptions& o) { validate_threads(o.threads); }
 
 // Calls report() when at least progress_period_s has passed since the last call.
 class ProgressClock {

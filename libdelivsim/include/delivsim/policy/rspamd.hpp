@@ -6,6 +6,8 @@
 //   add_header      accepted with X-Spam headers;
 //   greylist        451 4.7.1 on the first attempt; a retry at least greylist_delay_s later
 //                   (rspamd's greylist module: 300 s) passes, to the inbox.
+// With a greylist threshold set (the greylist module on), add_header and rewrite_subject are
+// greylisted first too, as rspamd does (validated against rspamd 3.4: validation/report.md).
 // add_header and rewrite_subject both file the message to the spam folder: rspamd itself
 // delivers, and it is the mailbox side (a Sieve rule on X-Spam, the provider's junk filing)
 // that moves marked mail out of the inbox, which is what recipients see. The two stay
@@ -54,7 +56,13 @@ struct Rspamd {
         switch (*act) {
             case Action::reject: return Verdict::reject(Status::content_rejected, who, Stage::rspamd);
             case Action::rewrite_subject:
-            case Action::add_header: return Verdict::file(Outcome::spam_folder, who, Stage::rspamd);
+            case Action::add_header:
+                // rspamd's greylist module greylists every action but reject and no action
+                // (plugins/greylist.lua): marked mail is deferred first, then filed.
+                if (threshold[static_cast<std::size_t>(Action::greylist)] &&
+                    !greylist_passes(s.rspamd_greylist_seen, s.rspamd_greylist_first_s, greylist_delay_s, a.time_s))
+                    return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, Stage::rspamd);
+                return Verdict::file(Outcome::spam_folder, who, Stage::rspamd);
             case Action::greylist:
                 return greylist_passes(s.rspamd_greylist_seen, s.rspamd_greylist_first_s, greylist_delay_s, a.time_s)
                            ? Verdict::proceed()

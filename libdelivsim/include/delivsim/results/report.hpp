@@ -122,7 +122,9 @@ inline std::string report_table(const Tally& t, const std::string& scenario, std
     std::ostringstream out;
     char line[256];
     const double n = static_cast<double>(t.messages());
-    out << "scenario " << scenario << ", seed " << seed << ", " << t.messages() << " messages\n\n";
+    // Names are shown escaped (as in error messages): an ESC, CR or LF in a name must not
+    // reach the terminal raw or break the table.
+    out << "scenario " << escape_control(scenario) << ", seed " << seed << ", " << t.messages() << " messages\n\n";
     std::snprintf(line, sizeof line, "%-14s %12s %9s   %-19s %s\n", "outcome", "messages", "rate", "95% CI", "sender told?");
     out << line;
     for (std::size_t o = 0; o < outcome_count; ++o) {
@@ -152,7 +154,7 @@ inline std::string report_table(const Tally& t, const std::string& scenario, std
             const std::size_t c = by_class ? g : Tally::all, p = by_class ? Tally::all : g;
             std::uint64_t total = 0;
             for (std::size_t o = 0; o < outcome_count; ++o) total += t.outcome(static_cast<Outcome>(o), c, p);
-            std::snprintf(line, sizeof line, "  %-8s %12llu", names[g].c_str(), static_cast<unsigned long long>(total));
+            std::snprintf(line, sizeof line, "  %-8s %12llu", escape_control(names[g]).c_str(), static_cast<unsigned long long>(total));
             out << line;
             for (std::size_t o = 0; o < outcome_count; ++o) {
                 const double share = total ? 100.0 * static_cast<double>(t.outcome(static_cast<Outcome>(o), c, p)) / static_cast<double>(total) : 0.0;

@@ -2,6 +2,7 @@
 // Loading and validating scenario files. Every rule a file can break gives a ScenarioError
 // naming the JSON path: unknown keys, NaN or infinite numbers, negative sizes, probabilities
 // outside [0, 1], empty mixtures and weights that do not sum to 1 are errors, never defaults.
+#include <delivsim/core/files.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
 #include <filesystem>
@@ -179,6 +180,8 @@ inline json parse_json_text(const std::string& text, const std::string& source) 
         // nlohmann's message: "[json.exception.parse_error.101] parse error at line 3, column 5: ..."
         const auto close = what.find("] ");
         throw ScenarioError(source, "not valid JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
+    } catch (const std::bad_alloc&) {
+        throw ScenarioError(source, "too large to parse in the memory available");
     }
     return doc;
 }
@@ -191,15 +194,17 @@ inline Scenario parse_scenario_text(const std::string& text, const std::string& 
     return parse_scenario(detail::parse_json_text(text, source), hooks);
 }
 
-inline Scenario load_scenario(const std::string& path, const ExternalHooks* hooks = nullptr) {
+// A scenario or world file's text: a regular file (not a FIFO or device), at most
+// max_input_file_bytes.
+inline std::string read_document_file(const std::string& path) {
     if (path.find('\0') != std::string::npos) throw ScenarioError("path", "contains a NUL character");
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec)) throw ScenarioError(path, "is a directory, not a scenario file");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw ScenarioError(path, "cannot be opened for reading");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_scenario_text(text.str(), path, hooks);
+    return read_regular_file(path, max_input_file_bytes, [&](const std::string& rule) -> std::string {
+        throw ScenarioError(path, rule);
+    });
+}
+
+inline Scenario load_scenario(const std::string& path, const ExternalHooks* hooks = nullptr) {
+    return parse_scenario_text(read_document_file(path), path, hooks);
 }
 
 }  // namespace delivsim

@@ -6,6 +6,7 @@
 #include <delivsim/engine/deliver.hpp>
 #include <delivsim/results/tally.hpp>
 #include <delivsim/world/timeseries.hpp>
+#include <delivsim/world/trace.hpp>
 #include <delivsim/world/world.hpp>
 
 #include <algorithm>
@@ -34,8 +35,6 @@ inline bool before(const Pending& a, const Pending& b) noexcept {
 }
 inline std::uint32_t sender_of(std::uint64_t id) noexcept { return static_cast<std::uint32_t>(id >> 44); }
 
-inline constexpr std::uint64_t no_message = ~std::uint64_t{0};
-
 struct Feedback {
     enum class Kind : std::uint8_t { complaint, engagement, trap };
     double arrive_s;
@@ -60,6 +59,9 @@ public:
         recompute(0);
     }
 
+    // The one message whose attempts are recorded (world::explain), or none.
+    void trace(WorldTrace* t) noexcept { trace_ = t; }
+
     std::vector<Mailbox>& mailboxes() noexcept { return mailboxes_; }
     std::vector<Pending>& fresh() noexcept { return fresh_; }
     const Tally& tally() const noexcept { return tally_; }
@@ -74,12 +76,10 @@ public:
 
     // Processes the epoch [a, b): this epoch's first attempts (in fresh(), any order) and
     // the queued retries that fall due, in (time, id) order; then applies arrived feedback,
-    // decays the counts and recomputes levels and limits. Every attempt of message `traced`
-    // goes to `trace` (the same step, recorded: explain for worlds). `cancel`, when set, stops
-    // the epoch part-way (the run is then abandoned).
-    template <class Trace = NoTrace>
-    void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr,
-                   std::uint64_t traced = no_message, Trace* trace = nullptr) {
+    // decays the counts and recomputes levels and limits. The traced message (trace()) goes
+    // through the same step, recorded. `cancel`, when set, stops the epoch part-way (the run
+    // is then abandoned).
+    void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr) {
         (void)a;
         std::sort(fresh_.begin(), fresh_.end(), before);
         auto later = [](const Pending& x, const Pending& y) { return before(y, x); };
@@ -98,12 +98,7 @@ public:
                 heap_.pop_back();
                 --queue_[sender_of(p.id)];
             }
-            Pending next;
-            if constexpr (std::decay_t<Trace>::enabled) {
-                next = trace && p.id == traced ? attempt(p, recipients, *trace) : attempt(p, recipients);
-            } else {
-                next = attempt(p, recipients);
-            }
+            const Pending next = trace_ && p.id == trace_->id ? traced_attempt(p, recipients) : attempt(p, recipients);
             if (next.attempt != 0) {
                 heap_.push_back(next);
                 std::push_heap(heap_.begin(), heap_.end(), later);
@@ -275,6 +270,7 @@ private:
             tally_.record(mt, f);
             count_outcome(s, f.outcome);
             if (p.delivery != Pending::no_delivery) free_.push_back(p.delivery);
+            if constexpr (requires { trace.decided(f); }) trace.decided(f);
             return Pending{0, 0, 0, 0, 0, 0};
         };
 
@@ -306,6 +302,34 @@ private:
             }
         }
         return n;
+    }
+
+    // The traced message's attempt: the receiver's state it meets (read without changing
+    // anything), then the attempt itself, recorded by the delivery step's trace.
+    Pending traced_attempt(const Pending& p, const std::vector<Recipient>& recipients) {
+        const std::uint32_t s = sender_of(p.id);
+        const Sender& snd = w_->senders[s];
+        const SendingIp& sip = w_->ips[p.ip];
+        const Recipient& rc = recipients[p.recipient];
+        ReceiverStateSeen seen;
+        seen.time_s = p.time;
+        seen.ip = p.ip;
+        seen.recipient = rc;
+        if (settings_->rate_limit) {
+            TokenBucket ip = ip_bucket_[p.ip], net = subnet_bucket_[sip.subnet];
+            (void)ip.available(p.time, ip_limit_[p.ip]);
+            (void)net.available(p.time, subnet_limit_[sip.subnet]);
+            seen.rate_limit = {ip.tokens, ip_limit_[p.ip], net.tokens, subnet_limit_[sip.subnet]};
+        }
+        if (settings_->reputation.enabled) {
+            const double b = badness(p.ip, snd.domain);
+            seen.badness = b;
+            seen.level = settings_->reputation.level(b);
+        }
+        if (settings_->greylist) seen.greylist_triplets = greylist_.triplets();
+        if (const auto& mb = settings_->mailbox) seen.mailbox = {mailboxes_[rc.mailbox].peek(p.time, *mb), mb->quota_bytes};
+        trace_->seen.push_back(seen);
+        return attempt(p, recipients, *trace_);
     }
 
     void add_volume(std::uint32_t ip, std::uint32_t domain) noexcept {
@@ -374,6 +398,7 @@ private:
     const World* w_;
     std::uint32_t index_;
     std::uint64_t seed_;
+    WorldTrace* trace_ = nullptr;
     const Receiver* settings_;
     const BasicProfile<PolicyChain>* profile_;
     const std::vector<double>* times_;

@@ -73,7 +73,7 @@ inline json world_report_json(const World& w, const Result& r, std::uint64_t see
 // Per sender: messages, inbox rate overall and per day-bucket trend (first, last), bounces.
 inline std::string world_report_table(const World& w, const Result& r, std::uint64_t seed) {
     std::ostringstream out;
-    out << "world " << w.name << ", seed " << seed << ", " << r.tally.messages() << " messages over "
+    out << "world " << escape_control(w.name) << ", seed " << seed << ", " << r.tally.messages() << " messages over "
         << static_cast<double>(r.epochs) * w.epoch_s / 86400.0 << " simulated days\n\n";
     char line[256];
     std::snprintf(line, sizeof line, "%-20s %10s %8s %8s %8s %10s %10s\n", "sender", "messages", "inbox", "spam",
@@ -91,7 +91,7 @@ inline std::string world_report_table(const World& w, const Result& r, std::uint
             max_queue = std::max(max_queue, ts.sender_queue[b * ts.senders + s]);
         }
         auto pct = [&](Outcome o) { return n > 0 ? 100.0 * static_cast<double>(r.tally.outcome(o, s)) / n : 0.0; };
-        std::snprintf(line, sizeof line, "%-20s %10.0f %7.2f%% %7.2f%% %7.2f%% %10llu %10llu\n", w.senders[s].name.c_str(), n,
+        std::snprintf(line, sizeof line, "%-20s %10.0f %7.2f%% %7.2f%% %7.2f%% %10llu %10llu\n", escape_control(w.senders[s].name).c_str(), n,
                       pct(Outcome::inbox), pct(Outcome::spam_folder), pct(Outcome::bounced),
                       static_cast<unsigned long long>(deferrals), static_cast<unsigned long long>(max_queue));
         out << line;
@@ -99,12 +99,32 @@ inline std::string world_report_table(const World& w, const Result& r, std::uint
     out << "\nreputation level at the end of each bucket (receiver / sender: levels b=bad l=low m=medium h=high)\n";
     for (std::size_t rv = 0; rv < ts.receivers; ++rv)
         for (std::size_t s = 0; s < ts.senders; ++s) {
-            out << "  " << w.scenario.profiles[rv].name << " / " << w.senders[s].name << ": ";
+            out << "  " << escape_control(w.scenario.profiles[rv].name) << " / " << escape_control(w.senders[s].name) << ": ";
             for (std::size_t b = 0; b < ts.buckets; ++b) out << "blmh"[ts.level[(b * ts.receivers + rv) * ts.senders + s] & 3];
             out << "\n";
         }
     out << "\n" << report_table(r.tally, w.name, seed, {"sender", "receiving domain"});
     return out.str();
+}
+
+// `delivsim world FILE --check`: the world is valid, and what a run will generate and hold
+// (estimates from load, see Plan), against the budgets.
+inline std::string plan_text(const World& w, const std::string& source) {
+    const Plan p = plan(w);
+    char b[512];
+    std::string out = escape_control(source) + ": valid world (" + std::to_string(w.senders.size()) + " senders, " +
+                      std::to_string(w.lists.size()) + " lists, " + std::to_string(w.recipient_count()) + " recipients, " +
+                      std::to_string(w.receivers.size()) + " receivers)\n";
+    std::snprintf(b, sizeof b,
+                  "messages:  %llu, in %llu epochs of %g s; with the drain at most %llu epochs (cap %llu)\n"
+                  "per epoch: at most %llu new messages, about %.1f MiB (budget %.0f MiB)\n"
+                  "state:     about %.1f MiB: recipients and mailboxes %.1f, retry queue at most %.1f, greylist triplets at most %.1f\n"
+                  "results:   about %.1f MiB (budget %.0f MiB)\n",
+                  static_cast<unsigned long long>(p.messages), static_cast<unsigned long long>(p.send_epochs), w.epoch_s,
+                  static_cast<unsigned long long>(p.max_epochs), static_cast<unsigned long long>(max_epochs),
+                  static_cast<unsigned long long>(p.peak_epoch_messages), p.epoch_mib, max_epoch_mib, p.state_mib(),
+                  p.recipients_mib, p.queue_mib, p.greylist_mib, p.results_mib, max_results_mib);
+    return out + b;
 }
 
 }  // namespace delivsim::world

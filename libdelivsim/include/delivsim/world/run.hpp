@@ -9,6 +9,7 @@
 //  3. merge: each domain's counts are added into the time series in domain order.
 // The run goes on after duration_s, without new mail, until every queue and every pending
 // feedback has drained (at most the retry lifetime later).
+#include <delivsim/engine/run.hpp>
 #include <delivsim/engine/runner.hpp>
 #include <delivsim/world/receiving_domain.hpp>
 
@@ -25,6 +26,7 @@ struct Options : RunnerOptions {
     // Called from the calling thread about every 100 ms, and once at the end, with the
     // simulated time reached.
     std::function<void(double simulated_s)> progress;
+    WorldTrace* trace = nullptr;  // records the attempts of message trace->id (world::explain)
 };
 
 using delivsim::Cancelled;
@@ -49,12 +51,13 @@ inline std::uint64_t message_id(std::uint32_t sender, std::uint32_t item, std::u
 // recipients, every receiving domain's state and queue, the schedule cursors, the series so
 // far) is that of a completed epoch, independent of the threads: that is where a run can be
 // checkpointed and resumed. A domain traces one message's attempts through the same step as
-// any other (ReceivingDomain::run_epoch takes a trace and the id to trace).
+// any other (Options::trace, ReceivingDomain::trace).
 class WorldRun {
 public:
     // `parts`: how many parts the senders are split into for generation (any number gives
     // the same results; the run's thread count is the useful one).
-    WorldRun(const World& w, std::uint64_t seed, unsigned parts) : w_(&w), seed_(seed) {
+    // `trace`: records the attempts of message trace->id (world::explain), or nullptr.
+    WorldRun(const World& w, std::uint64_t seed, unsigned parts, WorldTrace* trace = nullptr) : w_(&w), seed_(seed) {
         const std::size_t S = w.senders.size(), R = w.receivers.size();
         // Recipients: domain, stale or trap, mailbox, drawn once (stream world_recipient).
         recipients_.resize(w.recipient_count());
@@ -75,6 +78,8 @@ public:
         }
         domains_.reserve(R);
         for (std::uint32_t d = 0; d < R; ++d) domains_.emplace_back(w, d, seed, per_domain[d]);
+        if (trace)  // only the domain of the message's recipient ever meets it
+            for (auto& d : domains_) d.trace(trace);
         for (std::uint64_t r = 0; r < recipients_.size(); ++r) {
             const Recipient& rc = recipients_[r];
             const auto& mb = w.receivers[rc.domain].mailbox;
@@ -89,19 +94,10 @@ public:
         }
 
         // Epochs: the schedule's, then the drain (at most the retry lifetime plus feedback).
-        double max_delay = 0;
-        for (const auto& r : w.receivers) max_delay = std::max(max_delay, r.feedback_delay_s);
-        const double last_attempt = w.scenario.attempt_times.back();
-        per_bucket_ = static_cast<std::uint64_t>(std::llround(w.bucket_s / w.epoch_s));
-        send_epochs_ = static_cast<std::uint64_t>(std::ceil(w.duration_s / w.epoch_s));
-        max_epochs_ = static_cast<std::uint64_t>(std::ceil((w.duration_s + last_attempt + max_delay) / w.epoch_s)) + 1;
-        for (const Sender& s : w.senders)  // campaigns may spread past duration_s
-            for (const ScheduleItem& it : s.schedule)
-                if (it.kind == ScheduleItem::Kind::campaign)
-                    max_epochs_ = std::max<std::uint64_t>(
-                        max_epochs_,
-                        static_cast<std::uint64_t>(std::ceil((it.at_s + it.spread_s + last_attempt + max_delay) / w.epoch_s)) + 1);
-        max_epochs_ = (max_epochs_ + per_bucket_ - 1) / per_bucket_ * per_bucket_;
+        const Plan pl = plan(w);
+        per_bucket_ = pl.per_bucket;
+        send_epochs_ = pl.send_epochs;
+        max_epochs_ = pl.max_epochs;
 
         res_.series.senders = S;
         res_.series.receivers = R;
@@ -227,8 +223,7 @@ private:
                 }
                 const double lo = std::max(a, it.start_s), hi = std::min({b, it.end_s, w.duration_s});
                 if (!(lo < hi)) continue;
-                c.expected += it.rate_at(0.5 * (lo + hi)) * (hi - lo) / 3600.0;
-                const std::uint64_t total = static_cast<std::uint64_t>(std::floor(c.expected));
+                const std::uint64_t total = due_by(it, hi, w.duration_s);
                 if (total <= c.emitted) continue;
                 const std::uint64_t n = total - c.emitted;
                 for (std::uint64_t j = 0; j < n; ++j) {
@@ -260,10 +255,10 @@ private:
 
 // The world simulated epoch by epoch on the runner's pool, started once for the whole run.
 inline Result run(const World& w, const Options& o) {
-    validate(static_cast<const RunnerOptions&>(o));
+    validate_threads(o.threads);
     const unsigned threads = static_cast<unsigned>(
         std::min<std::size_t>(o.threads, std::max<std::size_t>({w.receivers.size(), w.senders.size(), 1})));
-    WorldRun run(w, o.seed, threads);
+    WorldRun run(w, o.seed, threads, o.trace);
     WorkerPool pool(threads);
     ProgressClock clock;
     for (;;) {

@@ -21,6 +21,7 @@
 //    Stream::mx_routing as in the core (index = message id); the world's own streams
 //    world_message, world_recipient (index = recipient id) and world_attempt, every slot
 //    named in core/rng.hpp (WorldMessageDraw, WorldRecipientDraw, WorldAttemptDraw).
+#include <delivsim/core/checked.hpp>
 #include <delivsim/dns/ip.hpp>
 #include <delivsim/scenario/load.hpp>
 #include <delivsim/world/draw.hpp>
@@ -227,7 +228,151 @@ inline Receiver parse_receiver(const Field& f) {
 
 }  // namespace detail
 
-inline World parse_world(const json& doc) {
+// How long a run goes on and what it will hold, known at load (world --check prints it).
+// Memory figures are estimates in MiB (upper bounds where the run can only hold less).
+struct Plan {
+    std::uint64_t per_bucket = 1;      // epochs per time bucket
+    std::uint64_t send_epochs = 0;     // epochs of the sending period
+    std::uint64_t max_epochs = 0;      // at most, drain included, in whole buckets
+    double end_s = 0;                  // the last moment anything can happen (last send, retry, feedback)
+    std::uint64_t messages = 0;        // every message the schedules send
+    std::uint64_t peak_epoch_messages = 0;  // at most, new messages in one epoch
+    std::size_t peak_sender = 0, peak_item = 0;  // the schedule item with the most of them
+    double recipients_mib = 0, queue_mib = 0, greylist_mib = 0, epoch_mib = 0, results_mib = 0;
+    double state_mib() const noexcept { return recipients_mib + queue_mib + greylist_mib; }
+};
+
+// Caps: epochs in a run (sending and drain) and the memory of one epoch's new messages.
+inline constexpr std::uint64_t max_epochs = 10'000'000;
+inline constexpr double max_epoch_mib = 1024;
+
+namespace detail {
+// Bytes per recipient (what it is, its mailbox), per message of an epoch (generated, sorted,
+// queued) and per message waiting or remembered.
+inline constexpr double recipient_bytes = 16, mailbox_bytes = 32, epoch_message_bytes = 3 * 32, pending_bytes = 32,
+                        triplet_bytes = 64;
+inline double to_mib(double bytes) { return bytes / (1 << 20); }
+// A number for an error message: whole below 10^15, else in scientific notation.
+inline std::string figure(double x) {
+    if (std::isfinite(x) && std::abs(x) < 1e15) return std::to_string(static_cast<long long>(std::ceil(x)));
+    char b[32];
+    std::snprintf(b, sizeof b, "%.3g", x);
+    return b;
+}
+}  // namespace detail
+
+// The plan of a world that passed parse_world (which refuses one over the caps).
+inline Plan plan(const World& w) {
+    using namespace detail;
+    Plan p;
+    const double ratio = std::round(w.bucket_s / w.epoch_s);
+    p.per_bucket = ratio < static_cast<double>(max_epochs) ? static_cast<std::uint64_t>(ratio) : max_epochs;
+    p.send_epochs = checked_ceil(w.duration_s / w.epoch_s, max_epochs).value_or(max_epochs);
+    double end = w.duration_s, delay = 0;
+    for (const Sender& snd : w.senders)  // campaigns may spread past duration_s
+        for (const ScheduleItem& it : snd.schedule)
+            if (it.kind == ScheduleItem::Kind::campaign) end = std::max(end, it.at_s + it.spread_s);
+    for (const Receiver& r : w.receivers) delay = std::max(delay, r.feedback_delay_s);
+    const double last_attempt = w.scenario.attempt_times.back();
+    p.end_s = end + last_attempt + delay;
+    const auto epochs = checked_ceil(p.end_s / w.epoch_s, max_epochs);
+    p.max_epochs = epochs ? (*epochs + 1 + p.per_bucket - 1) / p.per_bucket * p.per_bucket : ~std::uint64_t{0};
+
+    // Messages, and the most one epoch can bring: a rate item's peak hourly rate over one
+    // epoch, a campaign's share of its spread (all of it when not spread).
+    double peak_share = 0;
+    for (std::size_t s = 0; s < w.senders.size(); ++s)
+        for (std::size_t k = 0; k < w.senders[s].schedule.size(); ++k) {
+            const ScheduleItem& it = w.senders[s].schedule[k];
+            p.messages += item_total(it, w.duration_s);  // each below 2^32, at most 2^44 items
+            double n;
+            if (it.kind == ScheduleItem::Kind::campaign) {
+                const double m = static_cast<double>(it.messages);
+                n = it.spread_s > 0 ? std::min(m, std::ceil(m * w.epoch_s / it.spread_s) + 1) : m;
+            } else {
+                double peak = it.rate_per_hour;
+                if (it.kind == ScheduleItem::Kind::daily_cycle) peak *= 1 + it.amplitude;
+                if (it.kind == ScheduleItem::Kind::ramp) peak = std::max(peak, it.max_per_hour);
+                n = std::min(static_cast<double>(item_total(it, w.duration_s)), std::ceil(peak * w.epoch_s / 3600.0) + 1);
+            }
+            p.peak_epoch_messages += static_cast<std::uint64_t>(n);
+            if (n > peak_share) peak_share = n, p.peak_sender = s, p.peak_item = k;
+        }
+    const double peak = static_cast<double>(p.peak_epoch_messages), all = static_cast<double>(p.messages);
+    p.epoch_mib = to_mib(peak * epoch_message_bytes);
+
+    // State: recipients and mailboxes; messages waiting for a retry (at most a retry
+    // lifetime's worth of epochs at the peak); greylist triplets (one per message at most).
+    double mailboxes = 0;
+    for (const RecipientList& l : w.lists)
+        for (std::size_t d = 0; d < w.receivers.size(); ++d)
+            if (w.receivers[d].mailbox)
+                mailboxes += static_cast<double>(l.size) * (l.domain_cdf[d] - (d ? l.domain_cdf[d - 1] : 0.0));
+    p.recipients_mib = to_mib(static_cast<double>(w.recipient_count()) * recipient_bytes + mailboxes * mailbox_bytes);
+    p.queue_mib = to_mib(std::min(all, peak * (std::ceil((last_attempt + delay) / w.epoch_s) + 1)) * pending_bytes);
+    bool greylists = false;
+    for (const Receiver& r : w.receivers) greylists = greylists || r.greylist.has_value();
+    p.greylist_mib = greylists ? to_mib(all * triplet_bytes) : 0.0;
+
+    // Results: a Tally per receiving domain plus the totals, and the time series.
+    const double S = static_cast<double>(w.senders.size()), R = static_cast<double>(w.receivers.size());
+    const double A = static_cast<double>(w.scenario.attempt_times.size());
+    const double buckets = static_cast<double>(p.max_epochs / p.per_bucket) + 1;
+    const double tally = S * R * (outcome_count + status_count + responsible_count + stage_count) + (S + R) * outcome_count * A;
+    const double series = buckets * (S * (outcome_count + 3) + R * (outcome_count + status_count + 10) + R * S * 2);
+    p.results_mib = to_mib(8.0 * ((R + 1) * tally + series));
+    return p;
+}
+
+namespace detail {
+
+// Refuses a world whose run would not end in reasonable time or would exhaust memory, before
+// any simulation, naming the field that makes it so.
+inline void check_plan(const World& w, const Field& root) {
+    const double per_bucket = w.bucket_s / w.epoch_s;
+    if (!(per_bucket <= static_cast<double>(max_epochs)))
+        root["bucket_s"].fail("is " + figure(per_bucket) + " epochs long, more than the " + figure(max_epochs) +
+                              " epochs a run may take");
+    const Plan p = plan(w);
+    if (p.max_epochs > max_epochs) {
+        // The longest of the periods that add up to the run's length names the culprit.
+        std::string field = "duration_s";
+        double longest = w.duration_s;
+        auto consider = [&](double x, std::string f) {
+            if (x > longest) longest = x, field = std::move(f);
+        };
+        for (std::size_t s = 0; s < w.senders.size(); ++s)
+            for (std::size_t k = 0; k < w.senders[s].schedule.size(); ++k) {
+                const ScheduleItem& it = w.senders[s].schedule[k];
+                if (it.kind == ScheduleItem::Kind::campaign)
+                    consider(it.at_s + it.spread_s, "senders[" + std::to_string(s) + "].schedule[" + std::to_string(k) + "].spread_s");
+            }
+        consider(w.scenario.attempt_times.back(), "scenario.retry.lifetime_s");
+        const auto profiles = w.scenario.profile_names();
+        for (std::size_t d = 0; d < w.receivers.size(); ++d)
+            consider(w.receivers[d].feedback_delay_s, "receivers." + profiles[d] + ".feedback_delay_s");
+        if (p.end_s / w.epoch_s + 1 < static_cast<double>(max_epochs))
+            field = "bucket_s";  // only the rounding up to whole buckets goes over
+        Field(w.document, "").child(field).fail(
+            "makes the run more than " + figure(max_epochs) + " epochs of " + figure(w.epoch_s) +
+            " s (sending, then draining retries and feedback, in whole time buckets)");
+    }
+    if (p.epoch_mib > max_epoch_mib)
+        Field(w.document, "").child("senders[" + std::to_string(p.peak_sender) + "].schedule[" + std::to_string(p.peak_item) + "]")
+            .fail("one epoch could bring " + figure(static_cast<double>(p.peak_epoch_messages)) + " new messages needing " +
+                  figure(p.epoch_mib) + " MiB, more than the " + figure(max_epoch_mib) +
+                  " MiB budget of an epoch: spread the campaign (spread_s), lower the rate or use shorter epochs (epoch_s)");
+    if (p.results_mib > max_results_mib)
+        root.fail("the results of " + std::to_string(w.senders.size()) + " senders x " + std::to_string(w.receivers.size()) +
+                  " receivers over " + figure(static_cast<double>(p.max_epochs / p.per_bucket) + 1) + " time buckets would need " +
+                  figure(p.results_mib) + " MiB, more than " + figure(max_results_mib) +
+                  " MiB: use fewer senders or longer buckets");
+}
+
+}  // namespace detail
+
+// `hooks`: the custom policies ({"type": "python", ...}) the embedded scenario may name.
+inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) {
     const Field root(doc, "");
     if (root["format"].string() != world_format)
         root["format"].fail("'" + root["format"].string() + "' is not a supported format (expected '" +
@@ -250,7 +395,7 @@ inline World parse_world(const json& doc) {
     // The embedded scenario; its errors are re-rooted at "scenario".
     root["scenario"].expect_object();
     try {
-        w.scenario = parse_scenario(doc["scenario"]);
+        w.scenario = parse_scenario(doc["scenario"], hooks);
     } catch (const ScenarioError& e) {
         throw ScenarioError(e.path().empty() ? "scenario" : "scenario." + e.path(), e.rule());
     }
@@ -294,9 +439,11 @@ inline World parse_world(const json& doc) {
         l.size = f["recipients"].count();
         if (l.size == 0) f["recipients"].fail("must be at least 1");
         l.first_recipient = next;
-        next += l.size;
-        if (next > max_recipients)
+        // Checked: a size near 2^64 must not wrap the total back under the limit.
+        const auto total = checked_add(next, l.size);
+        if (!total || *total > max_recipients)
             f["recipients"].fail("lists hold more than " + std::to_string(max_recipients) + " recipients in all");
+        next = *total;
         l.stale = f["stale"].probability();
         l.spam_trap = f.has("spam_trap") ? f["spam_trap"].probability() : 0.0;
         l.complaint = f["complaint"].probability();
@@ -388,41 +535,18 @@ inline World parse_world(const json& doc) {
     }
     for (const auto& p : profile_names) w.receivers.push_back(detail::parse_receiver(rf[p]));
 
-    // Refuse a world whose results alone would exhaust memory, before any simulation.
-    {
-        const double S = static_cast<double>(w.senders.size()), R = static_cast<double>(w.receivers.size());
-        const double A = static_cast<double>(w.scenario.attempt_times.size());
-        double end = w.duration_s;
-        for (const Sender& snd : w.senders)
-            for (const ScheduleItem& it : snd.schedule)
-                if (it.kind == ScheduleItem::Kind::campaign) end = std::max(end, it.at_s + it.spread_s);
-        double delay = 0;
-        for (const Receiver& r : w.receivers) delay = std::max(delay, r.feedback_delay_s);
-        const double buckets = std::ceil((end + w.scenario.attempt_times.back() + delay) / w.bucket_s) + 2;
-        const double tally = S * R * (outcome_count + status_count + responsible_count + stage_count) + (S + R) * outcome_count * A;
-        const double series = buckets * (S * (outcome_count + 3) + R * (outcome_count + status_count + 10) + R * S * 2);
-        const double mib = 8.0 / (1 << 20) * ((R + 1) * tally + series);
-        if (mib > max_results_mib)
-            root.fail("the results of " + std::to_string(w.senders.size()) + " senders x " +
-                      std::to_string(w.receivers.size()) + " receivers over " + std::to_string(static_cast<long long>(buckets)) +
-                      " time buckets would need " + std::to_string(static_cast<long long>(mib)) + " MiB, more than " +
-                      std::to_string(static_cast<long long>(max_results_mib)) + " MiB: use fewer senders or longer buckets");
-    }
     w.document = doc;
+    detail::check_plan(w, root);
     return w;
 }
 
-inline World parse_world_text(const std::string& text, const std::string& source = "world") {
-    return parse_world(delivsim::detail::parse_json_text(text, source));
+inline World parse_world_text(const std::string& text, const std::string& source = "world",
+                              const ExternalHooks* hooks = nullptr) {
+    return parse_world(delivsim::detail::parse_json_text(text, source), hooks);
 }
 
-inline World load_world(const std::string& path) {
-    if (path.find('\0') != std::string::npos) throw ScenarioError("path", "contains a NUL character");
-    std::ifstream in(path, std::ios::binary);
-    if (!in || std::filesystem::is_directory(path)) throw ScenarioError(path, "cannot be opened for reading");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_world_text(text.str(), path);
+inline World load_world(const std::string& path, const ExternalHooks* hooks = nullptr) {
+    return parse_world_text(read_document_file(path), path, hooks);
 }
 
 }  // namespace delivsim::world
