@@ -1,5 +1,5 @@
 // The progress hook of _core.run, _core.compare and _core.run_world. It runs on the calling thread about every
-// 100 ms (RunOptions.progress), the only place Python is touched during a run: it takes the
+// 100 ms (the runner's progress clock, engine/runner.hpp), the only place Python is touched during a run: it takes the
 // GIL to check for Ctrl-C and to call the user's callback. It must never throw (the engine
 // would unwind past unjoined worker threads), so a Python error is kept in `error`, the run is
 // cancelled through `cancel`, and the caller re-raises the error once the engine returns.
@@ -33,13 +33,12 @@ std::function<void(Done)> progress_hook(const std::optional<pybind11::function>&
     };
 }
 
-// Installs the hook on `o` (and o.cancel = &cancel). Without a user callback, a run of one
-// chunk takes milliseconds: the hook, whose 100 ms polling would dominate, is skipped when
-// `one_chunk`; longer runs always get it, so Ctrl-C works.
-inline void install_progress(RunOptions& o, const std::optional<pybind11::function>& progress, bool one_chunk,
+// Installs the hook on `o` (and o.cancel = &cancel). Every run gets it, so Ctrl-C works in
+// any run: the runner calls it between work slices, only once 100 ms have passed, so a short
+// run never pays for it. (`one_chunk` is no longer needed.)
+inline void install_progress(RunOptions& o, const std::optional<pybind11::function>& progress, bool /*one_chunk*/,
                              std::atomic<bool>& cancel, std::exception_ptr& error) {
     o.cancel = &cancel;
-    if (!progress && one_chunk) return;
     o.progress = progress_hook<std::uint64_t>(progress, cancel, error);
 }
 

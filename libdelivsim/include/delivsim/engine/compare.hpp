@@ -316,13 +316,17 @@ struct CompareSetup {
 }  // namespace detail
 
 // Chunk size of a comparison: o.chunk, or as run() chooses it, grown (by powers of two) to
-// at least the comparison's counter count.
+// at least the comparison's counter count, then cut so that every thread has chunks to take.
 inline std::uint64_t compare_chunk_size(const Scenario& s, const Comparison& c, const RunOptions& o) {
     std::uint64_t chunk = chunk_size(s, o);
     if (o.chunk > 0) return chunk;
     std::size_t counters = c.raw_joint().size() + c.raw_histograms().size();
     for (std::size_t i = 0; i < c.size(); ++i) counters += c.tally(i).size();
     while (chunk < counters) chunk <<= 1;
+    // But at least four chunks per thread when the run is long enough, so that threads share
+    // the work (a comparison keeps no checkpoints, so its chunk may depend on the threads).
+    const std::uint64_t floor = std::uint64_t{1} << 12;
+    while (chunk > floor && o.messages / chunk < 4 * std::uint64_t{o.threads}) chunk >>= 1;
     return chunk;
 }
 
@@ -340,10 +344,7 @@ inline Comparison compare(const Scenario& s, const std::vector<Strategy>& strate
     const std::uint64_t chunks = o.messages / chunk + (o.messages % chunk != 0);
     detail::run_chunks(
         o, chunk, chunks, ChunkSet{}, 0, [&] { return setup.make(strategies); },
-        [&](Comparison& scratch, std::uint64_t first, std::uint64_t count) {
-            scratch.clear();
-            setup.simulate(o.seed, first, count, scratch);
-        },
+        [&](Comparison& scratch, std::uint64_t first, std::uint64_t count) { setup.simulate(o.seed, first, count, scratch); },
         [&](std::uint64_t, const Comparison& scratch) { total += scratch; }, [] { return 0; }, [](int) {});
     if (o.progress) o.progress(total.messages());
     if (total.messages() < o.messages) throw Cancelled();

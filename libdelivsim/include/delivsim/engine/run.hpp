@@ -1,11 +1,12 @@
 #pragma once
-// The Monte Carlo loop. The message range is cut into fixed chunks that threads take in any
-// order. A thread simulates a whole chunk into a scratch tally, then merges it into the
+// The Monte Carlo loop, on the one runner (engine/runner.hpp). The message range is cut into
+// fixed chunks that threads take in any order. A thread simulates a whole chunk into a scratch tally, then merges it into the
 // run's state and marks the chunk done, so the state always holds exactly the completed
 // chunks: it can be checkpointed at any moment and a run resumed from it. Because every
 // draw depends only on (seed, message index, stream, draw) and tallies are integer counts,
 // the totals are bit-identical for any thread count, chunking, or interruption.
 #include <delivsim/engine/deliver.hpp>
+#include <delivsim/engine/runner.hpp>
 #include <delivsim/results/tally.hpp>
 
 #include <atomic>
@@ -68,18 +69,15 @@ struct RunState {
     std::uint64_t chunks_done() const { return done.count(); }
 };
 
-struct RunOptions {
+// A run of `messages` messages: the runner's options (engine/runner.hpp) and a run's own.
+struct RunOptions : RunnerOptions {
     std::uint64_t messages = 0;
-    std::uint64_t seed = 0;
     std::uint64_t first_message = 0;  // index of the first message: runs of disjoint ranges merge exactly
-    unsigned threads = 1;
     // Messages per work unit; affects speed only, never results. 0: chosen from the scenario
     // (see chunk_size), large enough that clearing and merging a chunk's tally stays cheap.
     std::uint64_t chunk = 0;
     // Called from the calling thread about every 100 ms with the messages done so far.
     std::function<void(std::uint64_t done)> progress;
-    // Set to true (e.g. from a signal handler) to stop early; run() then throws Cancelled.
-    const std::atomic<bool>* cancel = nullptr;
     // Called from the calling thread with a consistent snapshot every checkpoint_interval_s,
     // when the run ends, and when it is cancelled.
     std::function<void(const RunState&)> checkpoint;
@@ -89,21 +87,11 @@ struct RunOptions {
     const RunState* resume = nullptr;
 };
 
-struct Cancelled : std::runtime_error {
-    Cancelled() : std::runtime_error("run cancelled") {}
-};
-
 // Message indices are 0 .. 2^63-1 (they fit a signed 64-bit integer in every binding).
 inline constexpr std::uint64_t message_index_limit = std::uint64_t{1} << 63;
 
-// Worker threads of any run (scenario or world).
-inline void validate_threads(unsigned threads) {
-    if (threads == 0) throw std::invalid_argument("threads: must be at least 1");
-    if (threads > 4096) throw std::invalid_argument("threads: " + std::to_string(threads) + " is more than 4096");
-}
-
 inline void validate(const RunOptions& o) {
-    validate_threads(o.threads);
+    validate(static_cast<const RunnerOptions&>(o));
     if (o.messages > message_index_limit - 1) throw std::invalid_argument("messages: more than 2^63-1");
     if (o.first_message > message_index_limit - 1 || o.first_message > message_index_limit - o.messages)
         throw std::invalid_argument(
@@ -147,113 +135,93 @@ void simulate_range(const Scenario& s, std::uint64_t seed, std::uint64_t first, 
 
 namespace detail {
 
-// The chunked thread pool behind run() and compare(). Chunks [0, chunks) not in `skip` are
-// taken by `o.threads` threads in any order; each thread keeps a scratch result
-// (`make_scratch()`), fills it with `simulate(scratch, first_index, count)` and hands it to
-// `merge(chunk, scratch)` under the pool's lock. The calling thread reports progress about
-// every 100 ms; when `o.checkpoint` is set it also calls `write(snapshot())` every
-// checkpoint_interval_s, taking the snapshot under the lock (a consistent set of chunks).
-// Throws what a worker or callback threw; returns early (no throw) on cancellation.
+// The chunked loop behind run() and compare(), on the runner's pool (engine/runner.hpp).
+// Chunks [0, chunks) not in `skip` are taken by the pool's threads in any order; each thread
+// keeps a scratch result (`make_scratch()`, cleared per chunk), fills it with
+// `simulate(scratch, first_index, count)` in time-sized slices, and hands a whole chunk to
+// `merge(chunk, scratch)` under a lock. Between slices, threads notice cancellation and
+// errors (a chunk left unfinished is dropped: the state holds whole chunks only), and the
+// calling thread reports progress about every 100 ms; when `o.checkpoint` is set it also
+// calls `write(snapshot())` every checkpoint_interval_s, taking the snapshot under the lock
+// (a consistent set of chunks). Throws what a worker or callback threw; returns early (no
+// throw) on cancellation.
 template <class MakeScratch, class Simulate, class Merge, class Snapshot, class Write>
 void run_chunks(const RunOptions& o, std::uint64_t chunk, std::uint64_t chunks, const ChunkSet& skip,
                 std::uint64_t done_before, MakeScratch&& make_scratch, Simulate&& simulate, Merge&& merge,
                 Snapshot&& snapshot, Write&& write) {
     const std::uint64_t todo = chunks - skip.count();
-    std::mutex mu;  // guards what merge() and snapshot() touch
+    std::mutex mu;  // guards what merge() and snapshot() touch, and `working`
+    std::condition_variable finished;
     std::atomic<std::uint64_t> next{0}, done{done_before};
     std::atomic<bool> stop{false};
-    std::exception_ptr error;
-    auto cancelled = [&] { return o.cancel && o.cancel->load(std::memory_order_relaxed); };
-
-    auto worker = [&] {
-        try {
-            auto scratch = make_scratch();
-            for (;;) {
-                if (stop.load(std::memory_order_relaxed) || cancelled()) return;
-                const std::uint64_t c = next.fetch_add(1, std::memory_order_relaxed);
-                if (c >= chunks) return;
-                if (skip.contains(c)) continue;
-                const std::uint64_t begin = c * chunk;
-                const std::uint64_t count = std::min(chunk, o.messages - begin);
-                simulate(scratch, o.first_message + begin, count);
-                {
-                    std::lock_guard lock(mu);
-                    merge(c, scratch);
-                }
-                done.fetch_add(count, std::memory_order_relaxed);
+    const bool reporting = o.progress || o.checkpoint;
+    auto last_checkpoint = std::chrono::steady_clock::now();
+    ProgressClock clock;
+    // On the calling thread: progress, and a checkpoint when one is due.
+    auto report = [&] {
+        clock.tick([&] {
+            if (o.progress) o.progress(done.load());
+            if (o.checkpoint && std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count() >=
+                                    o.checkpoint_interval_s) {
+                std::unique_lock lock(mu);
+                auto snap = snapshot();  // copied under the lock: a consistent set of chunks
+                lock.unlock();
+                write(snap);
+                last_checkpoint = std::chrono::steady_clock::now();
             }
-        } catch (...) {
-            std::lock_guard lock(mu);
-            if (!error) error = std::current_exception();
-            stop = true;
-        }
+        });
     };
 
     const unsigned nthreads = static_cast<unsigned>(std::min<std::uint64_t>(o.threads, std::max<std::uint64_t>(todo, 1)));
-    // Starts a pool thread; if the system refuses one, the run stops cleanly and says so.
-    std::vector<std::thread> pool;
-    pool.reserve(nthreads);  // so that starting a thread cannot fail on growing the vector
-    auto start = [&](auto&& body) {
+    WorkerPool pool(nthreads);
+    unsigned working = nthreads;
+    pool.on_each_thread([&](unsigned w) {
         try {
-            pool.emplace_back(body);
-        } catch (const std::exception& e) {  // std::system_error, or std::bad_alloc for the thread's state
-            std::lock_guard lock(mu);
-            if (!error)
-                error = std::make_exception_ptr(std::runtime_error(
-                    "threads: could not start thread " + std::to_string(pool.size() + 1) + " of " +
-                    std::to_string(nthreads) + " (" + e.what() + ")"));
-            stop = true;
-            return false;
-        }
-        return true;
-    };
-    if (!o.progress && !o.checkpoint) {
-        for (unsigned w = 1; w < nthreads && start(worker); ++w) {
-        }
-        worker();
-        for (auto& t : pool) t.join();
-    } else {
-        // The calling thread reports progress and writes checkpoints. It wakes every 100 ms,
-        // or at once when the last worker finishes, so a short run does not wait it out.
-        std::condition_variable finished;
-        unsigned running = nthreads;
-        for (unsigned w = 0; w < nthreads; ++w) {
-            const bool started = start([&] {
-                worker();
-                std::lock_guard lock(mu);
-                if (--running == 0) finished.notify_one();
-            });
-            if (!started) {
-                std::lock_guard lock(mu);
-                running -= nthreads - w;  // the threads that will never run
-                break;
-            }
-        }
-        auto last = std::chrono::steady_clock::now();
-        std::unique_lock lock(mu);
-        while (running > 0 && !finished.wait_for(lock, std::chrono::milliseconds(100), [&] { return running == 0; })) {
-            const bool due = o.checkpoint && std::chrono::duration<double>(std::chrono::steady_clock::now() - last).count() >=
-                                                 o.checkpoint_interval_s;
-            std::optional<decltype(snapshot())> snap;
-            if (due) snap.emplace(snapshot());  // copied under the lock: a consistent set of chunks
-            lock.unlock();
-            try {  // a throwing callback stops the run; it is rethrown once the workers are joined
-                if (o.progress) o.progress(done.load());
-                if (due) {
-                    write(*snap);
-                    last = std::chrono::steady_clock::now();
+            auto scratch = make_scratch();
+            WorkSlicer slicer;
+            for (;;) {
+                if (stop.load(std::memory_order_relaxed) || o.cancelled()) break;
+                const std::uint64_t c = next.fetch_add(1, std::memory_order_relaxed);
+                if (c >= chunks) break;
+                if (skip.contains(c)) continue;
+                const std::uint64_t begin = c * chunk;
+                const std::uint64_t count = std::min(chunk, o.messages - begin);
+                scratch.clear();
+                std::uint64_t off = 0;
+                while (off < count && !stop.load(std::memory_order_relaxed) && !o.cancelled()) {
+                    const std::uint64_t n = slicer.next(count - off);
+                    slicer.run(n, [&] { simulate(scratch, o.first_message + begin + off, n); });
+                    off += n;
+                    done.fetch_add(n, std::memory_order_relaxed);
+                    if (w == 0 && reporting) report();
                 }
+                if (off < count) break;  // stopped inside the chunk: it is dropped
+                std::lock_guard lock(mu);
+                merge(c, scratch);
+            }
+        } catch (...) {
+            stop = true;
+            std::lock_guard lock(mu);
+            if (--working == 0) finished.notify_all();
+            throw;
+        }
+        std::unique_lock lock(mu);
+        if (--working == 0) finished.notify_all();
+        // The calling thread goes on reporting until the other threads are done, and wakes at
+        // once when the last one finishes, so a short run does not wait out a period.
+        while (w == 0 && reporting && working > 0) {
+            if (finished.wait_for(lock, std::chrono::duration<double>(progress_period_s), [&] { return working == 0; }))
+                break;
+            lock.unlock();
+            try {
+                report();
             } catch (...) {
-                std::lock_guard guard(mu);
-                if (!error) error = std::current_exception();
                 stop = true;
+                throw;
             }
             lock.lock();
         }
-        lock.unlock();
-        for (auto& t : pool) t.join();
-    }
-    if (error) std::rethrow_exception(error);
+    });
 }
 
 }  // namespace detail
@@ -276,10 +244,7 @@ Tally run(const Scenario& s, const RunOptions& o) {
     std::uint64_t done = state.tally.messages();
     detail::run_chunks(
         o, chunk, chunks, skip, done, [&] { return make_tally(s); },
-        [&](Tally& scratch, std::uint64_t first, std::uint64_t count) {
-            scratch.clear();
-            simulate_range(s, o.seed, first, count, scratch);
-        },
+        [&](Tally& scratch, std::uint64_t first, std::uint64_t count) { simulate_range(s, o.seed, first, count, scratch); },
         [&](std::uint64_t c, const Tally& scratch) {
             state.tally += scratch;
             state.done.insert(c);

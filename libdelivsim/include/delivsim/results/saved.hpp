@@ -5,7 +5,7 @@
 // or a changed count (one moved between two cells, a vector rotated) is refused, not misread.
 #include <delivsim/core/checksum.hpp>
 #include <delivsim/results/tally.hpp>
-#include <delivsim/scenario/field.hpp>
+#include <delivsim/core/json.hpp>
 
 #include <string>
 #include <vector>

@@ -10,6 +10,7 @@
 #include <delivsim/world/world.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 
 namespace delivsim::world {
@@ -67,15 +68,24 @@ public:
     bool idle() const noexcept { return heap_.empty() && feedback_.empty(); }
     std::size_t greylist_triplets() const noexcept { return greylist_.triplets(); }
 
+    // Queue entries due before time b: 0 if none, else the queue's length (an upper bound, to
+    // judge an epoch's work).
+    std::size_t queued_due(double b) const noexcept {
+        return !heap_.empty() && heap_.front().time < b ? heap_.size() : 0;
+    }
+
     // Processes the epoch [a, b): this epoch's first attempts (in fresh(), any order) and
     // the queued retries that fall due, in (time, id) order; then applies arrived feedback,
-    // decays the counts and recomputes levels and limits.
-    void run_epoch(double a, double b, const std::vector<Recipient>& recipients) {
+    // decays the counts and recomputes levels and limits. The traced message (trace()) goes
+    // through the same step, recorded. `cancel`, when set, stops the epoch part-way (the run
+    // is then abandoned).
+    void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr) {
         (void)a;
         std::sort(fresh_.begin(), fresh_.end(), before);
         auto later = [](const Pending& x, const Pending& y) { return before(y, x); };
         std::size_t i = 0;
-        for (;;) {
+        for (std::uint32_t n = 0;; ++n) {
+            if (cancel && n % 1024 == 1023 && cancel->load(std::memory_order_relaxed)) return;
             const bool has_fresh = i < fresh_.size();
             const bool has_retry = !heap_.empty() && heap_.front().time < b;
             if (!has_fresh && !has_retry) break;

@@ -1,6 +1,8 @@
 #pragma once
-// world::run: the world simulated epoch by epoch (design in world/world.hpp). Per epoch:
-//  1. generation: each sender's messages of the epoch, by sender ranges on threads, into
+// world::run: the world simulated epoch by epoch (design in world/world.hpp), on the one
+// runner (engine/runner.hpp: one thread pool for the whole run, started once). Per epoch:
+//  1. generation: each sender's messages of the epoch, by sender ranges (on threads when the
+//     epoch has enough work), into
 //     per-thread per-domain vectors (a domain sorts its own, so the split does not matter);
 //  2. delivery: each receiving domain processes its attempts in (time, id) order, domains
 //     in parallel;
@@ -8,6 +10,7 @@
 // The run goes on after duration_s, without new mail, until every queue and every pending
 // feedback has drained (at most the retry lifetime later).
 #include <delivsim/engine/run.hpp>
+#include <delivsim/engine/runner.hpp>
 #include <delivsim/world/receiving_domain.hpp>
 
 #include <atomic>
@@ -18,13 +21,15 @@
 
 namespace delivsim::world {
 
-struct Options {
-    std::uint64_t seed = 0;
-    unsigned threads = 1;  // results never depend on it
-    std::function<void(double simulated_s)> progress;  // called on the calling thread after each epoch
-    const std::atomic<bool>* cancel = nullptr;
+// The runner's options (engine/runner.hpp: seed, threads, cancel) and a world run's progress.
+struct Options : RunnerOptions {
+    // Called from the calling thread about every 100 ms, and once at the end, with the
+    // simulated time reached.
+    std::function<void(double simulated_s)> progress;
     WorldTrace* trace = nullptr;  // records the attempts of message trace->id (world::explain)
 };
+
+using delivsim::Cancelled;
 
 struct Result {
     Tally tally;  // totals: classes are the world's senders, profiles its receivers
@@ -34,38 +39,7 @@ struct Result {
     bool operator==(const Result&) const = default;
 };
 
-class Cancelled : public std::runtime_error {
-public:
-    Cancelled() : std::runtime_error("world run cancelled") {}
-};
-
 namespace detail {
-
-// Runs f(k) for k in [0, n) on up to `threads` threads; the first exception is rethrown.
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F&& f) {
-    if (threads <= 1 || n <= 1) {
-        for (std::size_t k = 0; k < n; ++k) f(k);
-        return;
-    }
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr error;
-    std::mutex m;
-    auto work = [&] {
-        try {
-            for (std::size_t k; (k = next++) < n;) f(k);
-        } catch (...) {
-            std::lock_guard lock(m);
-            if (!error) error = std::current_exception();
-        }
-    };
-    std::vector<std::thread> pool;
-    const unsigned t = static_cast<unsigned>(std::min<std::size_t>(threads, n));
-    for (unsigned i = 1; i < t; ++i) pool.emplace_back(work);
-    work();
-    for (auto& th : pool) th.join();
-    if (error) std::rethrow_exception(error);
-}
 
 inline std::uint64_t message_id(std::uint32_t sender, std::uint32_t item, std::uint64_t serial) noexcept {
     return (static_cast<std::uint64_t>(sender) << 44) | (static_cast<std::uint64_t>(item) << 32) | serial;
@@ -73,78 +47,172 @@ inline std::uint64_t message_id(std::uint32_t sender, std::uint32_t item, std::u
 
 }  // namespace detail
 
-inline Result run(const World& w, const Options& o) {
-    validate_threads(o.threads);
-    const std::size_t S = w.senders.size(), R = w.receivers.size();
-    const unsigned threads = o.threads;
-
-    // Recipients: domain, stale or trap, mailbox, drawn once (stream world_recipient).
-    std::vector<Recipient> recipients(w.recipient_count());
-    std::vector<std::uint32_t> per_domain(R, 0);
-    for (std::uint32_t l = 0; l < w.lists.size(); ++l) {
-        const RecipientList& list = w.lists[l];
-        for (std::uint64_t k = 0; k < list.size; ++k) {
-            const std::uint64_t r = list.first_recipient + k;
-            const DrawBlock b0(o.seed, r, Stream::world_recipient, draw_recipient_domain);
-            Recipient& rc = recipients[r];
-            rc.list = l;
-            rc.domain = pick(list.domain_cdf, b0.uniform(draw_recipient_domain));
-            if (b0.uniform(draw_recipient_stale) < list.stale)
-                rc.kind = b0.uniform(draw_recipient_spam_trap) < list.spam_trap ? Recipient::Kind::spam_trap
-                                                                                 : Recipient::Kind::stale;
-            rc.mailbox = per_domain[rc.domain]++;
+// A world run, one epoch at a time. Between two calls of next_epoch() its whole state (the
+// recipients, every receiving domain's state and queue, the schedule cursors, the series so
+// far) is that of a completed epoch, independent of the threads: that is where a run can be
+// checkpointed and resumed. A domain traces one message's attempts through the same step as
+// any other (Options::trace, ReceivingDomain::trace).
+class WorldRun {
+public:
+    // `parts`: how many parts the senders are split into for generation (any number gives
+    // the same results; the run's thread count is the useful one).
+    // `trace`: records the attempts of message trace->id (world::explain), or nullptr.
+    WorldRun(const World& w, std::uint64_t seed, unsigned parts, WorldTrace* trace = nullptr) : w_(&w), seed_(seed) {
+        const std::size_t S = w.senders.size(), R = w.receivers.size();
+        // Recipients: domain, stale or trap, mailbox, drawn once (stream world_recipient).
+        recipients_.resize(w.recipient_count());
+        std::vector<std::uint32_t> per_domain(R, 0);
+        for (std::uint32_t l = 0; l < w.lists.size(); ++l) {
+            const RecipientList& list = w.lists[l];
+            for (std::uint64_t k = 0; k < list.size; ++k) {
+                const std::uint64_t r = list.first_recipient + k;
+                const DrawBlock b0(seed, r, Stream::world_recipient, draw_recipient_domain);
+                Recipient& rc = recipients_[r];
+                rc.list = l;
+                rc.domain = pick(list.domain_cdf, b0.uniform(draw_recipient_domain));
+                if (b0.uniform(draw_recipient_stale) < list.stale)
+                    rc.kind = b0.uniform(draw_recipient_spam_trap) < list.spam_trap ? Recipient::Kind::spam_trap
+                                                                                     : Recipient::Kind::stale;
+                rc.mailbox = per_domain[rc.domain]++;
+            }
         }
+        domains_.reserve(R);
+        for (std::uint32_t d = 0; d < R; ++d) domains_.emplace_back(w, d, seed, per_domain[d]);
+        if (trace)  // only the domain of the message's recipient ever meets it
+            for (auto& d : domains_) d.trace(trace);
+        for (std::uint64_t r = 0; r < recipients_.size(); ++r) {
+            const Recipient& rc = recipients_[r];
+            const auto& mb = w.receivers[rc.domain].mailbox;
+            if (!mb) continue;
+            const DrawBlock b0(seed, r, Stream::world_recipient, draw_mailbox_initial_fill);
+            const DrawBlock b1(seed, r, Stream::world_recipient, draw_mailbox_never_empty);
+            Mailbox& m = domains_[rc.domain].mailboxes()[rc.mailbox];
+            m.fill = static_cast<std::uint64_t>(b0.uniform(draw_mailbox_initial_fill) * mb->initial_fill *
+                                                static_cast<double>(mb->quota_bytes));
+            m.never_empty = b1.uniform(draw_mailbox_never_empty) < mb->never_empty;
+            m.phase_s = b1.uniform(draw_mailbox_phase) * mb->empty_every_s;
+        }
+
+        // Epochs: the schedule's, then the drain (at most the retry lifetime plus feedback).
+        const Plan pl = plan(w);
+        per_bucket_ = pl.per_bucket;
+        send_epochs_ = pl.send_epochs;
+        max_epochs_ = pl.max_epochs;
+
+        res_.series.senders = S;
+        res_.series.receivers = R;
+        res_.series.bucket_s = w.bucket_s;
+        res_.series.resize(max_epochs_ / per_bucket_);
+
+        cursors_.resize(S);
+        for (std::size_t s = 0; s < S; ++s) cursors_[s].resize(w.senders[s].schedule.size());
+        parts_ = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(parts, S)));
+        gen_.assign(parts_, std::vector<std::vector<Pending>>(R));
     }
-    std::vector<ReceivingDomain> domains;
-    domains.reserve(R);
-    for (std::uint32_t d = 0; d < R; ++d) domains.emplace_back(w, d, o.seed, per_domain[d]);
-    if (o.trace)  // only the domain of the message's recipient ever meets it
-        for (auto& d : domains) d.trace(o.trace);
-    for (std::uint64_t r = 0; r < recipients.size(); ++r) {
-        const Recipient& rc = recipients[r];
-        const auto& mb = w.receivers[rc.domain].mailbox;
-        if (!mb) continue;
-        const DrawBlock b0(o.seed, r, Stream::world_recipient, draw_mailbox_initial_fill);
-        const DrawBlock b1(o.seed, r, Stream::world_recipient, draw_mailbox_never_empty);
-        Mailbox& m = domains[rc.domain].mailboxes()[rc.mailbox];
-        m.fill = static_cast<std::uint64_t>(b0.uniform(draw_mailbox_initial_fill) * mb->initial_fill *
-                                            static_cast<double>(mb->quota_bytes));
-        m.never_empty = b1.uniform(draw_mailbox_never_empty) < mb->never_empty;
-        m.phase_s = b1.uniform(draw_mailbox_phase) * mb->empty_every_s;
+
+    std::uint64_t epochs_done() const noexcept { return epoch_; }
+    double simulated_s() const noexcept { return static_cast<double>(epoch_) * w_->epoch_s; }
+
+    // Runs the next epoch on `pool`; false (and nothing run) once the run is over: every
+    // queue and pending feedback drained after the sending period, or the last epoch done.
+    // Cancellation (o.cancel) stops an epoch part-way and throws Cancelled: the state is then
+    // not that of an epoch boundary, and the run is abandoned.
+    bool next_epoch(WorkerPool& pool, const RunnerOptions& o) {
+        const World& w = *w_;
+        const std::size_t S = w.senders.size(), R = w.receivers.size();
+        const std::uint64_t e = epoch_;
+        if (finished_ || e >= max_epochs_) return false;
+        const double a = static_cast<double>(e) * w.epoch_s, b = static_cast<double>(e + 1) * w.epoch_s;
+        const std::size_t bucket = e / per_bucket_;
+        const bool bucket_end = (e + 1) % per_bucket_ == 0;
+        // Stop after the sending period once everything has drained (at a bucket's start).
+        if (e >= send_epochs_ && e % per_bucket_ == 0) {
+            bool idle = true;
+            for (const auto& d : domains_) idle = idle && d.idle();
+            bool campaigns_left = false;
+            for (std::size_t s = 0; s < S; ++s)
+                for (std::size_t k = 0; k < w.senders[s].schedule.size(); ++k)
+                    campaigns_left = campaigns_left || (w.senders[s].schedule[k].kind == ScheduleItem::Kind::campaign &&
+                                                        cursors_[s][k].emitted < w.senders[s].schedule[k].messages);
+            if (idle && !campaigns_left) {
+                finished_ = true;
+                return false;
+            }
+        }
+        // Threads only where there is enough work to share: an idle epoch (the drain, a quiet
+        // night) costs microseconds, less than waking the pool. Never a change in results.
+        if (generated_ >= parallel_threshold) pool.for_each(parts_, [&](std::size_t part) { generate(part, a, b); });
+        else
+            for (unsigned part = 0; part < parts_; ++part) generate(part, a, b);
+        generated_ = 0;
+        std::uint64_t work = 0;
+        unsigned busy = 0;
+        for (std::size_t d = 0; d < R; ++d) {
+            std::uint64_t n = 0;
+            for (const auto& g : gen_) n += g[d].size();
+            generated_ += n;
+            n += domains_[d].queued_due(b);
+            work += n + w.ips.size() / 16;
+            busy += n > 0;
+        }
+        auto deliver = [&](std::size_t d) {
+            auto& fresh = domains_[d].fresh();
+            for (auto& g : gen_) {
+                fresh.insert(fresh.end(), g[d].begin(), g[d].end());
+                g[d].clear();
+            }
+            domains_[d].set_series(&res_.series, bucket);
+            domains_[d].run_epoch(a, b, recipients_, o.cancel);
+            if (bucket_end) domains_[d].sample(res_.series, bucket, b);
+        };
+        if (work >= parallel_threshold && busy > 1) pool.for_each(R, deliver);
+        else
+            for (std::size_t d = 0; d < R; ++d) deliver(d);
+        if (o.cancelled()) throw Cancelled();
+        for (auto& d : domains_) {
+            d.flush(res_.series, bucket);
+            if (bucket_end) d.add_queue(res_.series, bucket);
+        }
+        ++epoch_;
+        return true;
     }
 
-    // Epochs: the schedule's, then the drain (at most the retry lifetime plus feedback).
-    const Plan pl = plan(w);
-    const std::uint64_t per_bucket = pl.per_bucket, send_epochs = pl.send_epochs, max_epochs = pl.max_epochs;
+    // The results once next_epoch() has returned false.
+    Result result() const {
+        Result res = res_;
+        res.epochs = epoch_;
+        res.series.resize((epoch_ + per_bucket_ - 1) / per_bucket_);
+        res.tally = Tally(w_->sender_names(), w_->scenario.profile_names(), w_->scenario.attempt_times);
+        for (const auto& d : domains_) {
+            res.tally += d.tally();
+            res.greylist_triplets += d.greylist_triplets();
+        }
+        return res;
+    }
 
-    Result res;
-    res.series.senders = S;
-    res.series.receivers = R;
-    res.series.bucket_s = w.bucket_s;
-    res.series.resize(max_epochs / per_bucket);
+private:
+    // Work (messages, queue entries) below which an epoch runs on the calling thread alone.
+    static constexpr std::uint64_t parallel_threshold = 2048;
 
-    std::vector<std::vector<ScheduleCursor>> cursors(S);
-    for (std::size_t s = 0; s < S; ++s) cursors[s].resize(w.senders[s].schedule.size());
-    const unsigned gen_parts = static_cast<unsigned>(std::min<std::size_t>(threads, S));
-    std::vector<std::vector<std::vector<Pending>>> gen(gen_parts, std::vector<std::vector<Pending>>(R));
-
-    auto generate = [&](std::size_t part, double a, double b) {
-        auto& out = gen[part];
-        for (std::size_t s = part * S / gen_parts; s < (part + 1) * S / gen_parts; ++s) {
+    void generate(std::size_t part, double a, double b) {
+        const World& w = *w_;
+        const std::size_t S = w.senders.size();
+        auto& out = gen_[part];
+        for (std::size_t s = part * S / parts_; s < (part + 1) * S / parts_; ++s) {
             const Sender& snd = w.senders[s];
             for (std::uint32_t k = 0; k < snd.schedule.size(); ++k) {
                 const ScheduleItem& it = snd.schedule[k];
                 const RecipientList& list = w.lists[it.list];
-                ScheduleCursor& c = cursors[s][k];
+                ScheduleCursor& c = cursors_[s][k];
                 auto emit = [&](double t, std::uint64_t id, std::uint64_t r, std::uint64_t ip_bits) {
                     const auto ip = static_cast<std::uint16_t>(snd.ips[to_index(ip_bits, snd.ips.size())]);
-                    out[recipients[r].domain].push_back(Pending{t, t, id, static_cast<std::uint32_t>(r), 0, ip});
+                    out[recipients_[r].domain].push_back(Pending{t, t, id, static_cast<std::uint32_t>(r), 0, ip});
                 };
                 if (it.kind == ScheduleItem::Kind::campaign) {
                     const double n = static_cast<double>(it.messages);
                     while (c.emitted < it.messages) {
                         const std::uint64_t id = detail::message_id(static_cast<std::uint32_t>(s), k, c.emitted);
-                        const DrawBlock blk(o.seed, id, Stream::world_message, draw_world_recipient);
+                        const DrawBlock blk(seed_, id, Stream::world_message, draw_world_recipient);
                         const double t =
                             it.at_s + (static_cast<double>(c.emitted) + blk.uniform(draw_world_send_time)) / n * it.spread_s;
                         if (t >= b) break;
@@ -160,7 +228,7 @@ inline Result run(const World& w, const Options& o) {
                 const std::uint64_t n = total - c.emitted;
                 for (std::uint64_t j = 0; j < n; ++j) {
                     const std::uint64_t id = detail::message_id(static_cast<std::uint32_t>(s), k, c.emitted + j);
-                    const DrawBlock blk(o.seed, id, Stream::world_message, draw_world_recipient);
+                    const DrawBlock blk(seed_, id, Stream::world_message, draw_world_recipient);
                     double t = lo + (static_cast<double>(j) + blk.uniform(draw_world_send_time)) / static_cast<double>(n) *
                                         (hi - lo);
                     if (t >= hi) t = std::nextafter(hi, lo);
@@ -170,50 +238,36 @@ inline Result run(const World& w, const Options& o) {
                 c.emitted = total;
             }
         }
-    };
+    }
 
-    std::uint64_t e = 0;
-    for (; e < max_epochs; ++e) {
-        if (o.cancel && o.cancel->load()) throw Cancelled();
-        const double a = static_cast<double>(e) * w.epoch_s, b = static_cast<double>(e + 1) * w.epoch_s;
-        const std::size_t bucket = e / per_bucket;
-        const bool bucket_end = (e + 1) % per_bucket == 0;
-        // Stop after the sending period once everything has drained (at a bucket's start).
-        if (e >= send_epochs && e % per_bucket == 0) {
-            bool idle = true;
-            for (const auto& d : domains) idle = idle && d.idle();
-            bool campaigns_left = false;
-            for (std::size_t s = 0; s < S; ++s)
-                for (std::size_t k = 0; k < w.senders[s].schedule.size(); ++k)
-                    campaigns_left = campaigns_left || (w.senders[s].schedule[k].kind == ScheduleItem::Kind::campaign &&
-                                                        cursors[s][k].emitted < w.senders[s].schedule[k].messages);
-            if (idle && !campaigns_left) break;
-        }
-        detail::parallel_for(gen_parts, threads, [&](std::size_t part) { generate(part, a, b); });
-        detail::parallel_for(R, threads, [&](std::size_t d) {
-            auto& fresh = domains[d].fresh();
-            for (auto& g : gen) {
-                fresh.insert(fresh.end(), g[d].begin(), g[d].end());
-                g[d].clear();
-            }
-            domains[d].set_series(&res.series, bucket);
-            domains[d].run_epoch(a, b, recipients);
-            if (bucket_end) domains[d].sample(res.series, bucket, b);
-        });
-        for (auto& d : domains) {
-            d.flush(res.series, bucket);
-            if (bucket_end) d.add_queue(res.series, bucket);
-        }
-        if (o.progress) o.progress(b);
+    const World* w_;
+    std::uint64_t seed_;
+    std::vector<Recipient> recipients_;
+    std::vector<ReceivingDomain> domains_;
+    std::vector<std::vector<ScheduleCursor>> cursors_;
+    unsigned parts_ = 1;
+    std::vector<std::vector<std::vector<Pending>>> gen_;  // per part, per domain: this epoch's new messages
+    std::uint64_t per_bucket_ = 1, send_epochs_ = 0, max_epochs_ = 0, epoch_ = 0;
+    std::uint64_t generated_ = 0;  // messages the last epoch generated (whether to share the next one)
+    bool finished_ = false;
+    Result res_;
+};
+
+// The world simulated epoch by epoch on the runner's pool, started once for the whole run.
+inline Result run(const World& w, const Options& o) {
+    validate_threads(o.threads);
+    const unsigned threads = static_cast<unsigned>(
+        std::min<std::size_t>(o.threads, std::max<std::size_t>({w.receivers.size(), w.senders.size(), 1})));
+    WorldRun run(w, o.seed, threads, o.trace);
+    WorkerPool pool(threads);
+    ProgressClock clock;
+    for (;;) {
+        if (o.cancelled()) throw Cancelled();
+        if (!run.next_epoch(pool, o)) break;
+        if (o.progress) clock.tick([&] { o.progress(run.simulated_s()); });
     }
-    res.epochs = e;
-    res.series.resize((e + per_bucket - 1) / per_bucket);
-    res.tally = Tally(w.sender_names(), w.scenario.profile_names(), w.scenario.attempt_times);
-    for (const auto& d : domains) {
-        res.tally += d.tally();
-        res.greylist_triplets += d.greylist_triplets();
-    }
-    return res;
+    if (o.progress) o.progress(run.simulated_s());
+    return run.result();
 }
 
 }  // namespace delivsim::world
