@@ -109,7 +109,8 @@ def _cells(result: Result, sender_class: str | None) -> tuple[list[tuple[str, An
     labels: list[tuple[str, Any]] = []
     shares: list[float] = []
     for o in ACCEPTED:
-        for a in np.nonzero(h)[0] if counts[o] else []:
+        accepted_at: Any = np.nonzero(h)[0] if counts[o] else []
+        for a in accepted_at:
             labels.append((o, times[int(a)]))
             shares.append(counts[o] / total * h[a])
     labels.append(("silently_lost", None))

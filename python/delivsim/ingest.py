@@ -307,8 +307,8 @@ def _report_sources(p: Path) -> Iterator[tuple[str, bytes]]:
                     with z.open(info) as f:
                         yield where, bounded(f, where)
         elif name.endswith(".gz"):
-            with gzip.open(p, "rb") as f:
-                yield str(p), bounded(f, str(p))
+            with gzip.open(p, "rb") as gz:
+                yield str(p), bounded(gz, str(p))
         else:
             with p.open("rb") as f:
                 yield str(p), bounded(f, str(p))

@@ -21,7 +21,7 @@ template <class P>
 P parse_policy(const std::string& text) {
     return P::parse(Field(json::parse(text), "policies[0]"), ParseContext{{"A", "S"}});
 }
-PolicyChain parse_chain(const std::string& text) {
+PolicyChain chain_from_text(const std::string& text) {
     return PolicyChain::parse(Field(json::parse(text), "policies"), ParseContext{{"A", "S"}});
 }
 template <class P>
@@ -32,7 +32,7 @@ Verdict judge(const P& p, const Message& m, Session* session = nullptr, double t
 }
 std::string parse_error(const std::string& chain) {
     try {
-        parse_chain(chain);
+        chain_from_text(chain);
     } catch (const ScenarioError& e) {
         return e.what();
     }
@@ -210,7 +210,7 @@ TEST_CASE("url_reputation: blocklisted links against thresholds") {
 }
 
 TEST_CASE("gateway: runs its filters in order and stops at quarantine; spam-folder tags carry on") {
-    const PolicyChain chain = parse_chain(R"([{"type": "gateway", "policies": [
+    const PolicyChain chain = chain_from_text(R"([{"type": "gateway", "policies": [
         {"type": "url_reputation", "actions": [{"min_hits": 1, "action": "spam_folder"}]},
         {"type": "rule_score", "rules": [{"name": "MACRO", "feature": "attachment=office_macro", "op": "==", "value": 1, "score": 10}],
          "actions": [{"min_score": 5, "action": "quarantine"}]},
@@ -243,14 +243,14 @@ TEST_CASE("gateway: runs its filters in order and stops at quarantine; spam-fold
 }
 
 TEST_CASE("score_policy finds the first score-based policy, also inside a gateway") {
-    const PolicyChain a = parse_chain(R"([{"type": "dnsbl"}, {"type": "gateway", "policies": [
+    const PolicyChain a = chain_from_text(R"([{"type": "dnsbl"}, {"type": "gateway", "policies": [
         {"type": "logistic", "intercept": 1, "weights": {}, "actions": [{"min_probability": 0.5, "action": "quarantine"}]}]},
         {"type": "content_filter", "actions": [{"min_score": 5, "action": "reject"}]}])");
     const AnyPolicy* p = score_policy(a);
     REQUIRE(p != nullptr);
     CHECK(std::holds_alternative<Logistic>(*p));
     CHECK(policy_score(*p, msg()) == 1);
-    CHECK(score_policy(parse_chain(R"([{"type": "dnsbl"}])")) == nullptr);
+    CHECK(score_policy(chain_from_text(R"([{"type": "dnsbl"}])")) == nullptr);
 }
 
 TEST_CASE("content model parse errors name the field and the rule") {

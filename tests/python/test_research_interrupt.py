@@ -40,11 +40,8 @@ except KeyboardInterrupt:
 """
 
 
-# Cancellation is seen between the runner's work units, which are sized in messages: with a
-# Python policy a unit takes seconds (measured here under load: 25 s at 0.1 ms per call). The
-# runner's time-sized work units (engine branch) fix it; until they are merged this fails.
-@pytest.mark.xfail(reason="work units are sized in messages, not time: Ctrl-C waits for the current one "
-                          "(fixed by the runner's time-sized work units)", strict=False)
+# Cancellation is seen between the runner's work slices, which are sized by time (about 10 ms),
+# not only by message count: with a slow Python policy a count-sized unit would take seconds.
 @pytest.mark.slow
 @pytest.mark.parametrize("seconds_per_call", [0.0001, 0.0005])
 def test_ctrl_c_stops_a_run_with_a_python_policy_within_a_second(seconds_per_call, tmp_path):
