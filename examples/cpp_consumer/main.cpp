@@ -11,7 +11,10 @@ int main() {
 
     // Run. The result depends only on the scenario, the seed and the message range: the same
     // on any machine and with any number of threads.
-    const RunOptions options{.messages = 200'000, .seed = 1, .threads = 2};
+    RunOptions options;  // the runner's options (seed, threads) and the run's (messages)
+    options.messages = 200'000;
+    options.seed = 1;
+    options.threads = 2;
     const Tally r = run(s, options);
     std::cout << report_table(r, s.name, options.seed);
 
