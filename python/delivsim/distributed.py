@@ -26,6 +26,8 @@ each result is identical to a local ``delivsim.world.run`` with that seed.
 from __future__ import annotations
 
 import contextlib
+import functools
+import operator
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -98,6 +100,39 @@ def _workers_threads(client: Any) -> int:
         return 1
 
 
+def _collect(client: Any, futures: list[Any], total: int, size: Any, bar: Any, report: Any) -> list[tuple[Any, Any]]:
+    """The tasks' answers, (future, part) in the order they finish. Each task returns (its
+    delivsim version, its part); a worker with another version is refused. ``report(done,
+    total)`` follows the sum of ``size(part)``; on any error the other tasks are cancelled."""
+    import delivsim
+    from distributed import as_completed
+
+    parts: list[tuple[Any, Any]] = []
+    done = 0
+    try:
+        for future in as_completed(futures):
+            version, part = future.result()
+            if version != delivsim.__version__:
+                raise RuntimeError(f"a worker runs delivsim {version}, this client {delivsim.__version__}: "
+                                   "install the same version everywhere")
+            parts.append((future, part))
+            done += size(part)
+            if report is not None:
+                report(done, total)
+    except BaseException:
+        client.cancel(futures)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    return parts
+
+
+def _merged(parts: list[tuple[Any, Any]]) -> Any:
+    """The parts added with ``+`` (counts: the order does not matter)."""
+    return functools.reduce(operator.add, (part for _, part in parts))
+
+
 def run(
     scenario: Scenario | None = None,
     messages: int = DEFAULT_MESSAGES,
@@ -135,8 +170,6 @@ def run(
 
 def _run(client: Any, scenario: Scenario, messages: int, seed: int, chunks: int | None, first_message: int,
          threads_per_task: int, progress: Any) -> Result:
-    import delivsim
-
     if chunks is None:
         chunks = max(1, min(4 * _workers_threads(client), messages // MIN_CHUNK))
     chunks = _integer("chunks", chunks, 1, 10**7)
@@ -144,32 +177,12 @@ def _run(client: Any, scenario: Scenario, messages: int, seed: int, chunks: int 
 
     bar, report = _bar(progress, messages, "chunks")
 
-    from distributed import as_completed
-
     snapshot = scenario._snapshot()
     [remote] = client.scatter([snapshot], broadcast=True)  # sent once to every worker, not with every task
     futures = [client.submit(_run_chunk, remote, start, stop, seed, threads_per_task, pure=False)
                for start, stop in ranges]
-    total: Result | None = None
-    done = 0
-    try:
-        for future in as_completed(futures):
-            version, part = future.result()
-            if version != delivsim.__version__:
-                raise RuntimeError(f"a worker runs delivsim {version}, this client {delivsim.__version__}: "
-                                   "install the same version everywhere")
-            total = part if total is None else total + part
-            done += part.messages
-            if report is not None:
-                report(done, messages)
-    except BaseException:
-        client.cancel(futures)
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
-    assert total is not None
-    return total
+    result: Result = _merged(_collect(client, futures, messages, lambda part: part.messages, bar, report))
+    return result
 
 
 def _compare_chunk(scenario: Scenario, strategies: Mapping[str, Any], start: int, stop: int, seed: int,
@@ -222,29 +235,10 @@ def compare(
         chunks = _integer("chunks", chunks, 1, 10**7)
         ranges = chunk_ranges(messages, chunks, first_message)
         bar, report = _bar(progress, messages, "chunks")
-        from distributed import as_completed
-
         [remote] = connected.scatter([scenario._snapshot()], broadcast=True)
         futures = [connected.submit(_compare_chunk, remote, dict(strategies), start, stop, seed, threads_per_task,
                                     pure=False) for start, stop in ranges]
-        total: Any = None
-        done = 0
-        try:
-            for future in as_completed(futures):
-                version, part = future.result()
-                if version != delivsim.__version__:
-                    raise RuntimeError(f"a worker runs delivsim {version}, this client {delivsim.__version__}: "
-                                       "install the same version everywhere")
-                total = part if total is None else total + part
-                done += part.messages
-                if report is not None:
-                    report(done, messages)
-        except BaseException:
-            connected.cancel(futures)
-            raise
-        finally:
-            if bar is not None:
-                bar.close()
+        total = _merged(_collect(connected, futures, messages, lambda part: part.messages, bar, report))
     return total if costs is None else total.with_costs(costs)
 
 
@@ -293,32 +287,13 @@ def run_world(
 
 def _run_worlds(client: Any, snapshots: list[Any], seeds: list[int], threads_per_task: int, progress: Any,
                 many: bool) -> Any:
-    import delivsim
-
     total = len(snapshots) * len(seeds)
     bar, report = _bar(progress, total, "world runs")
-    from distributed import as_completed
-
     remote = client.scatter(snapshots, broadcast=True)  # each world sent once to every worker
     futures = {client.submit(_run_world_task, r, seed, threads_per_task, pure=False): (i, j)
                for i, r in enumerate(remote) for j, seed in enumerate(seeds)}
     results: list[list[Any]] = [[None] * len(seeds) for _ in snapshots]
-    done = 0
-    try:
-        for future in as_completed(list(futures)):
-            version, result = future.result()
-            if version != delivsim.__version__:
-                raise RuntimeError(f"a worker runs delivsim {version}, this client {delivsim.__version__}: "
-                                   "install the same version everywhere")
-            i, j = futures[future]
-            results[i][j] = result
-            done += 1
-            if report is not None:
-                report(done, total)
-    except BaseException:
-        client.cancel(list(futures))
-        raise
-    finally:
-        if bar is not None:
-            bar.close()
+    for future, result in _collect(client, list(futures), total, lambda part: 1, bar, report):
+        i, j = futures[future]
+        results[i][j] = result
     return results if many else results[0]
