@@ -8,8 +8,13 @@
 
 namespace delivsim {
 
+// The shape of the per-message code is fixed here rather than left to GCC's heuristics,
+// which depend on the size of the whole program: with them, the CLI executed 16% more
+// instructions per message than the benchmark on the same source (the policy chain and the
+// class draw stayed out of line in the larger program). draw_message() and deliver_through()
+// are each one function with their stages inlined (SenderClass::draw, PolicyChain::evaluate).
 template <class Scenario>
-Message draw_message(const Scenario& s, MessageRng& rng) noexcept {
+[[gnu::noinline]] Message draw_message(const Scenario& s, MessageRng& rng) noexcept {
     Message m;
     m.index = rng.message_index();
     m.sender_class = pick(s.class_cdf, rng.uniform(Stream::message, draw_sender_class));
@@ -23,7 +28,7 @@ Message draw_message(const Scenario& s, MessageRng& rng) noexcept {
 // delivery step (engine/step.hpp) on each attempt of the retry schedule, with one Delivery
 // (one Session) for the message's whole life.
 template <class Scenario, class Chain, class Trace = NoTrace>
-Fate deliver_through(const Scenario& s, const Chain& chain, const Message& m, MessageRng& rng, Trace&& trace = {}) {
+[[gnu::noinline]] Fate deliver_through(const Scenario& s, const Chain& chain, const Message& m, MessageRng& rng, Trace&& trace = {}) {
     const auto& routing = s.profiles[m.profile].routing;
     if (const auto decided = decided_before_sessions(m, routing)) return *decided;
     Delivery d = open_delivery(routing, rng);

@@ -81,7 +81,7 @@ inline std::string label(const AnyPolicy& p) {
 struct PolicyChain {
     std::vector<AnyPolicy> policies;
 
-    Verdict evaluate(const Message& m, Session& s, MessageRng& rng, const Attempt& a) const {
+    [[gnu::always_inline]] Verdict evaluate(const Message& m, Session& s, MessageRng& rng, const Attempt& a) const {
         for (const AnyPolicy& p : policies) {
             const Verdict v = dispatch<std::variant_size_v<AnyPolicy>>(p, m, s, rng, a);
             if (v.action != Action::proceed) return v;

@@ -44,7 +44,8 @@ struct SenderClass {
     // Content features (sender/features.hpp); without them, the defaults and no draws.
     std::shared_ptr<const FeatureModel> features;
 
-    void draw(Message& m, MessageRng& rng) const noexcept {
+    // Inlined into draw_message() (engine/deliver.hpp) in every program.
+    [[gnu::always_inline]] void draw(Message& m, MessageRng& rng) const noexcept {
         m.legit = legit;
         if (address_error > 0 && rng.bernoulli(Stream::message, draw_address_error, address_error))
             m.address_error = static_cast<AddressError>(
