@@ -260,3 +260,24 @@ TEST_CASE("the message index range reaches 2^63-1 and no further") {
     CHECK_THROWS_AS(run(s, huge), Cancelled);
     CHECK(seen < huge.messages);
 }
+
+TEST_CASE("R1's results are identical on every SIMD path of the Philox batches") {
+    const Scenario s = default_scenario();
+    RunOptions o;
+    o.messages = 20000;
+    o.seed = 11;
+    o.threads = 2;
+    force_simd_path(SimdPath::scalar);
+    const Tally reference = run(s, o);
+    for (SimdPath p : {SimdPath::avx2, SimdPath::avx512}) {
+        if (!simd_supported(p)) {
+            MESSAGE("this CPU has no " << simd_path_names[static_cast<int>(p)] << ": that path is not tested here");
+            continue;
+        }
+        CAPTURE(simd_path_names[static_cast<int>(p)]);
+        force_simd_path(p);
+        CHECK(run(s, o) == reference);
+    }
+    force_simd_path(std::nullopt);
+    CHECK(run(s, o) == reference);
+}

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <set>
+#include <string>
+#include <vector>
 
 using namespace delivsim;
 
@@ -51,4 +53,51 @@ TEST_CASE("normal quantile matches reference values (AS 241 accuracy)") {
     CHECK(normal_quantile(1e-10) == doctest::Approx(-6.361340902404056).epsilon(1e-13));
     CHECK(normal_quantile(1e-300) == doctest::Approx(-37.0470962993612).epsilon(1e-12));
     for (double p : {0.001, 0.1, 0.3, 0.45}) CHECK(normal_quantile(p) == doctest::Approx(-normal_quantile(1 - p)).epsilon(1e-14));
+}
+
+namespace {
+// Every SIMD path of the batched head blocks: those the CPU runs, and the portable fallback.
+std::vector<SimdPath> runnable_paths() {
+    std::vector<SimdPath> out;
+    for (SimdPath p : {SimdPath::scalar, SimdPath::avx2, SimdPath::avx512})
+        if (simd_supported(p)) out.push_back(p);
+        else MESSAGE("this CPU has no " << simd_path_names[static_cast<int>(p)] << ": that path is not tested here");
+    return out;
+}
+struct ForcedPath {
+    explicit ForcedPath(SimdPath p) { force_simd_path(p); }
+    ~ForcedPath() { force_simd_path(std::nullopt); }
+};
+}  // namespace
+
+TEST_CASE("batched head blocks are Random123's Philox4x64 on every SIMD path, for any count and start") {
+    REQUIRE(simd_supported(SimdPath::scalar));
+    for (SimdPath p : runnable_paths()) {
+        CAPTURE(simd_path_names[static_cast<int>(p)]);
+        ForcedPath forced(p);
+        CHECK(simd_path() == p);
+        // Counts around the vector widths (4, 8) and starts that carry into the high words.
+        for (std::uint64_t first : {0ull, 5ull, (1ull << 32) - 3, (1ull << 63) - 20, ~0ull - 6})
+            for (std::size_t n : {0u, 1u, 3u, 4u, 7u, 8u, 9u, 17u, 64u}) {
+                std::vector<MessageRng::Block> heads(n * MessageRng::head_count);
+                for (std::uint64_t seed : {0ull, 1ull, 0xDEADBEEFCAFEF00Dull}) {
+                    MessageRng::head_blocks(seed, first, n, heads.data());
+                    for (std::size_t j = 0; j < n; ++j) {
+                        MessageRng alone(seed, first + j), batched(seed, first + j, heads.data() + j * MessageRng::head_count);
+                        for (auto stream : {Stream::message, Stream::mx_routing})
+                            for (std::uint32_t d = 0; d < 8; ++d) REQUIRE(batched.bits(stream, d) == alone.bits(stream, d));
+                        // And the counters are Random123's own, not a re-implementation agreeing with itself.
+                        const auto ref = r123::Philox4x64{}({{first + j, 3, 0, 0}}, {{seed, 0}});
+                        for (std::uint32_t w = 0; w < 4; ++w) REQUIRE(batched.bits(Stream::mx_routing, w) == ref[w]);
+                    }
+                }
+            }
+    }
+}
+
+TEST_CASE("forcing a SIMD path the CPU lacks is refused, naming it") {
+    for (SimdPath p : {SimdPath::avx2, SimdPath::avx512})
+        if (!simd_supported(p)) CHECK_THROWS_WITH(force_simd_path(p), doctest::Contains(std::string(simd_path_names[static_cast<int>(p)]).c_str()));
+    CHECK_NOTHROW(force_simd_path(SimdPath::scalar));
+    force_simd_path(std::nullopt);
 }

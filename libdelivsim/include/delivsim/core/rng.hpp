@@ -2,6 +2,8 @@
 // Counter-based random draws: every draw is a pure function of
 // (seed, message index, stage, draw index), so a message's fate does not depend on
 // which thread simulated it, in which chunk, or what other messages were simulated.
+#include <delivsim/core/philox_batch.hpp>
+
 #include <Random123/philox.h>
 #include <Random123/uniform.hpp>
 
@@ -101,6 +103,21 @@ public:
         head_[1] = block(Stream::message, 1);
         head_[2] = block(Stream::mx_routing, 0);
     }
+    using Block = r123::Philox4x64::ctr_type;
+    // The head blocks, in this order: (stream, block) of each, for head_blocks().
+    static constexpr philox_batch::Columns<3> head_columns{{{static_cast<std::uint64_t>(Stream::message), 0},
+                                                            {static_cast<std::uint64_t>(Stream::message), 1},
+                                                            {static_cast<std::uint64_t>(Stream::mx_routing), 0}}};
+    static constexpr std::size_t head_count = head_columns.size();
+    // With the head blocks already computed (head_blocks(), for many messages at once).
+    MessageRng(std::uint64_t seed, std::uint64_t message_index, const Block* heads) noexcept
+        : key_{{seed, 0}}, index_(message_index) {
+        for (std::size_t h = 0; h < head_count; ++h) head_[h] = heads[h];
+    }
+    // The head blocks of messages [first, first + n): out[j * head_count + h] for message first + j.
+    static void head_blocks(std::uint64_t seed, std::uint64_t first, std::size_t n, Block* out) noexcept {
+        philox_batch::blocks(seed, first, n, head_columns, out);
+    }
 
     std::uint64_t message_index() const noexcept { return index_; }
     std::uint64_t seed() const noexcept { return key_[0]; }
@@ -131,7 +148,6 @@ public:
         return uniform(stream, draw) < p;
     }
 
-    using Block = r123::Philox4x64::ctr_type;
     // Blocks first .. first+N-1 of a stream, computed together (the CPU overlaps them) and
     // not cached, so they do not evict the block other draws are reading: for a stage that
     // needs all of a stream's draws at once (sender/features.hpp). Word `lane` of block b is

@@ -289,8 +289,7 @@ struct CompareSetup {
         std::vector<Fate> fates(k);
         std::vector<std::uint8_t> code(k);
         std::vector<double> scores(k);
-        for (std::uint64_t i = first; i < first + count; ++i) {
-            MessageRng rng(seed, i);
+        for_each_message(seed, first, count, [&](MessageRng& rng) {
             const Message m = draw_message(s, rng);
             const std::size_t row = m.profile;
             for (std::size_t j = 0; j < k; ++j) {
@@ -309,7 +308,7 @@ struct CompareSetup {
                 if (scorer[at]) out.record_score(j, m.sender_class, m.profile, scores[j]);
             }
             out.record_joint(m.legit, code.data());
-        }
+        });
     }
 };
 
