@@ -25,7 +25,7 @@ Message draw_message(const Scenario& s, MessageRng& rng) noexcept {
 template <class Scenario, class Chain, class Trace = NoTrace>
 Fate deliver_through(const Scenario& s, const Chain& chain, const Message& m, MessageRng& rng, Trace&& trace = {}) {
     const auto& routing = s.profiles[m.profile].routing;
-    if (const auto decided = decided_before_sessions(m, routing)) return *decided;
+    if (const auto decided = decided_before_sessions(m, routing, s.retry.unresolvable_domain())) return *decided;
     Delivery d = open_delivery(routing, rng);
     Verdict last_deferral;
     const auto& times = s.attempt_times;

@@ -59,10 +59,13 @@ struct Delivery {
 };
 
 // The fate decided before any SMTP session, or nullopt: the message goes on to its attempts.
+// `unresolvable` is how the sending MTA reports a domain that does not exist
+// (RetrySchedule::unresolvable_domain()).
 template <class Routing>
-std::optional<Fate> decided_before_sessions(const Message& m, const Routing& routing) noexcept {
+std::optional<Fate> decided_before_sessions(const Message& m, const Routing& routing,
+                                            Status unresolvable) noexcept {
     if (m.address_error == AddressError::nxdomain)
-        return Fate{Outcome::bounced, Status::bad_destination, Responsible::address_error, Stage::address, 0, 0};
+        return Fate{Outcome::bounced, unresolvable, Responsible::address_error, Stage::address, 0, 0};
     if (m.address_error == AddressError::typosquat)  // accepted by the wrong domain: nobody learns
         return Fate{Outcome::silently_lost, Status::none, Responsible::address_error, Stage::address, 0, 0};
     if (routing.null_mx())

@@ -10,6 +10,7 @@
 //   message's arrival (the real scan phase is independent of the message: each real attempt
 //   lies up to one scan interval after the simulated one).
 #include <delivsim/core/json.hpp>
+#include <delivsim/core/outcome.hpp>
 
 #include <algorithm>
 #include <array>
@@ -59,6 +60,20 @@ struct RetrySchedule {
             case RetryModel::explicit_schedule: break;
         }
         return explicit_times();
+    }
+
+    // How the sending MTA reports a recipient domain that does not exist, in its bounce:
+    // Postfix's smtp client 5.4.4 "Host or domain name not found" (src/smtp/smtp_addr.c,
+    // DNS_NOTFOUND), Exim "Unrouteable address" with DSN status 5.0.0 (src/deliver.c), Sendmail
+    // 550 5.1.2 "Host unknown"; an explicit schedule names no MTA and keeps 5.1.2 (R1's).
+    Status unresolvable_domain() const noexcept {
+        switch (model) {
+            case RetryModel::postfix: return Status::domain_not_found;
+            case RetryModel::exim: return Status::unrouteable_address;
+            case RetryModel::sendmail:
+            case RetryModel::explicit_schedule: break;
+        }
+        return Status::bad_destination;
     }
 
     static std::string_view model_name(RetryModel m) {
