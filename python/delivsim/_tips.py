@@ -1,5 +1,5 @@
-"""The seed's tips as paired what-ifs: each piece of advice a sender gets ("verify your
-addresses", "get delisted", ...) is an edit of the scenario for one sender class, run on the
+"""The seed's tips as paired what-ifs: each piece of advice a sender gets ("ask recipients to
+check spam", "verify your addresses", "get delisted", ...) is an edit of the scenario for one sender class, run on the
 same messages as the scenario as it is (:func:`delivsim.compare_scenarios` with
 ``paired=True``), and ranked by the inbox share it gains for that class, with a paired 95%
 interval. docs/python.md ("Tips") gives each tip's edit and its assumptions.
@@ -21,8 +21,24 @@ if TYPE_CHECKING:
 #: size limit, and above a typical message with a link).
 LARGE_MESSAGE_BYTES = 1_000_000
 
+#: The share of a class's recipients who act on a request ("check your spam folder", "add us to
+#: your contacts"): an assumption (no published rate), applied where the class's own share is lower.
+ACTING_SHARE = 0.25
+
 #: A tip: (name, what it does, the edit of the class's JSON dict, or of the whole document).
 Edit = Callable[[dict[str, Any], dict[str, Any]], None]
+
+
+def _check_spam(cls: dict[str, Any], doc: dict[str, Any]) -> None:
+    habits = dict(cls.get("recipients", {}))
+    habits["rescue"] = max(float(habits.get("rescue", 0.0)), ACTING_SHARE)
+    cls["recipients"] = habits
+
+
+def _safe_senders(cls: dict[str, Any], doc: dict[str, Any]) -> None:
+    habits = dict(cls.get("recipients", {}))
+    habits["safe_sender"] = max(float(habits.get("safe_sender", 0.0)), ACTING_SHARE)
+    cls["recipients"] = habits
 
 
 def _verify_addresses(cls: dict[str, Any], doc: dict[str, Any]) -> None:
@@ -60,6 +76,10 @@ def _get_delisted(cls: dict[str, Any], doc: dict[str, Any]) -> None:
 
 #: The tips, in the order of the issue's list; each is applied only where it changes the scenario.
 TIPS: list[tuple[str, str, Edit]] = [
+    ("check_spam", f"ask recipients to check the spam folder ({ACTING_SHARE:.0%} find the message and mark it "
+     "not spam, a day later)", _check_spam),
+    ("safe_senders", f"ask to be added to safe senders or contacts ({ACTING_SHARE:.0%} of recipients; only "
+     "receivers that honour the list skip the spam folder)", _safe_senders),
     ("verify_addresses", "verify addresses before sending (no address errors)", _verify_addresses),
     ("avoid_large_attachments",
      f"send links instead of large attachments (messages capped at {LARGE_MESSAGE_BYTES} bytes, no attachments)",

@@ -107,3 +107,28 @@ def test_tips_rank_the_changes_for_one_class(r1):
 def test_tips_name_a_bad_class(r1):
     with pytest.raises(KeyError, match="no sender class 'Q'"):
         delivsim.tips(r1, sender_class="Q", messages=10)
+
+
+def with_folders(s):
+    """R1 whose G honours safe senders and deletes spam after 30 days (as Gmail)."""
+    doc = s.to_dict()
+    for p in doc["recipient_profiles"]:
+        if p["name"] == "G":
+            p["folders"] = {"honours_safe_senders": True, "spam_retention_s": 2_592_000}
+    return delivsim.parse_scenario(doc)
+
+
+def test_recipient_tips_act_through_the_folders(r1):
+    s = with_folders(r1)
+    frame = delivsim.tips(s, sender_class="N", messages=N, seed=2).set_index("tip")
+    # asking recipients to check spam rescues legitimate spam-folder mail everywhere
+    assert frame.loc["check_spam", "gain"] > 0 and frame.loc["check_spam", "ci_low"] > 0
+    assert frame.loc["check_spam", "worse"] == 0
+    # safe senders help only where the receiver honours them (G here): paired, the gain is real
+    assert frame.loc["safe_senders", "gain"] > 0 and frame.loc["safe_senders", "worse"] == 0
+    # in R1 itself no receiver honours safe senders: the tip changes the scenario but gains nothing
+    plain = delivsim.tips(r1, sender_class="N", messages=N, seed=2).set_index("tip")
+    assert plain.loc["safe_senders", "gain"] == 0 and plain.loc["safe_senders", "better"] == 0
+    # spam is never rescued: the tip gains spam (S) nothing
+    spam = delivsim.tips(s, sender_class="S", messages=N, seed=2).set_index("tip")
+    assert spam.loc["check_spam", "gain"] == 0

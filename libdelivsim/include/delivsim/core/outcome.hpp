@@ -69,8 +69,9 @@ enum class Status : std::uint8_t {
     domain_not_found,      // 5.4.4 (Postfix's smtp client: the domain does not resolve)
     unrouteable_address,   // 5.0.0 (Exim: "Unrouteable address"; its DSNs say 5.0.0)
     greylisted_postgrey,   // 450 4.2.0 (postgrey's DEFER_IF_PERMIT through Postfix)
+    host_busy,             // 421 4.7.0 at the greeting: too many connections (a busy MX host)
 };
-inline constexpr std::size_t status_count = 19;
+inline constexpr std::size_t status_count = 20;
 
 struct StatusInfo {
     int reply;  // SMTP reply code; 0 where no server replied
@@ -97,6 +98,7 @@ inline constexpr auto status_table = std::to_array<StatusInfo>({
     {0, "5.4.4", "Host or domain name not found"},
     {0, "5.0.0", "Unrouteable address"},
     {450, "4.2.0", "Recipient address rejected: Greylisted"},
+    {421, "4.7.0", "too many connections, try again later"},
 });
 static_assert(status_table.size() == status_count, "a reply for every status");
 constexpr const StatusInfo& info(Status s) { return status_table[static_cast<std::size_t>(s)]; }
@@ -105,8 +107,8 @@ inline constexpr auto status_names = std::to_array<std::string_view>({
     "none", "bad_destination", "unknown_user", "null_mx", "ip_blocklisted", "content_rejected",
     "message_too_big", "mailbox_full", "dmarc_reject", "expired", "no_host_answered",
     "mailbox_full_temporary", "greylisted", "rate_limited", "rate_limited_subnet", "reputation_rejected",
-    "domain_not_found", "unrouteable_address", "greylisted_postgrey"});
-static_assert(status_names.size() == status_count && status_count == static_cast<std::size_t>(Status::greylisted_postgrey) + 1, "a name for every value");
+    "domain_not_found", "unrouteable_address", "greylisted_postgrey", "host_busy"});
+static_assert(status_names.size() == status_count && status_count == static_cast<std::size_t>(Status::host_busy) + 1, "a name for every value");
 
 // The stage that decided a message's fate (or, for a temporary failure, the attempt's): one
 // of the engine's own steps named here, or a policy's. The policies' stages are numbered

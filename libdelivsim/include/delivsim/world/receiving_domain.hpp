@@ -281,7 +281,7 @@ private:
         Delivery fresh;
         Delivery& d = p.delivery == Pending::no_delivery ? (fresh = open_delivery(routing, rng)) : deliveries_[p.delivery];
         Attempt a{i, (*times_)[i], -1};
-        const Verdict v = attempt_step(routing, profile_->policies, m, d, rng, a,
+        const Verdict v = attempt_step(routing, w_->scenario.retry.mx, profile_->policies, m, d, rng, a,
                                        AttemptState{*this, p, recipients[p.recipient], s, p.time}, trace);
         if (const auto fate = settle(v, a)) return decide(*fate);
 
