@@ -48,6 +48,7 @@ struct Message {
     std::uint64_t size_bytes = 0;
     double content_score = 0;
     Features features;
+    bool safe_sender = false;  // the recipient has the sender in safe senders or contacts
 };
 
 // State that one message's delivery carries from attempt to attempt (the receiving side's

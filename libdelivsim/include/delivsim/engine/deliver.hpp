@@ -4,6 +4,7 @@
 // The same function serves the Monte Carlo loop (NoTrace: compiled away) and `explain`
 // (a recording trace), so an explanation is exactly what happened in the full run.
 #include <delivsim/engine/step.hpp>
+#include <delivsim/recipient/folders.hpp>
 #include <delivsim/sender/sender_class.hpp>
 
 namespace delivsim {
@@ -27,17 +28,26 @@ template <class Scenario>
 // judges it with `chain` (normally its profile's own; compare() passes a strategy's): the one
 // delivery step (engine/step.hpp) on each attempt of the retry schedule, with one Delivery
 // (one Session) for the message's whole life.
+// What the recipient's folders then do with an accepted message (recipient/folders.hpp) may
+// change its fate; a trace with `after(FolderFate)` records it.
 template <class Scenario, class Chain, class Trace = NoTrace>
 [[gnu::noinline]] Fate deliver_through(const Scenario& s, const Chain& chain, const Message& m, MessageRng& rng, Trace&& trace = {}) {
-    const auto& routing = s.profiles[m.profile].routing;
-    if (const auto decided = decided_before_sessions(m, routing)) return *decided;
+    const auto& profile = s.profiles[m.profile];
+    const auto& routing = profile.routing;
+    if (const auto decided = decided_before_sessions(m, routing, s.retry.unresolvable_domain())) return *decided;
     Delivery d = open_delivery(routing, rng);
     Verdict last_deferral;
     const auto& times = s.attempt_times;
     for (std::uint32_t i = 0; i < times.size(); ++i) {
         Attempt a{i, times[i], -1};
-        const Verdict v = attempt_step(routing, chain, m, d, rng, a, NoReceiverState{}, trace);
-        if (const auto fate = settle(v, a)) return *fate;
+        const Verdict v = attempt_step(routing, s.retry.mx, chain, m, d, rng, a, NoReceiverState{}, trace);
+        if (auto fate = settle(v, a)) {
+            if (profile.folders.any() || s.classes[m.sender_class].recipients.any()) {
+                const FolderFate after = after_acceptance(*fate, m, s.classes[m.sender_class].recipients, profile.folders, rng);
+                if constexpr (requires { trace.after(after); }) trace.after(after);
+            }
+            return *fate;
+        }
         last_deferral = v;
     }
     return expire(last_deferral, times);

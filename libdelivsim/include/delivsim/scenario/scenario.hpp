@@ -23,6 +23,7 @@ struct BasicProfile {
     double weight = 0;
     MxRouting routing;
     Chain policies;
+    FolderHandling folders;  // after acceptance (recipient/folders.hpp)
 };
 
 template <class Chain>

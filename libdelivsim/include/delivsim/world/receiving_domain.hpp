@@ -212,7 +212,7 @@ private:
             }
             if (const auto& g = settings.greylist)
                 if (!d.greylist_.check(*g, p.ip, sip.subnet, sender, p.recipient, t))
-                    return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
+                    return Verdict::temp_fail(Status::greylisted_postgrey, Responsible::receiver_policy, stage_of<Greylist>);
             if (const auto& mb = settings.mailbox) {
                 box = &d.mailboxes_[rc.mailbox];
                 if (box->at(t, *mb) + m.size_bytes > mb->quota_bytes)
@@ -275,12 +275,13 @@ private:
         };
 
         const MxRouting& routing = profile_->routing;
-        if (const auto decided = decided_before_sessions(m, routing)) return decide(*decided);
+        if (const auto decided = decided_before_sessions(m, routing, w_->scenario.retry.unresolvable_domain()))
+            return decide(*decided);
         // The message's one Delivery: new at its first attempt, kept in the store while queued.
         Delivery fresh;
         Delivery& d = p.delivery == Pending::no_delivery ? (fresh = open_delivery(routing, rng)) : deliveries_[p.delivery];
         Attempt a{i, (*times_)[i], -1};
-        const Verdict v = attempt_step(routing, profile_->policies, m, d, rng, a,
+        const Verdict v = attempt_step(routing, w_->scenario.retry.mx, profile_->policies, m, d, rng, a,
                                        AttemptState{*this, p, recipients[p.recipient], s, p.time}, trace);
         if (const auto fate = settle(v, a)) return decide(*fate);
 
