@@ -26,12 +26,12 @@ using Counts = std::vector<std::uint64_t>;
 // Pickle state: Tally::counts() with the layout's names, the names of the other axes and a
 // CRC-32 (results/saved.hpp). (format, classes, profiles, attempt_times, messages, outcome,
 // status, responsible, stage, class_decided_at, profile_decided_at, (outcome names, status
-// names, responsible names, stage names), crc32).
-constexpr int state_format = 4;
+// names, responsible names, stage names), crc32, class truth, delay_warning_s).
+constexpr int state_format = 5;
 using Names = std::vector<std::string>;
 using Axes = std::tuple<Names, Names, Names, Names>;
 using State = std::tuple<int, Names, Names, std::vector<double>, std::uint64_t, Counts, Counts, Counts, Counts, Counts,
-                         Counts, Axes, std::uint32_t>;
+                         Counts, Axes, std::uint32_t, std::vector<bool>, double>;
 
 Axes current_axes() {
     auto names = [](const auto& a) { return Names(a.begin(), a.end()); };
@@ -43,16 +43,18 @@ State tally_state(const Tally& t) {
     auto c = t.counts();
     return {state_format, t.classes(), t.profiles(), t.attempt_times(), c.messages,
             std::move(c.outcome), std::move(c.status), std::move(c.responsible), std::move(c.stage),
-            std::move(c.class_decided_at), std::move(c.profile_decided_at), current_axes(), delivsim::tally_crc32(t)};
+            std::move(c.class_decided_at), std::move(c.profile_decided_at), current_axes(), delivsim::tally_crc32(t),
+            t.legit(), t.delay_warning_s()};
 }
 
 Tally tally_from_state(State st) {
     auto& [format, classes, profiles, times, messages, outcome, status, responsible, stage, class_decided_at,
-           profile_decided_at, axes, crc] = st;
+           profile_decided_at, axes, crc, legit, delay_warning_s] = st;
     if (format != state_format) throw std::invalid_argument("Tally state: unknown format " + std::to_string(format));
     Tally t = Tally::from_counts(std::move(classes), std::move(profiles), std::move(times),
                                  {messages, std::move(outcome), std::move(status), std::move(responsible),
-                                  std::move(stage), std::move(class_decided_at), std::move(profile_decided_at)});
+                                  std::move(stage), std::move(class_decided_at), std::move(profile_decided_at)},
+                                 std::move(legit), delay_warning_s);
     if (axes != current_axes())
         throw std::invalid_argument("Tally state: the names of its outcome, status, responsible or stage axes differ "
                                     "from this version's");
@@ -74,6 +76,9 @@ void register_results(py::module_& m) {
         .def_property_readonly("class_names", [](const Tally& t) { return t.classes(); })
         .def_property_readonly("profile_names", [](const Tally& t) { return t.profiles(); })
         .def_property_readonly("attempt_times", [](const Tally& t) { return t.attempt_times(); })
+        .def_property_readonly("class_truth", [](const Tally& t) { return t.legit(); },
+                               "Each class's truth (True: legitimate mail, False: spam); empty when unknown")
+        .def_property_readonly("delay_warning_s", &Tally::delay_warning_s)
         // Merging tallies of different scenarios throws std::invalid_argument: ValueError.
         .def(py::self + py::self)
         .def(py::self += py::self)

@@ -1,7 +1,9 @@
 // _core.run: the Monte Carlo run, with the GIL released while the threads simulate.
 //
 // Progress and Ctrl-C: python_progress.hpp.
+#include <delivsim/engine/attribute.hpp>
 #include <delivsim/engine/checkpoint.hpp>
+#include <delivsim/engine/trace.hpp>
 #include <delivsim/engine/run.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
@@ -56,6 +58,51 @@ delivsim::Tally run(const delivsim::Scenario& s, std::uint64_t messages, std::ui
     return std::move(*tally);
 }
 
+// Counterfactual attribution (engine/attribute.hpp), as its JSON text.
+std::string attribute(const delivsim::Scenario& s, std::uint64_t messages, std::uint64_t seed, unsigned threads,
+                      const std::vector<std::string>& factor_names, const std::optional<py::function>& progress) {
+    std::vector<delivsim::Factor> factors;
+    for (const auto& n : factor_names) factors.push_back(delivsim::factor_by_name(n));
+    std::atomic<bool> cancel{false};
+    std::exception_ptr error;
+    delivsim::RunOptions o;
+    o.messages = messages;
+    o.seed = seed;
+    o.threads = threads;
+    delivsim::bindings::install_progress(o, progress, messages <= delivsim::chunk_size(s, o), cancel, error);
+    std::optional<delivsim::Attribution> a;
+    try {
+        py::gil_scoped_release nogil;
+        a = delivsim::attribute(s, o, std::move(factors));
+    } catch (const delivsim::Cancelled&) {
+        if (!error) throw;
+    }
+    if (error) std::rethrow_exception(error);
+    return delivsim::attribution_json(*a, s.name, seed).dump();
+}
+
+// Sampled traces (engine/trace.hpp), as JSON text: a list of explained messages.
+std::string trace(const delivsim::Scenario& s, std::uint64_t messages, std::uint64_t seed, unsigned threads,
+                  const std::vector<std::pair<std::string, std::string>>& where, std::uint64_t limit) {
+    const delivsim::TraceFilter filter = delivsim::parse_where(where, s);
+    delivsim::RunOptions o;
+    o.messages = messages;
+    o.seed = seed;
+    o.threads = threads;
+    std::atomic<bool> cancel{false};
+    std::exception_ptr error;
+    delivsim::bindings::install_progress(o, std::nullopt, true, cancel, error);
+    delivsim::json rows;
+    try {
+        py::gil_scoped_release nogil;
+        rows = delivsim::trace_json(s, o, filter, limit);
+    } catch (const delivsim::Cancelled&) {
+        if (!error) throw;
+    }
+    if (error) std::rethrow_exception(error);
+    return rows.dump();
+}
+
 }  // namespace
 
 void register_run(py::module_& m) {
@@ -67,4 +114,14 @@ void register_run(py::module_& m) {
           "Ctrl-C stops the run and raises KeyboardInterrupt. `checkpoint` names a file that receives the\n"
           "completed work every `checkpoint_interval` seconds, at the end and on Ctrl-C; `resume` continues\n"
           "from such a file (same scenario, seed and message range) and keeps checkpointing there.");
+    m.def("attribute", &attribute, py::arg("scenario"), py::arg("messages"), py::arg("seed"), py::arg("threads"),
+          py::arg("factors"), py::arg("progress") = py::none(),
+          "Counterfactual attribution of the legitimate mail that missed the inbox, as JSON text:\n"
+          "per sender class and factor, how many lost messages that single fix would have delivered.");
+    m.def("trace", &trace, py::arg("scenario"), py::arg("messages"), py::arg("seed"), py::arg("threads"),
+          py::arg("where"), py::arg("limit"),
+          "The first `limit` messages whose fate matches `where` ((key, value) pairs), each explained, as JSON text");
+    py::list names;
+    for (auto n : delivsim::factor_names) names.append(std::string(n));
+    m.attr("factor_names") = py::tuple(names);
 }

@@ -167,6 +167,29 @@ int main(int argc, char** argv) {
     expl->add_option("-i,--message", index, "message index")->required()->check(whole_number);
     expl->add_flag("--json", as_json, "print JSON instead of text");
 
+    auto* attr = app.add_subcommand("attribute", "which single fix would have delivered the legitimate mail that missed the inbox");
+    std::string factors_arg;
+    attr->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
+    attr->add_option("-n,--messages", messages, "number of messages")->capture_default_str()->check(whole_number);
+    attr->add_option("-s,--seed", seed, "random seed")->capture_default_str()->check(whole_number);
+    attr->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
+    attr->add_option("--factors", factors_arg, "comma-separated factors (default: all)");
+    attr->add_option("--json", json_out, "also write the attribution as JSON to this file ('-' for stdout)")->check(non_empty_path);
+    attr->add_flag("-q,--quiet", quiet, "no progress bar");
+
+    auto* trc = app.add_subcommand("trace", "the first messages whose fate matches --where, each explained as in the full run");
+    std::string where_arg, jsonl_out;
+    std::uint64_t limit = 100;
+    trc->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
+    trc->add_option("-n,--messages", messages, "messages to search")->capture_default_str()->check(whole_number);
+    trc->add_option("-s,--seed", seed, "random seed")->capture_default_str()->check(whole_number);
+    trc->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
+    trc->add_option("--where", where_arg,
+                    "comma-separated key=value: outcome, sender_class, profile, responsible, stage, truth "
+                    "(legitimate|spam), notice (never|bounce|delay_warning)");
+    trc->add_option("--limit", limit, "at most this many messages")->capture_default_str()->check(whole_number);
+    trc->add_option("--jsonl", jsonl_out, "write one JSON object per message to this file ('-' for stdout)")->check(non_empty_path);
+
     auto* val = app.add_subcommand("validate", "check a scenario or world file and report the first error");
     val->add_option("scenario", scenario_path, "scenario JSON file")->required();
 
@@ -265,6 +288,61 @@ int main(int argc, char** argv) {
         delivsim::validate(o);
         const bool tty = !quiet && isatty(fileno(stderr));
         if (tty) o.progress = [&](std::uint64_t done) { progress_bar(done, messages); };
+        if (*trc) {
+            std::vector<std::pair<std::string, std::string>> where;
+            for (std::size_t b = 0; !where_arg.empty() && b <= where_arg.size();) {
+                const std::size_t e = std::min(where_arg.find(',', b), where_arg.size());
+                const std::string item = where_arg.substr(b, e - b);
+                const std::size_t eq = item.find('=');
+                if (eq == std::string::npos)
+                    throw std::invalid_argument("--where: '" + item + "' is not key=value");
+                where.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+                b = e + 1;
+            }
+            const auto filter = delivsim::parse_where(where, s);
+            if (!jsonl_out.empty()) check_json_path(jsonl_out);
+            o.cancel = &interrupted;
+            catch_signals();
+            std::vector<std::uint64_t> found;
+            try {
+                found = delivsim::trace_indices(s, o, filter, limit);
+            } catch (const delivsim::Cancelled&) {
+                std::cerr << "\ndelivsim: interrupted (" << signal_name() << ")\n";
+                return signal_exit_code();
+            }
+            if (tty) std::fprintf(stderr, "\n");
+            std::string lines;
+            for (const std::uint64_t i : found) {
+                const auto e = delivsim::explain(s, seed, i);
+                if (jsonl_out != "-") print(e.to_text(s) + "\n");
+                if (!jsonl_out.empty()) lines += e.to_json(s).dump() + "\n";
+            }
+            if (jsonl_out != "-") print(std::to_string(found.size()) + " messages traced\n");
+            if (!jsonl_out.empty()) write_json(jsonl_out, lines);
+            return 0;
+        }
+        if (*attr) {
+            std::vector<delivsim::Factor> factors;
+            if (factors_arg.empty()) factors = delivsim::all_factors();
+            for (std::size_t b = 0; !factors_arg.empty() && b <= factors_arg.size();) {
+                const std::size_t e = std::min(factors_arg.find(',', b), factors_arg.size());
+                factors.push_back(delivsim::factor_by_name(std::string_view(factors_arg).substr(b, e - b)));
+                b = e + 1;
+            }
+            o.cancel = &interrupted;
+            catch_signals();
+            delivsim::Attribution a;
+            try {
+                a = delivsim::attribute(s, o, factors);
+            } catch (const delivsim::Cancelled&) {
+                std::cerr << "\ndelivsim: interrupted (" << signal_name() << ")\n";
+                return signal_exit_code();
+            }
+            if (tty) std::fprintf(stderr, "\n");
+            if (json_out != "-") print(delivsim::attribution_table(a, s.name, seed));
+            if (!json_out.empty()) write_json(json_out, delivsim::attribution_json(a, s.name, seed).dump(2) + "\n");
+            return 0;
+        }
         delivsim::RunState resumed;
         if (!resume_path.empty()) {
             resumed = delivsim::read_checkpoint(resume_path, s, o);

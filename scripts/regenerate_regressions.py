@@ -36,7 +36,8 @@ WORLD_DURATION_S = {"warmup": 86_400}
 #: The counts a run's report must reproduce exactly (rates and intervals follow from them).
 RUN_KEYS = ("messages", "outcomes", "bounces", "by_class", "by_profile", "by_class_profile", "bounces_by_class",
             "bounces_by_profile", "responsible", "deciding_stage", "sender_told", "acceptance_time_s",
-            "attempt_times_s", "acceptance_time_histogram", "bounce_time_histogram")
+            "attempt_times_s", "acceptance_time_histogram", "bounce_time_histogram", "by_truth", "responsible_by_truth",
+            "responsible_by_class", "responsible_by_profile", "deciding_stage_by_class", "notice", "notice_by_truth")
 #: A world's totals as above, and its whole time series.
 WORLD_KEYS = RUN_KEYS + ("timeseries",)
 

@@ -13,6 +13,8 @@ from ._core import version as __version__
 from ._policy import Policy, Verdict
 from ._results import Result
 from ._run import DEFAULT_MESSAGES, explain, run
+from ._attribute import Attribution, attribute
+from ._trace import trace
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
 from ._sweep import compare_scenarios, sweep
 from ._tips import tips
@@ -35,6 +37,7 @@ def __getattr__(name: str) -> object:
 
 
 __all__ = [
+    "Attribution",
     "Calibration",
     "Comparison",
     "DEFAULT_MESSAGES",
@@ -44,6 +47,7 @@ __all__ = [
     "SobolIndices",
     "Verdict",
     "__version__",
+    "attribute",
     "calibrate",
     "compare",
     "compare_scenarios",
@@ -63,5 +67,6 @@ __all__ = [
     "sweep",
     "targets_from_log",
     "tips",
+    "trace",
     "world",
 ]

@@ -20,7 +20,8 @@ def tally_from_state(state: Any) -> _core.Tally:
     except TypeError:  # pybind11's "incompatible function arguments": say what a state is
         raise TypeError(
             "Tally state: not a tuple (format, classes, profiles, attempt_times, messages, outcome, status, "
-            "responsible, stage, class_decided_at, profile_decided_at, axis names, crc32) of names and "
+            "responsible, stage, class_decided_at, profile_decided_at, axis names, crc32, class truth, "
+            "delay_warning_s) of names and "
             f"non-negative counts: "
             f"{type(state).__name__}") from None
 

@@ -43,23 +43,50 @@ def _union(a: Ranges, b: Ranges) -> Ranges:
     return tuple((start, stop) for start, stop in merged)
 
 
+#: What :meth:`Result.to_frame` can tabulate, and the report keys of each breakdown
+#: (overall, by class, by profile, by truth).
+FRAME_KINDS: dict[str, tuple[str, str, str, str]] = {
+    "outcome": ("outcomes", "by_class", "by_profile", "by_truth"),
+    "responsible": ("responsible", "responsible_by_class", "responsible_by_profile", "responsible_by_truth"),
+    "deciding_stage": ("deciding_stage", "deciding_stage_by_class", "", "deciding_stage_by_truth"),
+    "notice": ("notice", "notice_by_class", "notice_by_profile", "notice_by_truth"),
+}
+
+
 def tally_frame(tally: _core.Tally, name: str, seed: int, kinds: tuple[str, str] = ("class", "profile"),
-                report: dict[str, Any] | None = None) -> pd.DataFrame:
+                report: dict[str, Any] | None = None, what: str = "outcome") -> pd.DataFrame:
     """A Tally's counts as a tidy table (see :meth:`Result.to_frame`); ``kinds`` names its
     classes' and profiles' groups (a world's: "sender", "receiver")."""
     import pandas as pd
 
+    from .metrics import wilson
+
+    if not isinstance(what, str):
+        raise TypeError(f"what must be a str, not {type(what).__name__}")
+    if what not in FRAME_KINDS:
+        raise ValueError(f"what: unknown table {what!r} (valid: {', '.join(FRAME_KINDS)})")
     rep = report if report is not None else json.loads(tally.report_json(name, seed))
-    groups = [("overall", "all", rep["outcomes"], rep["rates"])]
-    groups += [(kinds[0], c, rep["by_class"][c], rep["rates_by_class"][c]) for c in tally.class_names]
-    groups += [(kinds[1], p, rep["by_profile"][p], rep["rates_by_profile"][p]) for p in tally.profile_names]
+    overall, by_class, by_profile, by_truth = FRAME_KINDS[what]
+    # Outcome rates are the report's own (the library's Wilson intervals).
+    groups = [("overall", "all", rep[overall], rep["outcomes"], rep["rates"])]
+    groups += [(kinds[0], c, rep[by_class][c], rep["by_class"][c], rep["rates_by_class"][c]) for c in tally.class_names]
+    if by_profile:
+        groups += [(kinds[1], p, rep[by_profile][p], rep["by_profile"][p], rep["rates_by_profile"][p])
+                   for p in tally.profile_names]
+    if "by_truth" in rep:
+        groups += [("truth", t, rep[by_truth][t], rep["by_truth"][t], None) for t in ("legitimate", "spam")]
     rows = []
-    for kind, group, counts, rates in groups:
-        messages = sum(counts.values())
-        for o in OUTCOMES:
-            low, high = rates[o]["ci95"]
-            rows.append((kind, group, o, counts[o], messages, rates[o]["rate"], low, high))
-    columns = ["group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
+    for kind, group, counts, outcomes, rates in groups:
+        messages = sum(outcomes.values())
+        for key, count in counts.items():
+            if not isinstance(count, int):  # a notice's time quantiles
+                continue
+            if what == "outcome" and rates is not None:
+                rate, (low, high) = rates[key]["rate"], rates[key]["ci95"]
+            else:
+                rate, low, high = wilson(count, messages)
+            rows.append((kind, group, key, count, messages, rate, low, high))
+    columns = ["group_kind", "group", what, "count", "messages", "rate", "ci_low", "ci_high"]
     return pd.DataFrame(rows, columns=columns).astype({"count": "int64", "messages": "int64"})
 
 
@@ -179,11 +206,16 @@ class Result:
         """The full report (see :meth:`to_json`) as a new dict."""
         return copy.deepcopy(self._rep())
 
-    def to_frame(self) -> pd.DataFrame:
-        """A tidy table, one row per group and outcome: group_kind ("overall", "class" or
-        "profile"), group, outcome, count, messages (the group's), rate, and the 95% Wilson
-        interval ci_low, ci_high."""
-        return tally_frame(self._tally, self._scenario.name, self._seed, report=self._rep())
+    def to_frame(self, what: str = "outcome") -> pd.DataFrame:
+        """A tidy table, one row per group and outcome: group_kind ("overall", "class",
+        "profile" or "truth": "legitimate" mail or "spam"), group, outcome, count, messages
+        (the group's), rate, and the 95% Wilson interval ci_low, ci_high.
+
+        ``what`` chooses the column counted: "outcome" (where the mail went), "responsible"
+        (who was responsible: the first stage that kept a message out of the inbox, with the
+        blame rules of docs/attribution.md), "deciding_stage" (not by profile) or "notice"
+        (how the sender first learns: never, bounce, delay_warning)."""
+        return tally_frame(self._tally, self._scenario.name, self._seed, report=self._rep(), what=what)
 
     def plot(self, by: str = "class", ax: Any = None, **kwargs: Any) -> Any:
         """Where the mail went, stacked bars by "class", "profile", "overall" or "all" (see

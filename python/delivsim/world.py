@@ -512,13 +512,14 @@ class WorldResult:
         """The raw time series as numpy arrays indexed [bucket, sender or receiver, ...]."""
         return {k: v.copy() for k, v in self._series.items()}
 
-    def to_frame(self) -> "pd.DataFrame":
+    def to_frame(self, what: str = "outcome") -> "pd.DataFrame":
         """The totals as a tidy table, as :meth:`delivsim.Result.to_frame`: one row per group
-        and outcome, group_kind ("overall", "sender" or "receiver"), group, outcome, count,
-        messages (the group's), rate, and the 95% Wilson interval ci_low, ci_high."""
+        and outcome, group_kind ("overall", "sender", "receiver" or "truth"), group, outcome,
+        count, messages (the group's), rate, and the 95% Wilson interval ci_low, ci_high;
+        ``what`` as there ("outcome", "responsible", "deciding_stage", "notice")."""
         from ._results import tally_frame
 
-        return tally_frame(self._tally, self._world.name, self._seeds[0], ("sender", "receiver"))
+        return tally_frame(self._tally, self._world.name, self._seeds[0], ("sender", "receiver"), what=what)
 
     def __add__(self, other: object) -> WorldResult:
         if not isinstance(other, WorldResult):

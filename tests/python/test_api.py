@@ -123,9 +123,9 @@ def test_to_frame(small):
     assert isinstance(frame, pd.DataFrame)
     assert list(frame.columns) == [
         "group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
-    assert set(frame.group_kind) == {"overall", "class", "profile"}
+    assert set(frame.group_kind) == {"overall", "class", "profile", "truth"}
     groups = frame.groupby(["group_kind", "group"])
-    assert len(groups) == 1 + 4 + 3
+    assert len(groups) == 1 + 4 + 3 + 2
     np.testing.assert_allclose(groups.rate.sum(), 1.0)
     assert (groups["count"].sum() == groups.messages.first()).all()
     assert (frame.ci_low <= frame.rate).all() and (frame.rate <= frame.ci_high).all()

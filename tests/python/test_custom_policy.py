@@ -36,7 +36,8 @@ class PySizeLimit(Policy):
 
 
 class PyContentFilter(Policy):
-    """content_filter in Python: score plus DMARC adjustment against thresholds, highest first."""
+    """content_filter in Python: score plus DMARC adjustment against thresholds, highest first;
+    blamed on the sender's configuration when the adjustment alone pushed the score over."""
 
     phase = "data"
 
@@ -45,14 +46,20 @@ class PyContentFilter(Policy):
         self.adjustment = adjustment
         self.actions = sorted(((a["min_score"], a["action"]) for a in actions), reverse=True)
 
+    def level(self, score):
+        return next((i for i, (min_score, _) in enumerate(self.actions) if score >= min_score), len(self.actions))
+
     def evaluate(self, message, attempt, rng):
-        score = message.content_score + self.adjustment.get(message.dmarc, 0.0)
-        for min_score, action in self.actions:
-            if score >= min_score:
-                if action == "reject":
-                    return Verdict.reject("content_rejected", "sender_content")
-                return Verdict.file("quarantined" if action == "quarantine" else action, "sender_content")
-        return None
+        adjustment = self.adjustment.get(message.dmarc, 0.0)
+        score = message.content_score + adjustment
+        k = self.level(score)
+        if k == len(self.actions):
+            return None
+        who = "sender_configuration" if adjustment > 0 and self.level(score - adjustment) > k else "sender_content"
+        action = self.actions[k][1]
+        if action == "reject":
+            return Verdict.reject("content_rejected", who)
+        return Verdict.file("quarantined" if action == "quarantine" else action, who)
 
 
 class Coin(Policy):

@@ -17,7 +17,9 @@ STORED_DIR = ROOT / "tests" / "regression"
 STORED = STORED_DIR / "r1_seed1_200k.json"
 EXACT_KEYS = ("messages", "outcomes", "bounces", "by_class", "by_profile", "by_class_profile",
               "bounces_by_class", "bounces_by_profile", "responsible", "deciding_stage",
-              "acceptance_time_s", "attempt_times_s", "acceptance_time_histogram", "bounce_time_histogram")
+              "acceptance_time_s", "attempt_times_s", "acceptance_time_histogram", "bounce_time_histogram",
+              "by_truth", "responsible_by_truth", "responsible_by_class", "responsible_by_profile",
+              "deciding_stage_by_class", "notice", "notice_by_truth")
 CLI = pathlib.Path(os.environ.get("DELIVSIM_CLI", ROOT / "build" / "delivsim"))
 
 _spec = importlib.util.spec_from_file_location("regenerate_regressions", ROOT / "scripts" / "regenerate_regressions.py")

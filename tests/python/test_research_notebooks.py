@@ -23,7 +23,7 @@ in_venv = pytest.mark.skipif(sys.prefix == sys.base_prefix, reason="run from the
 
 def test_the_notebooks_are_there():
     assert [p.name for p in NOTEBOOKS] == ["01_quickstart.ipynb", "02_why_not_delivered.ipynb", "03_custom_policy.ipynb",
-                                           "04_filter_strategies.ipynb"]
+                                           "04_filter_strategies.ipynb", "05_who_is_responsible.ipynb"]
 
 
 @in_venv

@@ -185,7 +185,7 @@ def test_to_frame_like_result(runs):
     r = runs[3]
     f = r.to_frame()
     assert list(f.columns) == ["group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
-    assert set(f["group_kind"]) == {"overall", "sender", "receiver"}
+    assert set(f["group_kind"]) == {"overall", "sender", "receiver", "truth"}
     overall = f[f.group_kind == "overall"].set_index("outcome")["count"].to_dict()
     assert overall == r.outcomes
     senders = f[f.group_kind == "sender"]

@@ -36,6 +36,13 @@ struct Features {
     double reputation = 0;
 };
 
+// What kind of DNS blocklist listing a listed sending IP has, and so who is responsible for
+// it: a policy listing of a dynamic or residential range (the sender's configuration: it
+// should relay through its provider), the IP's own reputation (the default), or a neighbour's
+// on shared infrastructure (a shared IP pool or range).
+enum class IpListing : std::uint8_t { reputation, policy, shared };
+inline constexpr std::array<std::string_view, 3> ip_listing_names{"reputation", "policy", "shared"};
+
 struct Message {
     std::uint64_t index = 0;
     std::uint32_t sender_class = 0;
@@ -44,9 +51,13 @@ struct Message {
     AddressError address_error = AddressError::none;
     bool ip_listed = false;
     bool has_attachment = false;
+    IpListing ip_listing = IpListing::reputation;  // the class's kind of listing (meaningful when ip_listed)
     DmarcResult dmarc = DmarcResult::pass;
     std::uint64_t size_bytes = 0;
     double content_score = 0;
+    // The part of content_score a receiver added for the sender's reputation (world/: the
+    // reputation level's content adjustment), so that blame can tell it from the content's own.
+    double reputation_adjustment = 0;
     Features features;
     bool safe_sender = false;  // the recipient has the sender in safe senders or contacts
 };

@@ -27,6 +27,16 @@ constexpr bool accepted(Outcome o) { return o != Outcome::bounced && o != Outcom
 // A bounce (DSN) is the only way a sender ever learns that mail did not arrive.
 constexpr bool sender_told(Outcome o) { return o == Outcome::bounced; }
 
+// How the sender first learns that a message is not (yet) delivered. A delay warning is the
+// sending MTA's delay DSN (RFC 3464 Action: delayed), sent once the message has waited
+// `delay_warning_s` in the queue: the message may still be delivered or bounce later.
+// Later ways (a quarantine release notice, a recipient's reply) are added here.
+enum class Notice : std::uint8_t { never, bounce, delay_warning };
+inline constexpr std::size_t notice_count = 3;
+inline constexpr auto notice_names = std::to_array<std::string_view>({"never", "bounce", "delay_warning"});
+static_assert(notice_names.size() == notice_count && notice_count == static_cast<std::size_t>(Notice::delay_warning) + 1, "a name for every value");
+constexpr std::string_view name(Notice n) { return notice_names[static_cast<std::size_t>(n)]; }
+
 enum class Responsible : std::uint8_t {
     none,  // delivered to the inbox
     sender_configuration,
@@ -36,13 +46,15 @@ enum class Responsible : std::uint8_t {
     receiver_availability,
     recipient_rules,
     recipient_quota,
-    sender_reputation,  // world/: the receiver's memory of the sender (complaints, traps, volume)
+    sender_reputation,      // the sending IP's or domain's reputation (a DNSBL listing by default; world/: complaints, traps, volume)
+    shared_infrastructure,  // a neighbour on the sender's shared infrastructure (a DNSBL listing of kind "shared")
 };
-inline constexpr std::size_t responsible_count = 9;
+inline constexpr std::size_t responsible_count = 10;
 inline constexpr auto responsible_names = std::to_array<std::string_view>({
     "none", "sender_configuration", "sender_content", "address_error",
-    "receiver_policy", "receiver_availability", "recipient_rules", "recipient_quota", "sender_reputation"});
-static_assert(responsible_names.size() == responsible_count && responsible_count == static_cast<std::size_t>(Responsible::sender_reputation) + 1, "a name for every value");
+    "receiver_policy", "receiver_availability", "recipient_rules", "recipient_quota", "sender_reputation",
+    "shared_infrastructure"});
+static_assert(responsible_names.size() == responsible_count && responsible_count == static_cast<std::size_t>(Responsible::shared_infrastructure) + 1, "a name for every value");
 constexpr std::string_view name(Responsible r) { return responsible_names[static_cast<std::size_t>(r)]; }
 
 // The SMTP replies the built-in stages give, as the software that writes them writes them
@@ -137,5 +149,22 @@ struct Fate {
     std::uint32_t attempt = 0;  // index of the deciding attempt in the retry schedule
     double time_s = 0;          // time of acceptance or bounce, seconds after the first attempt
 };
+
+// When the sending MTA's delay warning goes out for a message still queued (0: never, as in
+// Postfix's default delay_warning_time = 0h). A message whose fate was decided after it was
+// queued that long was warned first, whatever its fate.
+constexpr bool delay_warned(const Fate& f, double delay_warning_s) noexcept {
+    return delay_warning_s > 0 && f.time_s > delay_warning_s;
+}
+// How, and how long after the first attempt, the sender first learns of message `f`.
+struct NoticeOf {
+    Notice how = Notice::never;
+    double time_s = 0;
+};
+constexpr NoticeOf notice_of(const Fate& f, double delay_warning_s) noexcept {
+    if (delay_warned(f, delay_warning_s)) return {Notice::delay_warning, delay_warning_s};
+    if (f.outcome == Outcome::bounced) return {Notice::bounce, f.time_s};
+    return {};
+}
 
 }  // namespace delivsim

@@ -161,7 +161,8 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
         };
         st.tally = Tally::from_counts(s.class_names(), s.profile_names(), s.attempt_times,
                                       {t["messages"].count(), counts("outcome"), counts("status"), counts("responsible"),
-                                       counts("stage"), counts("class_decided_at"), counts("profile_decided_at")});
+                                       counts("stage"), counts("class_decided_at"), counts("profile_decided_at")},
+                                      s.class_truth(), s.retry.delay_warning_s);
         if (expected != st.tally.messages())
             throw CheckpointError(path + ": damaged checkpoint: tally.messages does not match completed_chunks");
         // Last, so that a broken field is named first: what only the checksum can tell (a

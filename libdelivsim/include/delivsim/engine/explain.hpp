@@ -139,6 +139,10 @@ inline json Explanation::to_json(const Scenario& s) const {
     j["content_score"] = m.content_score;
     const ContentFilter* cf = detail::content_filter_of(prof.policies);
     j["content_score_at_receiver"] = cf ? json(cf->score(m)) : json(nullptr);
+    if (cf) {
+        const auto c = cf->components(m);
+        j["score_components"] = {{"content", c.content}, {"authentication", c.authentication}, {"reputation", c.reputation}};
+    }
     // Content features, for a class that describes them (sender/features.hpp), and the score
     // of the profile's content model, when it has one other than content_filter.
     if (s.classes[m.sender_class].features) {
@@ -185,6 +189,9 @@ inline json Explanation::to_json(const Scenario& s) const {
     j["time_s"] = fate.time_s;
     if (folders.after != AfterAcceptance::none)
         j["after_acceptance"] = {{"what", name(folders.after)}, {"time_s", folders.time_s}};
+    const NoticeOf n = notice_of(fate, s.retry.delay_warning_s);
+    j["notice"] = name(n.how);
+    j["notice_time_s"] = n.how == Notice::never ? json(nullptr) : json(n.time_s);
     return j;
 }
 
@@ -196,7 +203,11 @@ inline std::string Explanation::to_text(const Scenario& s) const {
     o << "  address error: " << j["address_error"].get<std::string>() << ", IP listed: " << j["ip_listed"]
       << ", size " << j["size_bytes"] << " bytes, attachment: " << j["has_attachment"] << "\n";
     o << "  DMARC: " << j["dmarc"].get<std::string>() << ", content score " << j["content_score"];
-    if (!j["content_score_at_receiver"].is_null()) o << " (at receiver " << j["content_score_at_receiver"] << ")";
+    if (!j["content_score_at_receiver"].is_null()) {
+        const auto& c = j["score_components"];
+        o << " (at receiver " << j["content_score_at_receiver"] << " = content " << c["content"] << " + authentication "
+          << c["authentication"] << " + reputation " << c["reputation"] << ")";
+    }
     o << "\n";
     if (j.contains("features")) {
         const auto& f = j["features"];
@@ -249,8 +260,9 @@ inline std::string Explanation::to_text(const Scenario& s) const {
     o << " at t=" << j["time_s"] << " s, decided by " << j["stage"].get<std::string>();
     if (j.contains("policy") && j["policy"].is_string()) o << " '" << j["policy"].get<std::string>() << "'";
     o << ", responsible: "
-      << j["responsible"].get<std::string>() << ", sender told: " << (j["sender_told"].get<bool>() ? "yes" : "no")
-      << "\n";
+      << j["responsible"].get<std::string>() << ", sender told: " << (j["sender_told"].get<bool>() ? "yes" : "no");
+    if (j["notice"] != "never") o << " (first by " << j["notice"].get<std::string>() << " at t=" << j["notice_time_s"] << " s)";
+    o << "\n";
     if (j.contains("after_acceptance"))
         o << "  then: " << j["after_acceptance"]["what"].get<std::string>() << " at t=" << j["after_acceptance"]["time_s"] << " s\n";
     return o.str();

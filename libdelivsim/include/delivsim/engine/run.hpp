@@ -101,7 +101,7 @@ inline void validate(const RunOptions& o) {
 
 template <class Scenario>
 Tally make_tally(const Scenario& s) {
-    return Tally(s.class_names(), s.profile_names(), s.attempt_times);
+    return Tally(s.class_names(), s.profile_names(), s.attempt_times, s.class_truth(), s.retry.delay_warning_s);
 }
 
 // The chunk size of a run: o.chunk, or 2^16 messages grown (by powers of two) to at least the

@@ -37,11 +37,39 @@ struct ContentFilter {
         return m.content_score + dmarc_adjustment[static_cast<std::size_t>(m.dmarc)];
     }
 
+    // The score's parts: the content's own, the authentication (DMARC) adjustment and the
+    // reputation adjustment; score(m) is their sum.
+    struct Components {
+        double content = 0, authentication = 0, reputation = 0;
+    };
+    Components components(const Message& m) const noexcept {
+        return {m.content_score - m.reputation_adjustment, dmarc_adjustment[static_cast<std::size_t>(m.dmarc)],
+                m.reputation_adjustment};
+    }
+
+    // The index of the first threshold the score reaches, or thresholds.size() for none.
+    std::size_t level(double s) const noexcept {
+        std::size_t k = 0;
+        while (k < thresholds.size() && s < thresholds[k].min_score) ++k;
+        return k;
+    }
+
+    // Who is responsible for a verdict at level k of score s: the cause of an adjustment whose
+    // removal alone would have given a milder verdict (authentication: the sender's
+    // configuration; reputation: the sender's reputation), otherwise the content.
+    Responsible blame(const Message& m, double s, std::size_t k) const noexcept {
+        const double auth = dmarc_adjustment[static_cast<std::size_t>(m.dmarc)];
+        if (auth > 0 && level(s - auth) > k) return Responsible::sender_configuration;
+        if (m.reputation_adjustment > 0 && level(s - m.reputation_adjustment) > k) return Responsible::sender_reputation;
+        return Responsible::sender_content;
+    }
+
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         const double s = score(m);
-        for (const Threshold& t : thresholds) {
+        for (std::size_t k = 0; k < thresholds.size(); ++k) {
+            const Threshold& t = thresholds[k];
             if (s < t.min_score) continue;
-            constexpr auto who = Responsible::sender_content;
+            const auto who = blame(m, s, k);
             switch (t.action) {
                 case Action::reject: return Verdict::reject(Status::content_rejected, who, stage_of<ContentFilter>);
                 case Action::quarantine: return Verdict::file(Outcome::quarantined, who, stage_of<ContentFilter>);

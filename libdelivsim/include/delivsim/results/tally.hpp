@@ -27,13 +27,23 @@ struct Group {
 class Tally {
 public:
     Tally() = default;
-    Tally(std::vector<std::string> classes, std::vector<std::string> profiles, std::vector<double> attempt_times)
+    // `legit`: each class's truth (legitimate mail or spam), so that reports can keep the two
+    // apart; empty when unknown (the reports then have no truth breakdown). `delay_warning_s`:
+    // the retry schedule's delay warning (core/outcome.hpp notice_of), 0 for none.
+    Tally(std::vector<std::string> classes, std::vector<std::string> profiles, std::vector<double> attempt_times,
+          std::vector<bool> legit = {}, double delay_warning_s = 0)
         : classes_(std::move(classes)), profiles_(std::move(profiles)), attempt_times_(std::move(attempt_times)),
+          legit_(std::move(legit)), delay_warning_s_(delay_warning_s),
           cells_(classes_.size() * profiles_.size()),
           outcome_(cells_ * outcome_count), status_(cells_ * status_count),
           responsible_(cells_ * responsible_count), stage_(cells_ * stage_count),
           class_decided_at_(classes_.size() * outcome_count * attempt_times_.size()),
-          profile_decided_at_(profiles_.size() * outcome_count * attempt_times_.size()) {}
+          profile_decided_at_(profiles_.size() * outcome_count * attempt_times_.size()) {
+        if (!legit_.empty() && legit_.size() != classes_.size())
+            throw std::invalid_argument("tally: " + std::to_string(legit_.size()) + " truth flags for " +
+                                        std::to_string(classes_.size()) + " classes");
+        if (!(delay_warning_s_ >= 0)) throw std::invalid_argument("tally: delay_warning_s must be >= 0");
+    }
 
     void record(const Message& m, const Fate& f) noexcept {
         const std::size_t cell = m.sender_class * profiles_.size() + m.profile;
@@ -57,7 +67,8 @@ public:
     }
 
     Tally& operator+=(const Tally& o) {
-        if (classes_ != o.classes_ || profiles_ != o.profiles_ || attempt_times_ != o.attempt_times_)
+        if (classes_ != o.classes_ || profiles_ != o.profiles_ || attempt_times_ != o.attempt_times_ ||
+            legit_ != o.legit_ || delay_warning_s_ != o.delay_warning_s_)
             throw std::invalid_argument("results come from different scenarios and cannot be merged");
         add(outcome_, o.outcome_);
         add(status_, o.status_);
@@ -75,6 +86,10 @@ public:
     const std::vector<std::string>& classes() const noexcept { return classes_; }
     const std::vector<std::string>& profiles() const noexcept { return profiles_; }
     const std::vector<double>& attempt_times() const noexcept { return attempt_times_; }
+    // Each class's truth (empty: unknown), and the delay warning the notices are counted with.
+    const std::vector<bool>& legit() const noexcept { return legit_; }
+    bool knows_truth() const noexcept { return !legit_.empty(); }
+    double delay_warning_s() const noexcept { return delay_warning_s_; }
 
     // Count for (class, profile) cell; class or profile = npos sums over that axis.
     static constexpr std::size_t all = static_cast<std::size_t>(-1);
@@ -150,8 +165,9 @@ public:
     // Rebuilds a tally from counts(); refuses arrays that do not fit the layout or disagree
     // with each other (every message is counted once in each array).
     static Tally from_counts(std::vector<std::string> classes, std::vector<std::string> profiles,
-                             std::vector<double> attempt_times, Counts c) {
-        Tally t(std::move(classes), std::move(profiles), std::move(attempt_times));
+                             std::vector<double> attempt_times, Counts c, std::vector<bool> legit = {},
+                             double delay_warning_s = 0) {
+        Tally t(std::move(classes), std::move(profiles), std::move(attempt_times), std::move(legit), delay_warning_s);
         if (t.attempt_times_.empty()) throw std::invalid_argument("tally: attempt_times is empty");
         auto take = [&](std::vector<std::uint64_t>& into, std::vector<std::uint64_t>& from, const char* name) {
             if (from.size() != into.size())
@@ -219,6 +235,8 @@ private:
 
     std::vector<std::string> classes_, profiles_;
     std::vector<double> attempt_times_;
+    std::vector<bool> legit_;
+    double delay_warning_s_ = 0;
     std::size_t cells_ = 0;
     std::vector<std::uint64_t> outcome_, status_, responsible_, stage_, class_decided_at_, profile_decided_at_;
     std::uint64_t messages_ = 0;

@@ -79,6 +79,16 @@ public:
                                                             static_cast<std::uint32_t>(h), p);
     }
 
+    // The same routing with every host always answering and no dead destination: the
+    // counterfactual "the receiver's hosts were up" (engine/attribute.hpp). The draws are the
+    // same; only their outcome changes.
+    MxRouting always_up() const {
+        MxRouting r = *this;
+        for (auto& h : r.hosts_) h.down = 0;
+        r.dead_destination_ = 0;
+        return r;
+    }
+
     static MxRouting parse(const Field& profile) {
         MxRouting r;
         const auto records = profile["mx"].items();

@@ -62,6 +62,10 @@ struct RetrySchedule {
     double queue_run_delay_s = 300;
     std::vector<EximRetryItem> exim_rule;
     MxLimits mx;
+    // The sending MTA's delay warning (a "delayed" DSN) to the sender once a message has been
+    // queued this long; 0: none. Defaults as each MTA ships: Postfix delay_warning_time = 0h
+    // (off), Exim delay_warning = 24h, Sendmail Timeout.queuewarn = 4h.
+    double delay_warning_s = 0;
 
     static constexpr std::size_t max_attempts = 100000;
 
@@ -111,12 +115,14 @@ struct RetrySchedule {
         r.queue_run_delay_s = 1800;
         r.exim_rule = parse_exim_rule(default_exim_rule, nullptr);
         r.lifetime_s = r.exim_rule.back().cutoff_s;
+        r.delay_warning_s = 86400;
         return r;
     }
     static RetrySchedule sendmail_defaults() {
         RetrySchedule r;
         r.model = RetryModel::sendmail;
         r.queue_run_delay_s = 1800;
+        r.delay_warning_s = 14400;
         return r;
     }
 
@@ -125,8 +131,9 @@ struct RetrySchedule {
     static RetrySchedule parse(const Field& f) {
         f.expect_object();
         if (f.has("model")) return parse_model(f);
-        f.allow_keys({"first_retry_s", "backoff_factor", "max_backoff_s", "lifetime_s"});
+        f.allow_keys({"first_retry_s", "backoff_factor", "max_backoff_s", "lifetime_s", "delay_warning_s"});
         RetrySchedule r;
+        if (f.has("delay_warning_s")) r.delay_warning_s = f["delay_warning_s"].non_negative();
         r.first_retry_s = f["first_retry_s"].positive();
         r.backoff_factor = f["backoff_factor"].number();
         if (r.backoff_factor < 1) f["backoff_factor"].fail(f["backoff_factor"].shown() + " is below 1: waits must not shrink");
@@ -238,7 +245,7 @@ private:
         RetrySchedule r;
         if (m == 0) {
             f.allow_keys({"model", "minimal_backoff_s", "maximal_backoff_s", "queue_run_delay_s", "lifetime_s",
-                          "mx_address_limit", "mx_session_limit"});
+                          "mx_address_limit", "mx_session_limit", "delay_warning_s"});
             r = postfix_defaults();
             if (f.has("mx_address_limit")) r.mx.address_limit = mx_limit(f["mx_address_limit"]);
             if (f.has("mx_session_limit")) r.mx.session_limit = mx_limit(f["mx_session_limit"]);
@@ -251,7 +258,7 @@ private:
                 f["minimal_backoff_s"].fail(f["minimal_backoff_s"].shown() + " is above maximal_backoff_s (4000, Postfix's default)");
             }
         } else if (m == 1) {
-            f.allow_keys({"model", "rule", "queue_run_interval_s"});
+            f.allow_keys({"model", "rule", "queue_run_interval_s", "delay_warning_s"});
             r = exim_defaults();
             if (f.has("rule")) {
                 const Field rule = f["rule"];
@@ -259,12 +266,13 @@ private:
                 r.lifetime_s = r.exim_rule.back().cutoff_s;
             }
         } else {
-            f.allow_keys({"model", "queue_interval_s", "lifetime_s"});
+            f.allow_keys({"model", "queue_interval_s", "lifetime_s", "delay_warning_s"});
             r = sendmail_defaults();
         }
         const char* scan = m == 0 ? "queue_run_delay_s" : m == 1 ? "queue_run_interval_s" : "queue_interval_s";
         if (f.has(scan)) r.queue_run_delay_s = f[scan].positive();
         if (m != 1 && f.has("lifetime_s")) r.lifetime_s = f["lifetime_s"].non_negative();
+        if (f.has("delay_warning_s")) r.delay_warning_s = f["delay_warning_s"].non_negative();
         if (r.attempt_times().size() > max_attempts)
             f.fail("gives more than " + std::to_string(max_attempts) + " attempts: use a longer interval or a shorter lifetime");
         return r;

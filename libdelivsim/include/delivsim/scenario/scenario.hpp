@@ -44,6 +44,12 @@ struct BasicScenario {
         for (const auto& c : classes) n.push_back(c.name);
         return n;
     }
+    // Each class's truth: legitimate mail (true) or spam.
+    std::vector<bool> class_truth() const {
+        std::vector<bool> t;
+        for (const auto& c : classes) t.push_back(c.legit);
+        return t;
+    }
     std::vector<std::string> profile_names() const {
         std::vector<std::string> n;
         for (const auto& p : profiles) n.push_back(p.name);

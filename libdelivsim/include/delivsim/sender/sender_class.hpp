@@ -32,6 +32,7 @@ struct SenderClass {
     std::array<double, 3> address_error_cdf{1, 1, 1};  // nxdomain, unknown_user, typosquat
 
     double ip_listed = 0;  // sending IP on a DNS blocklist (per message)
+    IpListing ip_listing = IpListing::reputation;
     std::vector<SizeOption> sizes;
     std::vector<double> size_cdf;
     std::array<double, dmarc_result_count> dmarc_cdf{1, 1, 1, 1};
@@ -55,6 +56,7 @@ struct SenderClass {
                 1 + pick(address_error_cdf, rng.uniform(Stream::message, draw_address_error_kind)));
         // Draws that cannot change anything are skipped; skipping never shifts another draw.
         m.ip_listed = ip_listed > 0 && rng.bernoulli(Stream::message, draw_ip_listed, ip_listed);
+        m.ip_listing = ip_listing;
         m.size_bytes = sizes.size() == 1 ? sizes[0].bytes
                                          : sizes[pick(size_cdf, rng.uniform(Stream::message, draw_size))].bytes;
         if (authentication)
@@ -74,7 +76,7 @@ struct SenderClass {
 
     // `zone`: the scenario's top-level "dns" zone, if it has one ("authentication" needs it).
     static SenderClass parse(const Field& f, const std::shared_ptr<const dns::Zone>& zone = nullptr) {
-        f.allow_keys({"name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
+        f.allow_keys({"name", "description", "weight", "legit", "address_error", "ip_listed", "ip_listing", "size_bytes",
                       "dmarc", "authentication", "content_score", "attachment", "features", "recipients"});
         SenderClass c;
         c.name = f["name"].name();
@@ -96,6 +98,7 @@ struct SenderClass {
         }
 
         c.ip_listed = f["ip_listed"].probability();
+        if (f.has("ip_listing")) c.ip_listing = static_cast<IpListing>(f["ip_listing"].choice(ip_listing_names));
 
         std::vector<std::pair<Field, double>> sw;
         for (const Field& opt : f["size_bytes"].items()) {

@@ -48,7 +48,8 @@ public:
     ReceivingDomain(const World& w, std::uint32_t index, std::uint64_t seed, std::uint32_t mailboxes)
         : w_(&w), index_(index), seed_(seed), settings_(&w.receivers[index]), profile_(&w.scenario.profiles[index]),
           times_(&w.scenario.attempt_times),
-          tally_(w.sender_names(), w.scenario.profile_names(), w.scenario.attempt_times),
+          tally_(w.sender_names(), w.scenario.profile_names(), w.scenario.attempt_times, w.sender_truth(),
+                 w.scenario.retry.delay_warning_s),
           ip_rep_(w.ips.size()), dom_rep_(w.sender_domains.size()), pool_rep_(w.pools.size()),
           ip_b_(w.ips.size()), dom_b_(w.sender_domains.size()), pool_b_(w.pools.size()),
           ip_limit_(w.ips.size()), subnet_limit_(w.subnets), ip_bucket_(w.ips.size()), subnet_bucket_(w.subnets),
@@ -200,6 +201,7 @@ private:
                 if (effect.reject > 0 && rng.bernoulli(Stream::world_attempt, world_attempt_draw(a.index, draw_reputation_reject), effect.reject))
                     return Verdict::reject(Status::reputation_rejected, Responsible::sender_reputation, Stage::reputation);
                 m.content_score += effect.content_adjustment;
+                m.reputation_adjustment = effect.content_adjustment;  // the score's component, for blame
             }
             // RCPT: the list's stale addresses and spam traps.
             if (rc.kind == Recipient::Kind::stale)

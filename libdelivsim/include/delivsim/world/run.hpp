@@ -182,7 +182,8 @@ public:
         Result res = res_;
         res.epochs = epoch_;
         res.series.resize((epoch_ + per_bucket_ - 1) / per_bucket_);
-        res.tally = Tally(w_->sender_names(), w_->scenario.profile_names(), w_->scenario.attempt_times);
+        res.tally = Tally(w_->sender_names(), w_->scenario.profile_names(), w_->scenario.attempt_times, w_->sender_truth(),
+                          w_->scenario.retry.delay_warning_s);
         for (const auto& d : domains_) {
             res.tally += d.tally();
             res.greylist_triplets += d.greylist_triplets();

@@ -92,6 +92,12 @@ struct World {
         for (const auto& s : senders) n.push_back(s.name);
         return n;
     }
+    // Each sender's truth: its class's.
+    std::vector<bool> sender_truth() const {
+        std::vector<bool> t;
+        for (const auto& s : senders) t.push_back(scenario.classes[s.sender_class].legit);
+        return t;
+    }
 };
 
 namespace detail {
