@@ -102,6 +102,7 @@ using BuiltinPolicies = PolicyRegistry<
     Registered<struct Rspamd, "rspamd", Dispatch::outlined>,
     Registered<struct UrlReputation, "url_reputation", Dispatch::outlined>,
     Registered<struct ExternalPolicy, "custom_policy", Dispatch::outlined>,  // policies written outside the library
+    Registered<struct SenderRequirements, "sender_requirements", Dispatch::outlined>,  // rare: kept out of the inlined loop
     Registered<struct Gateway, "", Dispatch::gateway>>;
 
 static_assert(BuiltinPolicies::dispatch_sorted(), "register inlined policies first, then outlined, then the gateway");
