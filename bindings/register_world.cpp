@@ -36,7 +36,10 @@ py::array_t<T> shaped(const std::vector<T>& v, std::vector<py::ssize_t> shape) {
     return a;
 }
 
-Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std::optional<py::function>& progress) {
+// Runs `body(options)` over the world with the GIL released: `seed`, `threads`, Ctrl-C (checked
+// after each epoch) and `progress(simulated_s)`; a failure of `progress` is re-raised.
+template <class Body>
+auto run_released(std::uint64_t seed, unsigned threads, const std::optional<py::function>& progress, Body&& body) {
     if (threads == 0) throw py::value_error("threads must be at least 1");
     std::atomic<bool> cancel{false};
     std::exception_ptr error;
@@ -45,10 +48,10 @@ Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std
     o.threads = threads;
     o.cancel = &cancel;
     o.progress = delivsim::bindings::progress_hook<double>(progress, cancel, error);
-    std::optional<Result> r;
+    std::optional<decltype(body(o))> r;
     try {
         py::gil_scoped_release nogil;
-        r = delivsim::world::run(w, o);
+        r.emplace(body(o));
     } catch (const delivsim::world::Cancelled&) {
         if (!error) throw;
     }
@@ -56,26 +59,17 @@ Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std
     return std::move(*r);
 }
 
-// The whole world runs (GIL released, Ctrl-C checked after each epoch) with message `id` traced.
+Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std::optional<py::function>& progress) {
+    return run_released(seed, threads, progress, [&](const delivsim::world::Options& o) { return delivsim::world::run(w, o); });
+}
+
+// The whole world runs with message `id` traced.
 std::string explain_world(const World& w, std::uint64_t seed, std::uint64_t id, unsigned threads) {
-    if (threads == 0) throw py::value_error("threads must be at least 1");
-    std::atomic<bool> cancel{false};
-    std::exception_ptr error;
-    delivsim::world::Options o;
-    o.seed = seed;
-    o.threads = threads;
-    o.cancel = &cancel;
     const std::optional<py::function> no_callback;  // the hook keeps a reference: it must outlive the run
-    o.progress = delivsim::bindings::progress_hook<double>(no_callback, cancel, error);
-    std::optional<delivsim::world::WorldExplanation> e;
-    try {
-        py::gil_scoped_release nogil;
-        e = delivsim::world::explain(w, id, o);
-    } catch (const delivsim::world::Cancelled&) {
-        if (!error) throw;
-    }
-    if (error) std::rethrow_exception(error);
-    return e->to_json(w).dump();
+    return run_released(seed, threads, no_callback,
+                        [&](const delivsim::world::Options& o) { return delivsim::world::explain(w, id, o); })
+        .to_json(w)
+        .dump();
 }
 
 template <class T>

@@ -183,7 +183,7 @@ TEST_CASE("rspamd greylist: 451 on the first attempt, a retry after the delay pa
     CHECK(judge(p, m, &s, 0).action == Action::temp_fail);
     CHECK(judge(p, m, &s, 100).action == Action::temp_fail);  // too early
     CHECK(judge(p, m, &s, 300).action == Action::proceed);
-    CHECK_FALSE(s.greylist_seen);  // the greylist policy's own memory is untouched
+    CHECK_FALSE(policy_memory<Greylist>(s).seen);  // the greylist policy's own memory is untouched
 
     // In the simulation: accepted at the second attempt (300 s), to the inbox.
     json j = testing::minimal_scenario();

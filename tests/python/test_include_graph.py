@@ -55,6 +55,21 @@ def test_core_includes_only_core():
     assert folder_graph()["core"] == set()
 
 
+def test_the_session_names_no_policy():
+    # A policy's memory of a message lives in the Session's words, placed by the registry:
+    # core/ must not grow a field per policy again.
+    registry = (INCLUDE_ROOT / "policy" / "registry.hpp").read_text(encoding="utf-8")
+    entries = re.findall(r'Registered<struct (\w+), "(\w*)"', registry)
+    assert len(entries) > 10, "the registry's lines were not found"
+    message = (INCLUDE_ROOT / "core" / "message.hpp").read_text(encoding="utf-8")
+    body = re.search(r"struct Session \{(.*?)\n\};", message, re.DOTALL)
+    assert body, "struct Session not found in core/message.hpp"
+    code = re.sub(r"//[^\n]*", "", body.group(1)).lower()
+    for type_name, stage in entries:
+        assert type_name.lower() not in code, f"the Session names the policy {type_name}"
+        assert not stage or stage not in code, f"the Session names the stage {stage}"
+
+
 def test_the_cycle_finder_finds_cycles(tmp_path):
     # The check above must be able to fail: a two-folder cycle is found and named.
     for folder, target in (("a", "b"), ("b", "a"), ("c", "a")):

@@ -1,6 +1,7 @@
 #pragma once
 // What a message carries through the delivery path: the facts drawn once per message from
 // its sender class and recipient profile. Policies read these; they never draw them.
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <array>
@@ -119,19 +120,12 @@ struct Message {
 };
 
 // State that one message's delivery carries from attempt to attempt (the receiving side's
-// memory of this message). Shared facts live here so that policies need not know each other.
+// memory of this message). Each policy that remembers owns a part of `memory`, placed by the
+// policy registry (policy_memory<P> in policy/registry.hpp), so that policies need not know
+// each other and core/ knows none of them. All zero bytes: nothing remembered yet.
 struct Session {
-    enum class Quota : std::uint8_t { unchecked, full, has_space };
-    Quota quota = Quota::unchecked;
-    bool greylist_seen = false;
-    double greylist_first_s = 0;
-    // rspamd's greylist action (policy/rspamd.hpp), kept apart from the greylist policy's.
-    bool rspamd_greylist_seen = false;
-    double rspamd_greylist_first_s = 0;
-    // The tag (policy_tag of its name) of the custom policy (policy/external.hpp) that gave the
-    // latest objection, so that explain can name it, in a gateway too. Kept here, not on
-    // Verdict: a sixth byte in every Verdict cost R1 ~4% of its speed.
-    std::uint64_t custom_policy_tag = 0;
+    static constexpr std::size_t memory_words = 6;  // 8-byte words; the registry checks its parts fit
+    alignas(8) std::array<std::byte, memory_words * 8> memory{};
 };
 
 // One delivery attempt that reached a host.

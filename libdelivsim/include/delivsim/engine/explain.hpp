@@ -32,7 +32,7 @@ struct ExplainTrace {
     void host_tried(const Attempt&, int host, bool up) { pending.push_back({host, up}); }
     void attempt(const Attempt& a, const Verdict& v, const Session& s) {
         const bool custom = v.action != Action::proceed && v.stage == stage_of<ExternalPolicy>;
-        attempts.push_back({a, std::move(pending), v, custom ? s.custom_policy_tag : std::uint64_t{0}});
+        attempts.push_back({a, std::move(pending), v, custom ? policy_memory<ExternalPolicy>(s).objecting_tag : std::uint64_t{0}});
         pending.clear();
     }
 };

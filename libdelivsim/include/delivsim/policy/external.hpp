@@ -91,6 +91,12 @@ struct ExternalPolicy {
     static constexpr std::string_view type_name = "python";
     static constexpr bool judges_spam = false;
     std::shared_ptr<const ExternalHook> hook;
+    // The tag of the custom policy that gave the message's latest objection, so that explain
+    // can name it, in a gateway too. Kept here, not on Verdict: a sixth byte in every Verdict
+    // cost R1 ~4% of its speed.
+    struct Memory {
+        std::uint64_t objecting_tag = 0;
+    };
     std::uint64_t tag = 0;                                 // policy_tag(name)
     std::shared_ptr<const std::vector<std::string>> names;  // sender classes, then the profile, then MX hosts
     std::uint32_t classes = 0;
@@ -107,7 +113,7 @@ struct ExternalPolicy {
                                                 ExternalDraws(rng.seed(), m.index, tag)});
         if (v.action != Action::proceed) {
             v.stage = stage_of<ExternalPolicy>;
-            s.custom_policy_tag = tag;
+            policy_memory<ExternalPolicy>(s).objecting_tag = tag;
         }
         return v;
     }

@@ -5,25 +5,30 @@
 
 namespace delivsim {
 
-// Greylisting's memory of one message: false (defer) at the first attempt that reaches the
-// check, and until `delay_s` after it; true (pass) from then on.
-inline bool greylist_passes(bool& seen, double& first_s, double delay_s, double now_s) noexcept {
-    if (!seen) {
-        seen = true;
-        first_s = now_s;
-        return false;
-    }
-    return now_s - first_s >= delay_s;
-}
-
 struct Greylist {
     static constexpr std::string_view type_name = "greylist";
     static constexpr Phase phase = Phase::envelope;
     static constexpr bool judges_spam = false;
+    // Its memory of one message: when the first attempt reached the check.
+    struct Memory {
+        bool seen = false;
+        double first_s = 0;
+    };
     double delay_s = 0;
 
+    // False (defer) at the first attempt that reaches the check, and until `delay` after
+    // it; true (pass) from then on.
+    static bool passes(Memory& g, double delay, double now_s) noexcept {
+        if (!g.seen) {
+            g.seen = true;
+            g.first_s = now_s;
+            return false;
+        }
+        return now_s - g.first_s >= delay;
+    }
+
     Verdict evaluate(const Message&, Session& s, MessageRng&, const Attempt& a) const noexcept {
-        return greylist_passes(s.greylist_seen, s.greylist_first_s, delay_s, a.time_s)
+        return passes(policy_memory<Greylist>(s), delay_s, a.time_s)
                    ? Verdict::proceed()
                    : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
     }

@@ -13,17 +13,23 @@ struct MailboxQuota {
     enum class Mode : std::uint8_t { permanent, temporary };
     static constexpr std::array<std::string_view, 2> mode_names{"permanent", "temporary"};
 
+    // Whether the mailbox was found full, from the first check on.
+    enum class Quota : std::uint8_t { unchecked, full, has_space };
+    struct Memory {
+        Quota quota = Quota::unchecked;
+    };
     double full = 0;
     Mode mode = Mode::permanent;
     double still_full = 0;
 
     Verdict evaluate(const Message&, Session& s, MessageRng& rng, const Attempt& a) const noexcept {
-        using Q = Session::Quota;
-        if (s.quota == Q::unchecked)
-            s.quota = rng.bernoulli(Stream::message, draw_mailbox_full, full) ? Q::full : Q::has_space;
-        else if (s.quota == Q::full)
-            s.quota = rng.bernoulli(Stream::mailbox_quota_retry, a.index, still_full) ? Q::full : Q::has_space;
-        if (s.quota != Q::full) return Verdict::proceed();
+        using Q = Quota;
+        Quota& quota = policy_memory<MailboxQuota>(s).quota;
+        if (quota == Q::unchecked)
+            quota = rng.bernoulli(Stream::message, draw_mailbox_full, full) ? Q::full : Q::has_space;
+        else if (quota == Q::full)
+            quota = rng.bernoulli(Stream::mailbox_quota_retry, a.index, still_full) ? Q::full : Q::has_space;
+        if (quota != Q::full) return Verdict::proceed();
         return mode == Mode::permanent
                    ? Verdict::reject(Status::mailbox_full, Responsible::recipient_quota, stage_of<MailboxQuota>)
                    : Verdict::temp_fail(Status::mailbox_full_temporary, Responsible::recipient_quota,

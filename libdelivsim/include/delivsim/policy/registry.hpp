@@ -8,13 +8,17 @@
 //   1. its header, policy/<name>.hpp: a struct with type_name, phase, judges_spam,
 //      evaluate() and parse() (the Policy concept, policy/policy.hpp), deciding with
 //      stage_of<itself>; include it in policy/chain.hpp;
-//   2. its line in BuiltinPolicies below;
+//   2. its line in BuiltinPolicies below (with the 8-byte words of its per-message memory,
+//      if it remembers anything from attempt to attempt: its `Memory` type, reached through
+//      policy_memory<itself>(session));
 //   3. its schema definition in libdelivsim/schema/scenario.schema.json.
+#include <delivsim/core/message.hpp>
 #include <delivsim/core/outcome.hpp>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string_view>
 #include <tuple>
 #include <type_traits>
@@ -38,12 +42,14 @@ struct StageName {
 };
 
 // One registered policy: its type, the stage its verdicts name in reports ("": it decides
-// nothing itself; a gateway's verdicts carry its inner policies' stages), how it is dispatched.
-template <class P, StageName stage, Dispatch how = Dispatch::inlined>
+// nothing itself; a gateway's verdicts carry its inner policies' stages), how it is dispatched,
+// and the 8-byte words its memory of one message takes in the Session (0: it remembers nothing).
+template <class P, StageName stage, Dispatch how = Dispatch::inlined, std::size_t words = 0>
 struct Registered {
     using type = P;
     static constexpr std::string_view stage_name = stage.view();
     static constexpr Dispatch dispatch = how;
+    static constexpr std::size_t memory_words = words;
 };
 
 template <class... Entries>
@@ -57,6 +63,7 @@ struct PolicyRegistry {
 
     static constexpr std::array<std::string_view, size> stage_name{Entries::stage_name...};
     static constexpr std::array<Dispatch, size> dispatch{Entries::dispatch...};
+    static constexpr std::array<std::size_t, size> memory_words{Entries::memory_words...};
 
     template <class P>
     static constexpr std::size_t index_of() {
@@ -77,6 +84,11 @@ struct PolicyRegistry {
             if (dispatch[i] < dispatch[i - 1]) return false;
         return true;
     }
+    static constexpr std::size_t memory_words_total() {
+        std::size_t n = 0;
+        for (auto w : memory_words) n += w;
+        return n;
+    }
     static constexpr std::size_t stage_count() {
         std::size_t n = 0;
         for (auto s : stage_name) n += !s.empty();
@@ -91,17 +103,17 @@ using BuiltinPolicies = PolicyRegistry<
     Registered<struct DnsblCheck, "dnsbl">,
     Registered<struct SizeLimit, "size_limit">,
     Registered<struct UnknownUser, "unknown_user">,
-    Registered<struct MailboxQuota, "mailbox_quota">,
-    Registered<struct Greylist, "greylist">,
+    Registered<struct MailboxQuota, "mailbox_quota", Dispatch::inlined, 1>,
+    Registered<struct Greylist, "greylist", Dispatch::inlined, 2>,
     Registered<struct DmarcDisposition, "dmarc_disposition">,
     Registered<struct ContentFilter, "content_filter">,
     Registered<struct AttachmentScanner, "attachment_scanner">,
     Registered<struct MailboxRules, "mailbox_rules">,
     Registered<struct RuleScore, "rule_score", Dispatch::outlined>,
     Registered<struct Logistic, "logistic", Dispatch::outlined>,
-    Registered<struct Rspamd, "rspamd", Dispatch::outlined>,
+    Registered<struct Rspamd, "rspamd", Dispatch::outlined, 2>,
     Registered<struct UrlReputation, "url_reputation", Dispatch::outlined>,
-    Registered<struct ExternalPolicy, "custom_policy", Dispatch::outlined>,  // policies written outside the library
+    Registered<struct ExternalPolicy, "custom_policy", Dispatch::outlined, 1>,  // policies written outside the library
     Registered<struct SenderRequirements, "sender_requirements", Dispatch::outlined>,  // rare: kept out of the inlined loop
     Registered<struct Gateway, "", Dispatch::gateway>>;
 
@@ -109,6 +121,8 @@ static_assert(BuiltinPolicies::dispatch_sorted(), "register inlined policies fir
 static_assert(BuiltinPolicies::first(Dispatch::gateway) == BuiltinPolicies::size - 1 &&
                   BuiltinPolicies::dispatch[BuiltinPolicies::size - 1] == Dispatch::gateway,
               "exactly one gateway, registered last");
+static_assert(BuiltinPolicies::memory_words_total() <= Session::memory_words,
+              "the policies' memories outgrow the Session: raise Session::memory_words (core/message.hpp)");
 
 // Every stage: the engine's, then the policies' in registry order.
 inline constexpr std::size_t stage_count = engine_stage_count + BuiltinPolicies::stage_count();
@@ -132,5 +146,35 @@ inline constexpr Stage stage_of = [] {
     for (std::size_t k = 0; k < i; ++k) n += !BuiltinPolicies::stage_name[k].empty();
     return static_cast<Stage>(n);
 }();
+
+// Where a registered policy keeps its memory of one message: its `Memory` (trivially
+// copyable, all zero bytes when nothing is remembered yet) in its words of the Session.
+template <class P>
+inline constexpr std::size_t memory_offset = [] {
+    constexpr std::size_t i = BuiltinPolicies::index_of<P>();
+    static_assert(i < BuiltinPolicies::size, "not a registered policy (policy/registry.hpp)");
+    static_assert(BuiltinPolicies::memory_words[i] > 0, "this policy has no memory words in the registry");
+    std::size_t n = 0;
+    for (std::size_t k = 0; k < i; ++k) n += BuiltinPolicies::memory_words[k];
+    return n * 8;
+}();
+
+template <class P, class M = typename P::Memory>
+constexpr void check_memory() {
+    static_assert(std::is_trivially_copyable_v<M> && alignof(M) <= 8, "a policy's Memory is plain bytes");
+    static_assert(sizeof(M) <= 8 * BuiltinPolicies::memory_words[BuiltinPolicies::index_of<P>()],
+                  "the policy's Memory is larger than its words in the registry");
+}
+
+template <class P>
+typename P::Memory& policy_memory(Session& s) noexcept {
+    check_memory<P>();
+    return *std::launder(reinterpret_cast<typename P::Memory*>(s.memory.data() + memory_offset<P>));
+}
+template <class P>
+const typename P::Memory& policy_memory(const Session& s) noexcept {
+    check_memory<P>();
+    return *std::launder(reinterpret_cast<const typename P::Memory*>(s.memory.data() + memory_offset<P>));
+}
 
 }  // namespace delivsim

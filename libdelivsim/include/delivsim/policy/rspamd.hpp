@@ -32,6 +32,7 @@ struct Rspamd {
     static constexpr std::array<std::string_view, 4> action_names{"reject", "rewrite_subject", "add_header", "greylist"};
     static constexpr std::array<std::string_view, 1> preset_names{"rspamd_default"};
 
+    using Memory = Greylist::Memory;  // its greylist action's, apart from the greylist policy's
     AdditiveScore model;
     std::array<std::optional<double>, 4> threshold{};  // by Action; nullopt: off
     double greylist_delay_s = 300;
@@ -61,11 +62,11 @@ struct Rspamd {
                 // rspamd's greylist module greylists every action but reject and no action
                 // (plugins/greylist.lua): marked mail is deferred first, then filed.
                 if (threshold[static_cast<std::size_t>(Action::greylist)] &&
-                    !greylist_passes(s.rspamd_greylist_seen, s.rspamd_greylist_first_s, greylist_delay_s, a.time_s))
+                    !Greylist::passes(policy_memory<Rspamd>(s), greylist_delay_s, a.time_s))
                     return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Rspamd>);
                 return Verdict::file(Outcome::spam_folder, who, stage_of<Rspamd>);
             case Action::greylist:
-                return greylist_passes(s.rspamd_greylist_seen, s.rspamd_greylist_first_s, greylist_delay_s, a.time_s)
+                return Greylist::passes(policy_memory<Rspamd>(s), greylist_delay_s, a.time_s)
                            ? Verdict::proceed()
                            : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Rspamd>);
         }
