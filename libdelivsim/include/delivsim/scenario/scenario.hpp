@@ -24,6 +24,7 @@ struct BasicProfile {
     MxRouting routing;
     Chain policies;
     FolderHandling folders;  // after acceptance (recipient/folders.hpp)
+    int preset = -1;  // index into provider_presets (scenario/presets.hpp), or -1
 };
 
 template <class Chain>

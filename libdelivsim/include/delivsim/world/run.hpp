@@ -73,11 +73,20 @@ public:
                 if (b0.uniform(draw_recipient_stale) < list.stale)
                     rc.kind = b0.uniform(draw_recipient_spam_trap) < list.spam_trap ? Recipient::Kind::spam_trap
                                                                                      : Recipient::Kind::stale;
+                if (rc.kind == Recipient::Kind::live && (list.pristine_trap > 0 || list.typo_trap > 0)) {
+                    const double u = DrawBlock(seed, r, Stream::world_recipient, draw_recipient_trap_kind)
+                                         .uniform(draw_recipient_trap_kind);
+                    if (u < list.pristine_trap) rc.kind = Recipient::Kind::pristine_trap;
+                    else if (u < list.pristine_trap + list.typo_trap) rc.kind = Recipient::Kind::typo_trap;
+                }
                 rc.mailbox = per_domain[rc.domain]++;
             }
         }
         domains_.reserve(R);
         for (std::uint32_t d = 0; d < R; ++d) domains_.emplace_back(w, d, seed, per_domain[d]);
+        blocklist_ = Blocklist(w.blocklist, w.ips.size());
+        if (blocklist_.enabled())
+            for (auto& d : domains_) d.use_blocklist(&blocklist_);
         if (trace)  // only the domain of the message's recipient ever meets it
             for (auto& d : domains_) d.trace(trace);
         for (std::uint64_t r = 0; r < recipients_.size(); ++r) {
@@ -173,6 +182,12 @@ public:
             d.flush(res_.series, bucket);
             if (bucket_end) d.add_queue(res_.series, bucket);
         }
+        // The epoch's trap hits reach the shared blocklist, in domain order (then sorted).
+        if (blocklist_.enabled()) {
+            std::vector<TrapHit> hits;
+            for (auto& d : domains_) d.take_trap_hits(hits);
+            blocklist_.add(hits, b);
+        }
         ++epoch_;
         return true;
     }
@@ -245,6 +260,7 @@ private:
     std::uint64_t seed_;
     std::vector<Recipient> recipients_;
     std::vector<ReceivingDomain> domains_;
+    Blocklist blocklist_;
     std::vector<std::vector<ScheduleCursor>> cursors_;
     unsigned parts_ = 1;
     std::vector<std::vector<std::vector<Pending>>> gen_;  // per part, per domain: this epoch's new messages
