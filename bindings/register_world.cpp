@@ -90,6 +90,19 @@ std::string explain_world(const World& w, std::uint64_t seed, std::uint64_t id, 
         .dump();
 }
 
+// The first `limit` messages whose fate matches `where` (engine/trace.hpp), each explained.
+std::string trace_world(const World& w, std::uint64_t seed, unsigned threads,
+                        const std::vector<std::pair<std::string, std::string>>& where, std::uint64_t limit) {
+    const delivsim::TraceFilter filter = delivsim::parse_where(where, w.scenario);
+    const std::optional<py::function> no_callback;
+    delivsim::json rows;
+    (void)run_released(seed, threads, no_callback, [&](const delivsim::world::Options& o) {
+        rows = delivsim::world::trace_json(w, o, filter, limit);
+        return Result{};
+    });
+    return rows.dump();
+}
+
 template <class T>
 std::vector<T> flat(const py::array_t<T, py::array::c_style | py::array::forcecast>& a, std::size_t size,
                     const char* name) {
@@ -231,6 +244,8 @@ void register_world(py::module_& m) {
     m.def("explain_world", &explain_world, py::arg("world"), py::arg("seed"), py::arg("message"), py::arg("threads"),
           "Message `message` of the world's run with `seed`, exactly as it went in that run (the whole world\n"
           "runs): its attempts, the receiver's state at each, its fate; JSON text");
+    m.def("trace_world", &trace_world, py::arg("world"), py::arg("seed"), py::arg("threads"), py::arg("where"),
+          py::arg("limit"), "The first `limit` messages whose fate matches `where`, each explained; JSON text");
     m.def("world_report_json", [](const World& w, const Result& r, std::uint64_t seed) {
         return delivsim::world::world_report_json(w, r, seed).dump();
     }, py::arg("world"), py::arg("result"), py::arg("seed"), "Totals and time series as JSON text (as `delivsim world --json`)");

@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     auto* trc = app.add_subcommand("trace", "the first messages whose fate matches --where, each explained as in the full run");
     std::string where_arg, jsonl_out;
     std::uint64_t limit = 100;
-    trc->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
+    trc->add_option("scenario", scenario_path, "scenario or world JSON file; omitted: the embedded default scenario R1");
     trc->add_option("-n,--messages", messages, "messages to search")->capture_default_str()->check(whole_number);
     trc->add_option("-s,--seed", seed, "random seed")->capture_default_str()->check(whole_number);
     trc->add_option("-t,--threads", threads, "worker threads (results do not depend on it)")->capture_default_str();
@@ -190,6 +190,7 @@ int main(int argc, char** argv) {
                     "(legitimate|spam), notice (never|bounce|delay_warning)");
     trc->add_option("--limit", limit, "at most this many messages")->capture_default_str()->check(whole_number);
     trc->add_option("--jsonl", jsonl_out, "write one JSON object per message to this file ('-' for stdout)")->check(non_empty_path);
+    trc->add_flag("-q,--quiet", quiet, "no progress bar");
 
     auto* val = app.add_subcommand("validate", "check a scenario or world file and report the first error");
     val->add_option("scenario", scenario_path, "scenario JSON file")->required();
@@ -226,6 +227,19 @@ int main(int argc, char** argv) {
         return code == 0 ? 0 : 2;
     }
 
+    // --where key=value,key=value as pairs (trace).
+    auto where_pairs = [&] {
+        std::vector<std::pair<std::string, std::string>> where;
+        for (std::size_t b = 0; !where_arg.empty() && b <= where_arg.size();) {
+            const std::size_t e = std::min(where_arg.find(',', b), where_arg.size());
+            const std::string item = where_arg.substr(b, e - b);
+            const std::size_t eq = item.find('=');
+            if (eq == std::string::npos) throw std::invalid_argument("--where: '" + item + "' is not key=value");
+            where.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+            b = e + 1;
+        }
+        return where;
+    };
     try {
         check_standard_streams();
         if (!json_out.empty()) check_json_path(json_out);
@@ -303,6 +317,34 @@ int main(int argc, char** argv) {
                   " delivery attempts)\n");
             return 0;
         }
+        if (*trc && !scenario_path.empty()) {
+            // A world file: its whole run is searched, then run again to record the messages found.
+            const delivsim::json doc = delivsim::read_json_file(scenario_path);
+            if (doc.is_object() && doc.contains("format") && doc["format"] == delivsim::world::world_format) {
+                const auto w = delivsim::world::parse_world(doc);
+                const auto filter = delivsim::parse_where(where_pairs(), w.scenario);
+                if (!jsonl_out.empty()) check_json_path(jsonl_out);
+                delivsim::validate_threads(threads);
+                delivsim::world::Options wo;
+                wo.seed = seed;
+                wo.threads = threads;
+                wo.cancel = &interrupted;
+                catch_signals();
+                delivsim::json rows;
+                try {
+                    rows = delivsim::world::trace_json(w, wo, filter, limit);
+                } catch (const delivsim::world::Cancelled&) {
+                    std::cerr << "\ndelivsim: interrupted (" << signal_name() << ")\n";
+                    return signal_exit_code();
+                }
+                std::string lines;
+                for (const auto& r : rows) lines += r.dump() + "\n";
+                if (jsonl_out != "-")
+                    print((jsonl_out.empty() ? lines : std::string()) + std::to_string(rows.size()) + " messages traced\n");
+                if (!jsonl_out.empty()) write_json(jsonl_out, lines);
+                return 0;
+            }
+        }
         const auto s = load_or_default(scenario_path);
         if (*expl) {
             const auto e = delivsim::explain(s, seed, index);
@@ -317,17 +359,7 @@ int main(int argc, char** argv) {
         const bool tty = !quiet && isatty(fileno(stderr));
         if (tty) o.progress = [&](std::uint64_t done) { progress_bar(done, messages); };
         if (*trc) {
-            std::vector<std::pair<std::string, std::string>> where;
-            for (std::size_t b = 0; !where_arg.empty() && b <= where_arg.size();) {
-                const std::size_t e = std::min(where_arg.find(',', b), where_arg.size());
-                const std::string item = where_arg.substr(b, e - b);
-                const std::size_t eq = item.find('=');
-                if (eq == std::string::npos)
-                    throw std::invalid_argument("--where: '" + item + "' is not key=value");
-                where.emplace_back(item.substr(0, eq), item.substr(eq + 1));
-                b = e + 1;
-            }
-            const auto filter = delivsim::parse_where(where, s);
+            const auto filter = delivsim::parse_where(where_pairs(), s);
             if (!jsonl_out.empty()) check_json_path(jsonl_out);
             o.cancel = &interrupted;
             catch_signals();

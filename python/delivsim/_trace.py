@@ -11,7 +11,6 @@ import pandas as pd
 
 from . import _core
 from ._run import DEFAULT_MESSAGES, MAX_MESSAGES, MAX_SEED, MAX_THREADS, _integer, _path, _scenario
-from ._scenario import Scenario
 
 #: The keys ``where`` understands.
 WHERE_KEYS: tuple[str, ...] = ("outcome", "sender_class", "profile", "responsible", "stage", "truth", "notice")
@@ -58,24 +57,39 @@ def _where(where: Mapping[str, str] | None) -> list[tuple[str, str]]:
 
 
 def trace(
-    scenario: Scenario | None = None,
-    messages: int = DEFAULT_MESSAGES,
+    scenario: Any = None,
+    messages: int | None = None,
     seed: int = 1,
     where: Mapping[str, str] | None = None,
     limit: int = 100,
     threads: int | None = None,
 ) -> Trace:
-    """The first ``limit`` messages (in index order) of a run of ``messages`` messages of
-    ``scenario`` with ``seed`` whose fate matches every ``where`` item: outcome,
-    sender_class, profile, responsible, stage, truth ("legitimate" or "spam") or notice
-    ("never", "bounce", "delay_warning"). Each row is the message exactly as the full run
-    delivered it (:func:`delivsim.explain`). The rows do not depend on ``threads``."""
-    scenario = _scenario(scenario)
-    messages = _integer("messages", messages, 0, MAX_MESSAGES)
+    """The first ``limit`` messages (in index order) of a run of ``messages`` messages
+    (default :data:`delivsim.DEFAULT_MESSAGES`) of ``scenario`` with ``seed`` whose fate
+    matches every ``where`` item: outcome, sender_class, profile, responsible, stage, truth
+    ("legitimate" or "spam") or notice ("never", "bounce", "delay_warning"). Each row is the
+    message exactly as the full run delivered it (:func:`delivsim.explain`). The rows do not
+    depend on ``threads``.
+
+    ``scenario`` may be a :class:`delivsim.world.World`: then its whole run is searched (it
+    defines its own messages: ``messages`` must not be given), ``sender_class`` is a sender's
+    class and ``profile`` a receiving domain, and each row is as
+    :func:`delivsim.world.explain` gives it (message ids, the receiver's state at each
+    attempt)."""
+    from .world import World
+
     seed = _integer("seed", seed, 0, MAX_SEED)
     limit = _integer("limit", limit, 0, MAX_MESSAGES)
     threads = _integer("threads", (os.cpu_count() or 1) if threads is None else threads, 1, MAX_THREADS)
-    rows = json.loads(_core.trace(scenario._core, messages, seed, threads, _where(where), limit))
+    pairs = _where(where)
+    if isinstance(scenario, World):
+        if messages is not None:
+            raise TypeError("messages: a world sends the messages of its schedule; do not give messages")
+        rows = json.loads(_core.trace_world(scenario._validated(), seed, threads, pairs, limit))
+    else:
+        scenario = _scenario(scenario)
+        messages = _integer("messages", DEFAULT_MESSAGES if messages is None else messages, 0, MAX_MESSAGES)
+        rows = json.loads(_core.trace(scenario._core, messages, seed, threads, pairs, limit))
     columns = ["message", "sender_class", "profile", "legit", "outcome", "responsible", "stage", "notice"]
     frame = Trace(rows)
     if frame.empty:

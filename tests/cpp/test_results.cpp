@@ -122,3 +122,71 @@ TEST_CASE("parse_chain builds any chain from its JSON form; thresholds must rise
     CHECK(s.profile("H").name == "H");
     CHECK_THROWS_WITH_AS(s.profile("h"), "no recipient profile 'h' (valid: G, C, H)", std::invalid_argument);
 }
+
+TEST_CASE("legitimate mail and spam are reported apart, and tallies of another truth refuse to merge") {
+    const Scenario r1 = default_scenario();
+    RunOptions o;
+    o.messages = 20000;
+    o.seed = 4;
+    o.threads = 1;
+    const Tally t = run(r1, o);
+    const json j = report_json(t, "r1", 4);
+    std::uint64_t legit_inbox = 0;
+    for (std::size_t c = 0; c < r1.classes.size(); ++c)
+        if (r1.classes[c].legit) legit_inbox += t.outcome(Outcome::inbox, c);
+    CHECK(j["by_truth"]["legitimate"]["inbox"].get<std::uint64_t>() == legit_inbox);
+    CHECK(j["by_truth"]["spam"]["inbox"].get<std::uint64_t>() == t.outcome(Outcome::inbox) - legit_inbox);
+    CHECK(report_table(t, "r1", 4).find("who was responsible for legitimate mail") != std::string::npos);
+    std::vector<bool> flipped = t.legit();
+    flipped[0] = !flipped[0];
+    Tally other(t.classes(), t.profiles(), t.attempt_times(), flipped);
+    Tally copy = t;
+    CHECK_THROWS_AS(copy += other, std::invalid_argument);
+    CHECK_THROWS_AS(Tally(t.classes(), t.profiles(), t.attempt_times(), {true}), std::invalid_argument);
+}
+
+TEST_CASE("the sender is first told by a delay warning, a bounce, or never") {
+    const Fate bounced{Outcome::bounced, Status::expired, Responsible::receiver_availability, Stage::retry_queue, 9, 20000};
+    CHECK(notice_of(bounced, 0).how == Notice::bounce);
+    CHECK(notice_of(bounced, 0).time_s == 20000);
+    CHECK(notice_of(bounced, 14400).how == Notice::delay_warning);
+    CHECK(notice_of(bounced, 14400).time_s == 14400);
+    CHECK(notice_of(bounced, 20000).how == Notice::bounce);  // decided at the warning time: no warning
+    const Fate filed{Outcome::spam_folder, Status::none, Responsible::sender_content, Stage::none, 0, 0};
+    CHECK(notice_of(filed, 14400).how == Notice::never);
+}
+
+TEST_CASE("attribution: a class whose only failure is a DMARC reject is rescued by authentication alone") {
+    json doc = default_scenario().document;
+    for (auto& c : doc["sender_classes"]) {
+        c["address_error"]["probability"] = 0.0;
+        c["ip_listed"] = 0.0;
+        c["content_score"] = {{"mean", 0.0}, {"sd", 0.0}};
+        c["dmarc"] = {{"fail_reject", 1.0}};
+        c.erase("attachment");
+        c["size_bytes"] = json::parse(R"([{"bytes": 1000, "weight": 1.0}])");
+    }
+    for (auto& p : doc["recipient_profiles"]) {
+        for (auto& h : p["mx"]) h["down"] = 0.0;
+        p.erase("dead_destination");
+        json kept = json::array();
+        for (auto& pol : p["policies"])
+            if (pol["type"] == "dmarc_disposition") kept.push_back({{"type", "dmarc_disposition"}, {"fail_reject", "reject"},
+                                                                     {"fail_quarantine", "quarantine"}});
+        p["policies"] = kept;
+    }
+    const Scenario s = parse_scenario(doc);
+    RunOptions o;
+    o.messages = 3000;
+    o.threads = 2;
+    const Attribution a = attribute(s, o);
+    for (std::size_t c = 0; c < s.classes.size(); ++c) {
+        if (!s.classes[c].legit) continue;
+        REQUIRE(a.lost(c) == a.legit(c));
+        REQUIRE(a.lost(c) > 0);
+        for (std::size_t f = 0; f < factor_count; ++f)
+            CHECK(a.rescued(c, static_cast<Factor>(f)) == (static_cast<Factor>(f) == Factor::authentication ? a.lost(c) : 0));
+        CHECK(a.any_sender_fix(c) == a.lost(c));
+    }
+    CHECK_THROWS_WITH(factor_by_name("luck"), doctest::Contains("factors: unknown factor 'luck'"));
+}

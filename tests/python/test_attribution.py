@@ -266,3 +266,35 @@ def test_trace_cli(tmp_path):
     assert len(rows) == 2 and all(r["outcome"] == "silently_lost" and r["sender_class"] == "N" for r in rows)
     bad = subprocess.run([str(CLI), "trace", "--messages", "10", "--where", "colour=red"], capture_output=True, text=True)
     assert bad.returncode == 2 and "where: unknown key 'colour'" in bad.stderr
+
+
+SMALL_WORLD = ROOT / "tests" / "data" / "world" / "stateful_small.json"
+
+
+def test_trace_works_for_worlds():
+    w = delivsim.world.load(SMALL_WORLD)
+    t = delivsim.trace(w, seed=3, where={"outcome": "bounced"}, limit=4, threads=2)
+    assert 0 < len(t) <= 4
+    assert list(t.message) == sorted(t.message)
+    assert (t.outcome == "bounced").all()
+    for _, row in t.iterrows():
+        e = delivsim.world.explain(w, seed=3, message=int(row.message), threads=1)
+        assert e["outcome"] == row.outcome and e["responsible"] == row.responsible and e["attempts"] == row.attempts
+    again = delivsim.trace(w, seed=3, where={"outcome": "bounced"}, limit=4, threads=1)
+    assert list(again.message) == list(t.message)
+    everything = delivsim.trace(w, seed=3, where={"truth": "legitimate", "outcome": "bounced"}, limit=10**9, threads=2)
+    report = delivsim.world.run(w, seed=3, threads=2).report()
+    assert len(everything) == report["by_truth"]["legitimate"]["bounced"] > 0
+    with pytest.raises(TypeError, match="messages: a world sends the messages of its schedule"):
+        delivsim.trace(w, messages=10, seed=3)
+    with pytest.raises(ValueError, match="where: unknown key 'colour'"):
+        delivsim.trace(w, seed=3, where={"colour": "red"})
+
+
+def test_trace_cli_for_worlds(tmp_path):
+    out = tmp_path / "w.jsonl"
+    text = subprocess.run([str(CLI), "trace", str(SMALL_WORLD), "--seed", "3", "--where", "outcome=bounced", "--limit",
+                           "3", "--jsonl", str(out)], check=True, capture_output=True, text=True).stdout
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert f"{len(rows)} messages traced" in text and 0 < len(rows) <= 3
+    assert all(r["outcome"] == "bounced" and r["format"] == "delivsim-world-explain/1" for r in rows)

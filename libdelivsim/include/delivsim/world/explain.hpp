@@ -5,10 +5,14 @@
 // attempts are recorded through the delivery step's trace, as explain records a run's
 // message, with the receiver's state each attempt met. The run is the full run: the same
 // Result, whatever the thread count.
+#include <delivsim/engine/trace.hpp>
 #include <delivsim/world/run.hpp>
 #include <delivsim/world/trace.hpp>
 
 #include <array>
+#include <iterator>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -34,6 +38,41 @@ inline WorldExplanation explain(const World& w, std::uint64_t id, Options o) {
         throw std::invalid_argument("message: this world sent no message " + std::to_string(id) +
                                     " (ids are sender << 44 | schedule item << 32 | serial)");
     return e;
+}
+
+// world::trace: the first `limit` messages (by id) whose fate matches `filter` (engine/trace.hpp;
+// sender_class is the sender's class, profile the receiving domain), each as world::explain
+// gives it. Two runs of the world: the first finds the messages, the second records them;
+// both are the full run, so the rows are what happened in it, whatever the thread count.
+inline json trace_json(const World& w, Options o, const TraceFilter& filter, std::uint64_t limit) {
+    std::mutex mu;
+    std::set<std::uint64_t> ids;
+    const double delay_warning_s = w.scenario.retry.delay_warning_s;
+    WorldTracing find;
+    find.decided = [&](std::uint64_t id, const Message& m, const Fate& f) {
+        if (!filter.matches(m, f, delay_warning_s)) return;
+        std::lock_guard lock(mu);
+        ids.insert(id);
+        if (ids.size() > limit) ids.erase(std::prev(ids.end()));
+    };
+    o.trace = nullptr;
+    o.tracing = &find;
+    (void)run(w, o);
+    std::vector<WorldTrace> traces(ids.size());
+    std::size_t k = 0;
+    for (const std::uint64_t id : ids) traces[k++].id = id;
+    WorldTracing record;
+    record.traces = &traces;
+    o.tracing = &record;
+    if (!traces.empty()) (void)run(w, o);
+    json rows = json::array();
+    for (WorldTrace& t : traces) {
+        WorldExplanation e;
+        e.seed = o.seed;
+        e.trace = std::move(t);
+        rows.push_back(e.to_json(w));
+    }
+    return rows;
 }
 
 inline json WorldExplanation::to_json(const World& w) const {

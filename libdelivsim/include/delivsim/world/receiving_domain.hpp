@@ -63,6 +63,7 @@ public:
 
     // The one message whose attempts are recorded (world::explain), or none.
     void trace(WorldTrace* t) noexcept { trace_ = t; }
+    void tracing(const WorldTracing* t) noexcept { tracing_ = t; }
 
     std::vector<Mailbox>& mailboxes() noexcept { return mailboxes_; }
     std::vector<Pending>& fresh() noexcept { return fresh_; }
@@ -109,7 +110,8 @@ public:
                 heap_.pop_back();
                 --queue_[sender_of(p.id)];
             }
-            const Pending next = trace_ && p.id == trace_->id ? traced_attempt(p, recipients) : attempt(p, recipients);
+            WorldTrace* traced = trace_ && p.id == trace_->id ? trace_ : tracing_ ? tracing_->find(p.id) : nullptr;
+            const Pending next = traced ? traced_attempt(p, recipients, *traced) : attempt(p, recipients);
             if (next.attempt != 0) {
                 heap_.push_back(next);
                 std::push_heap(heap_.begin(), heap_.end(), later);
@@ -362,6 +364,7 @@ private:
                 suppress(s, p.recipient, p.time);
             if (p.delivery != Pending::no_delivery) free_.push_back(p.delivery);
             if constexpr (requires { trace.decided(f); }) trace.decided(f);
+            if (tracing_ && tracing_->decided) tracing_->decided(p.id, m, f);
             return Pending{0, 0, 0, 0, 0, 0};
         };
 
@@ -398,7 +401,7 @@ private:
 
     // The traced message's attempt: the receiver's state it meets (read without changing
     // anything), then the attempt itself, recorded by the delivery step's trace.
-    Pending traced_attempt(const Pending& p, const std::vector<Recipient>& recipients) {
+    Pending traced_attempt(const Pending& p, const std::vector<Recipient>& recipients, WorldTrace& traced) {
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
         const SendingIp& sip = w_->ips[p.ip];
@@ -420,8 +423,8 @@ private:
         }
         if (settings_->greylist) seen.greylist_triplets = greylist_.triplets();
         if (const auto& mb = settings_->mailbox) seen.mailbox = {mailboxes_[rc.mailbox].peek(p.time, *mb), mb->quota_bytes};
-        trace_->seen.push_back(seen);
-        return attempt(p, recipients, *trace_);
+        traced.seen.push_back(seen);
+        return attempt(p, recipients, traced);
     }
 
     static std::uint64_t hygiene_key(std::uint32_t sender, std::uint32_t recipient) noexcept {
@@ -503,6 +506,7 @@ private:
     std::uint32_t index_;
     std::uint64_t seed_;
     WorldTrace* trace_ = nullptr;
+    const WorldTracing* tracing_ = nullptr;
     const Receiver* settings_;
     const BasicProfile<PolicyChain>* profile_;
     const std::vector<double>* times_;

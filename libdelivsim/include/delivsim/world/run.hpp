@@ -38,6 +38,7 @@ struct Options : RunnerOptions {
     // Continue this run (read from a checkpoint of the same world and seed) instead of
     // starting anew.
     const WorldRun* resume = nullptr;
+    const WorldTracing* tracing = nullptr;  // sees every fate, records several messages (world::trace)
 };
 
 using delivsim::Cancelled;
@@ -68,7 +69,9 @@ public:
     // `parts`: how many parts the senders are split into for generation (any number gives
     // the same results; the run's thread count is the useful one).
     // `trace`: records the attempts of message trace->id (world::explain), or nullptr.
-    WorldRun(const World& w, std::uint64_t seed, unsigned parts, WorldTrace* trace = nullptr) : w_(&w), seed_(seed) {
+    WorldRun(const World& w, std::uint64_t seed, unsigned parts, WorldTrace* trace = nullptr,
+             const WorldTracing* tracing = nullptr)
+        : w_(&w), seed_(seed) {
         const std::size_t S = w.senders.size(), R = w.receivers.size();
         // Recipients: domain, stale or trap, mailbox, drawn once (stream world_recipient).
         recipients_.resize(w.recipient_count());
@@ -100,6 +103,8 @@ public:
             for (auto& d : domains_) d.use_blocklist(&blocklist_);
         if (trace)  // only the domain of the message's recipient ever meets it
             for (auto& d : domains_) d.trace(trace);
+        if (tracing)
+            for (auto& d : domains_) d.tracing(tracing);
         for (std::uint64_t r = 0; r < recipients_.size(); ++r) {
             const Recipient& rc = recipients_[r];
             const auto& mb = w.receivers[rc.domain].mailbox;
@@ -318,7 +323,7 @@ inline Result run(const World& w, const Options& o) {
         throw std::invalid_argument("resume: the run to continue is of another world or seed");
     const unsigned threads = static_cast<unsigned>(
         std::min<std::size_t>(o.threads, std::max<std::size_t>({w.receivers.size(), w.senders.size(), 1})));
-    WorldRun run = o.resume ? *o.resume : WorldRun(w, o.seed, threads, o.trace);
+    WorldRun run = o.resume ? *o.resume : WorldRun(w, o.seed, threads, o.trace, o.tracing);
     run.set_parts(threads);
     WorkerPool pool(threads);
     ProgressClock clock;

@@ -6,7 +6,9 @@
 #include <delivsim/world/recipients.hpp>
 #include <delivsim/world/reputation.hpp>
 
+#include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -35,6 +37,20 @@ struct WorldTrace : ExplainTrace {
     std::vector<ReceiverStateSeen> seen;  // one per attempt, in order
     std::optional<Fate> fate;
     void decided(const Fate& f) { fate = f; }
+};
+
+// Tracing of several messages in one run (world::trace): `decided` sees every message's fate
+// (from the receiving domains' threads, so it must be thread-safe), and the messages of
+// `traces` (sorted by id) are recorded as world::explain records one.
+struct WorldTracing {
+    std::function<void(std::uint64_t id, const Message&, const Fate&)> decided;
+    std::vector<WorldTrace>* traces = nullptr;
+    WorldTrace* find(std::uint64_t id) const noexcept {
+        if (!traces) return nullptr;
+        auto it = std::lower_bound(traces->begin(), traces->end(), id,
+                                   [](const WorldTrace& t, std::uint64_t x) { return t.id < x; });
+        return it != traces->end() && it->id == id ? &*it : nullptr;
+    }
 };
 
 }  // namespace delivsim::world
