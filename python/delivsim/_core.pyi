@@ -88,11 +88,12 @@ phase_names: tuple[str, ...]
 # tests/python/test_policy_registry.py checks these lists against the module.
 _PolicyType = Literal[
     "dnsbl", "size_limit", "unknown_user", "mailbox_quota", "greylist", "dmarc_disposition", "content_filter",
-    "attachment_scanner", "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "python", "gateway"]
+    "attachment_scanner", "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "python",
+    "sender_requirements", "gateway"]
 _Stage = Literal[
     "none", "address", "mx_routing", "retry_queue", "delivery", "rate_limit", "reputation", "dnsbl", "size_limit",
     "unknown_user", "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
-    "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "custom_policy"]
+    "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "custom_policy", "sender_requirements"]
 
 stage_names: tuple[_Stage, ...]
 #: The built-in policy types, in the registry's order: dicts with "type" (a _PolicyType),

@@ -52,7 +52,7 @@ def test_a_python_policy_reads_every_fact():
     # the mailing list: the author's signature broken by the footer, DMARC fails under p=quarantine
     assert by_class["mailing_list"] == {("pass", False, (("fail", True), ("pass", False)), "fail", "quarantine",
                                          "fcrdns", True, "header", False)}
-    assert r.bounces_by_class["noncompliant_bulk"]["5.7.25"] > 0
+    assert r._rep()["bounces_by_class"]["noncompliant_bulk"]["5.7.25"] > 0
 
 
 def _stage_counts(r: delivsim.Result) -> dict:
