@@ -195,6 +195,42 @@ void BM_Compare_Ratio(benchmark::State& state) {
 }
 BENCHMARK(BM_Compare_Ratio)->Unit(benchmark::kMillisecond)->Iterations(40);
 
+// Compare against a plain run of the same messages (R1 with content features, its own
+// chains), thread CPU time, back to back in each iteration: K=1 is the scenario's own chains
+// (what compare's bookkeeping costs), K=4 adds three of the strategies above. The counters
+// K1_over_run and K4_over_run are the figures (targets: 1.1 and 2).
+//   build/benchmarks/delivsim_bench --benchmark_filter=Compare_vs_Run
+void BM_Compare_vs_Run(benchmark::State& state) {
+    const std::uint64_t batch = 1 << 16;
+    const auto& s = r1_features();
+    std::vector<delivsim::Strategy> st{{"own", std::vector<std::shared_ptr<const delivsim::PolicyChain>>(s.profiles.size())}};
+    st.insert(st.end(), four_strategies().begin(), four_strategies().begin() + 3);
+    const std::vector<delivsim::Strategy> one(st.begin(), st.begin() + 1);
+    const delivsim::detail::CompareSetup setup1(s, one), setup4(s, st);
+    std::uint64_t next = 0;
+    double run = 0, k1 = 0, k4 = 0;
+    for (auto _ : state) {
+        auto tally = delivsim::make_tally(s);
+        double t0 = thread_cpu_seconds();
+        delivsim::simulate_range(s, 42, next, batch, tally);
+        run += thread_cpu_seconds() - t0;
+        auto c1 = setup1.make(one);
+        t0 = thread_cpu_seconds();
+        setup1.simulate(42, next, batch, c1);
+        k1 += thread_cpu_seconds() - t0;
+        auto c4 = setup4.make(st);
+        t0 = thread_cpu_seconds();
+        setup4.simulate(42, next, batch, c4);
+        k4 += thread_cpu_seconds() - t0;
+        benchmark::DoNotOptimize(tally.messages() + c1.messages() + c4.messages());
+        next += batch;
+    }
+    state.counters["run_Mmsg_per_s"] = static_cast<double>(next) / run / 1e6;
+    state.counters["K1_over_run"] = k1 / run;
+    state.counters["K4_over_run"] = k4 / run;
+}
+BENCHMARK(BM_Compare_vs_Run)->Unit(benchmark::kMillisecond)->Iterations(40);
+
 // The logistic model's score, one message at a time (sparse weights, as the engine calls it)
 // against Eigen's batch (fill a matrix of feature rows, one matrix-vector product), over 4096
 // messages of R1 with features. Shows which form the engine should use.
