@@ -364,7 +364,13 @@ class WorldResult:
 def load_world(path: str, policies: Optional[dict[str, Any]] = None) -> World: ...
 def parse_world(json_text: str, policies: Optional[dict[str, Any]] = None) -> World: ...
 def run_world(
-    world: World, seed: int, threads: int, progress: Optional[Callable[[float], object]] = None
+    world: World,
+    seed: int,
+    threads: int,
+    progress: Optional[Callable[[float], object]] = None,
+    checkpoint: Optional[str | bytes] = None,
+    checkpoint_interval: float = 60.0,
+    resume: Optional[str | bytes] = None,
 ) -> WorldResult: ...
 def _world_result_from_state(
     tally: Tally, series: dict[str, npt.NDArray[np.generic]], bucket_s: float, epochs: int, greylist_triplets: int

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 from . import _core, _policy, _progress, _views
 from ._document import Document
 from ._policy import Policy
-from ._run import MAX_SEED, MAX_THREADS, _integer, _ProgressBar
+from ._run import MAX_SEED, MAX_THREADS, _checkpoint_args, _integer, _ProgressBar
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -345,6 +345,10 @@ def run(
     seed: int = 1,
     threads: Optional[int] = None,
     progress: Progress = False,
+    *,
+    checkpoint: Union[str, os.PathLike[str], None] = None,
+    checkpoint_interval: float = 60.0,
+    resume: Union[str, os.PathLike[str], None] = None,
 ) -> "WorldResult":
     """Simulate ``world`` with ``seed`` and return a :class:`WorldResult`.
 
@@ -354,10 +358,17 @@ def run(
     epoch with the simulated seconds done and ``duration_s`` (``done`` stays at ``total``
     while the last retries drain). The GIL is released while the world runs; Ctrl-C raises
     ``KeyboardInterrupt``.
+
+    ``checkpoint`` names a file that receives the run's whole state at an epoch boundary
+    (atomically) every ``checkpoint_interval`` seconds, at the end and on Ctrl-C (after the
+    epoch under way). ``resume`` continues the run saved in such a file and keeps
+    checkpointing there; the result is bit-identical to an uninterrupted run. A checkpoint of
+    another world or seed is refused with ValueError.
     """
     world = _world(world)
     seed = _integer("seed", seed, 0, MAX_SEED)
     threads = _integer("threads", (os.cpu_count() or 1) if threads is None else threads, 1, MAX_THREADS)
+    checkpoint_path, interval, resume_path = _checkpoint_args(checkpoint, checkpoint_interval, resume)
     core = world._validated()
     total = max(1, int(round(core.duration_s)))
     bar = _progress.new_bar(total, _ProgressBar, desc="simulated s") if progress is True else None
@@ -367,7 +378,8 @@ def run(
     callback = (lambda simulated: report(min(total, int(simulated)), total)) if callable(report) else None
     snapshot = world._snapshot()
     try:
-        result = _core.run_world(core, seed, threads, callback)
+        result = _core.run_world(core, seed, threads, callback, checkpoint=checkpoint_path,
+                                 checkpoint_interval=interval, resume=resume_path)
     finally:
         if bar is not None:
             bar.close()

@@ -162,6 +162,59 @@ public:
         bucket_ = bucket;
     }
 
+    // Everything the domain remembers between two epochs, for checkpoints (world/checkpoint.hpp):
+    // what () reads keeps the world's shape, what list() reads is as long as it was. Between
+    // epochs this epoch's counts have been flushed and no first attempt waits in fresh().
+    template <class Archive>
+    void state(Archive& ar) {
+        ar("tally", tally_);
+        ar("ip_reputation", ip_rep_);
+        ar("domain_reputation", dom_rep_);
+        ar("pool_reputation", pool_rep_);
+        ar("ip_badness", ip_b_);
+        ar("domain_badness", dom_b_);
+        ar("pool_badness", pool_b_);
+        ar("ip_limit", ip_limit_);
+        ar("subnet_limit", subnet_limit_);
+        ar("ip_bucket", ip_bucket_);
+        ar("subnet_bucket", subnet_bucket_);
+        ar("greylist", greylist_);
+        ar("mailboxes", mailboxes_);
+        ar.list("feedback", feedback_);
+        ar.list("queue", heap_);
+        ar.list("deliveries", deliveries_);
+        ar.list("free_deliveries", free_);
+        ar("queued_by_sender", queue_);
+        ar("postmaster", postmaster_);
+        ar.list("suppressed", suppressed_);
+    }
+
+    // A restored state that this world could not have made (a crafted checkpoint with a
+    // valid checksum): the first inconsistency found, or "" if none.
+    std::string damaged(const std::vector<Recipient>& recipients) const {
+        const std::size_t S = w_->senders.size();
+        std::vector<std::uint64_t> queued(S, 0);
+        for (std::size_t k = 0; k < heap_.size(); ++k) {
+            const Pending& p = heap_[k];
+            const std::string at = "queue[" + std::to_string(k) + "]: ";
+            if (sender_of(p.id) >= S) return at + "no such sender";
+            if (p.recipient >= recipients.size() || recipients[p.recipient].domain != index_)
+                return at + "its recipient is not at this domain";
+            if (p.ip >= w_->ips.size()) return at + "no such IP";
+            if (p.attempt == 0 || p.attempt >= times_->size()) return at + "no such retry";
+            if (p.delivery != Pending::no_delivery && p.delivery >= deliveries_.size()) return at + "no such delivery";
+            ++queued[sender_of(p.id)];
+        }
+        if (queued != queue_) return "queued_by_sender: does not count the queue";
+        if (!std::is_heap(heap_.begin(), heap_.end(), [](const Pending& x, const Pending& y) { return before(y, x); }))
+            return "queue: not in the queue's order";
+        for (const std::uint32_t f : free_)
+            if (f >= deliveries_.size()) return "free_deliveries: no such delivery";
+        for (const Feedback& f : feedback_)
+            if (f.ip >= w_->ips.size() || f.domain >= w_->sender_domains.size()) return "feedback: no such IP or domain";
+        return {};
+    }
+
     // The badness this receiver gives mail from `ip` of sender domain `domain`.
     double badness(std::uint32_t ip, std::uint32_t domain) const noexcept {
         const ReputationSettings& r = settings_->reputation;
