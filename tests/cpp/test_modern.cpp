@@ -2,7 +2,11 @@
 // or drawn (sender/facts.hpp), the sender_requirements policy and the provider presets.
 #include "scenario_builder.hpp"
 
+#include <delivsim/world/checkpoint.hpp>
 #include <delivsim/world/run.hpp>
+
+#include <filesystem>
+#include <fstream>
 
 #include <doctest/doctest.h>
 
@@ -504,4 +508,36 @@ TEST_CASE("world: list hygiene stops mail to hard-bounced and complaining recipi
     CHECK(hard_clean > 280);
     CHECK(hard_plain > 5 * hard_clean);
     CHECK(clean.tally.messages() < plain.tally.messages());
+}
+
+TEST_CASE("world checkpoint: postmaster, blocklist and hygiene state survive a resume") {
+    const world::World w = world::parse_world(trap_world(true, true));
+    world::Options o;
+    o.seed = 9;
+    o.threads = 2;
+    const world::Result whole = world::run(w, o);
+    REQUIRE(whole.tally.status(Status::ip_blocklisted) > 0);
+    std::vector<json> written;
+    world::Options c = o;
+    c.checkpoint = [&](const world::WorldRun& run) { written.push_back(world::world_checkpoint_json(w, 9, run)); };
+    c.checkpoint_interval_s = 0;
+    CHECK(world::run(w, c) == whole);
+    REQUIRE(written.size() > 40);
+    const json& mid = written[40];  // after the first listing and a closed day
+    CHECK(mid["state"]["blocklist"]["ips"].size() == w.ips.size());
+    CHECK(mid["state"]["domains"][0]["suppressed"].size() > 0);
+    CHECK(mid["state"]["domains"][0]["postmaster"]["domains"].size() == w.sender_domains.size());
+    const std::string path = (std::filesystem::temp_directory_path() / "delivsim_modern_world.ckpt").string();
+    {
+        std::ofstream out(path);
+        out << mid.dump();
+    }
+    const world::WorldRun restored = world::read_world_checkpoint(path, w, 9);
+    for (unsigned threads : {1u, 2u}) {
+        world::Options r = o;
+        r.threads = threads;
+        r.resume = &restored;
+        CHECK(world::run(w, r) == whole);
+    }
+    std::filesystem::remove(path);
 }

@@ -96,14 +96,32 @@ public:
 
     std::uint32_t listings(std::uint32_t ip) const noexcept { return s_.enabled ? ips_[ip].listings : 0; }
 
+    // For world checkpoints (world/checkpoint.hpp).
+    template <class Archive>
+    void state(Archive& ar) {
+        ar("ips", ips_);
+    }
+
 private:
     struct Hit {
-        double time_s, weight;
+        double time_s = 0, weight = 0;
+        template <class Archive>
+        void state(Archive& ar) {
+            ar("time_s", time_s);
+            ar("weight", weight);
+        }
     };
     struct Ip {
         std::vector<Hit> hits;
         double from = 0, until = 0;  // listed on [from, until)
         std::uint32_t listings = 0;
+        template <class Archive>
+        void state(Archive& ar) {
+            ar.list("hits", hits);
+            ar("from", from);
+            ar("until", until);
+            ar("listings", listings);
+        }
     };
     BlocklistSettings s_;
     std::vector<Ip> ips_;

@@ -78,10 +78,23 @@ struct PostmasterSettings {
 struct PostmasterDomain {
     std::uint64_t sent = 0, inbox = 0, complaints = 0;  // today
     bool bulk = false;
-    std::int64_t limited_until_day = -1;  // deferred on days <= this
+    double limited_until_day = -1;  // deferred on days <= this
     // The record so far (closed days with inbox deliveries).
     std::uint32_t days = 0, days_over_target = 0, days_over_limit = 0;
     double max_spam_rate = 0;
+
+    template <class Archive>
+    void state(Archive& ar) {
+        ar("sent", sent);
+        ar("inbox", inbox);
+        ar("complaints", complaints);
+        ar("bulk", bulk);
+        ar("limited_until_day", limited_until_day);
+        ar("days", days);
+        ar("days_over_target", days_over_target);
+        ar("days_over_limit", days_over_limit);
+        ar("max_spam_rate", max_spam_rate);
+    }
 };
 
 class Postmaster {
@@ -94,6 +107,13 @@ public:
     const std::vector<PostmasterDomain>& domains() const noexcept { return d_; }
 
     static std::int64_t day_of(double t) noexcept { return static_cast<std::int64_t>(std::floor(t / 86400.0)); }
+
+    // For world checkpoints (world/checkpoint.hpp).
+    template <class Archive>
+    void state(Archive& ar) {
+        ar("domains", d_);
+        ar("day", day_);
+    }
 
     // A first attempt of sender domain `dom` at time t; returns whether it is a bulk sender now.
     bool sent(std::uint32_t dom, double t) {
@@ -114,7 +134,7 @@ public:
     // Whether `dom`'s mail is over the spam-rate limit at time t (deferred with a share).
     bool limited(std::uint32_t dom, double t) {
         roll(t);
-        return d_[dom].limited_until_day >= day_;
+        return d_[dom].limited_until_day >= static_cast<double>(day_);
     }
 
 private:
@@ -130,7 +150,7 @@ private:
                 x.days_over_target += rate >= s_.spam_rate_target;
                 if (rate >= s_.spam_rate_limit) {
                     ++x.days_over_limit;
-                    x.limited_until_day = day_ + static_cast<std::int64_t>(s_.over_limit_days);
+                    x.limited_until_day = static_cast<double>(day_ + static_cast<std::int64_t>(s_.over_limit_days));
                 }
             }
             x.sent = x.inbox = x.complaints = 0;

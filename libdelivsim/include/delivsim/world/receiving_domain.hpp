@@ -190,6 +190,8 @@ public:
         ar.list("deliveries", deliveries_);
         ar.list("free_deliveries", free_);
         ar("queued_by_sender", queue_);
+        ar("postmaster", postmaster_);
+        ar.list("suppressed", suppressed_);
     }
 
     // A restored state that this world could not have made (a crafted checkpoint with a

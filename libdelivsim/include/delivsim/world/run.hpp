@@ -17,6 +17,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -99,8 +100,6 @@ public:
         domains_.reserve(R);
         for (std::uint32_t d = 0; d < R; ++d) domains_.emplace_back(w, d, seed, per_domain[d]);
         blocklist_ = Blocklist(w.blocklist, w.ips.size());
-        if (blocklist_.enabled())
-            for (auto& d : domains_) d.use_blocklist(&blocklist_);
         if (trace)  // only the domain of the message's recipient ever meets it
             for (auto& d : domains_) d.trace(trace);
         if (tracing)
@@ -154,6 +153,7 @@ public:
         ar("cursors", cursors_);
         ar("series", res_.series);
         ar("domains", domains_);
+        ar("blocklist", blocklist_);
     }
     // After a restore: throws std::invalid_argument naming what no run of this world could
     // have reached (a crafted checkpoint with a valid checksum).
@@ -216,6 +216,8 @@ public:
                 g[d].clear();
             }
             domains_[d].set_series(&res_.series, bucket);
+            // This run's blocklist, handed over each epoch (a copied or moved run has its own).
+            domains_[d].use_blocklist(blocklist_.enabled() ? &blocklist_ : nullptr);
             domains_[d].run_epoch(a, b, recipients_, o.cancel);
             if (bucket_end) domains_[d].sample(res_.series, bucket, b);
         };
