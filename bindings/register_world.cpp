@@ -1,6 +1,7 @@
 // _core.World and _core.run_world: the world layer (issue 5). A World comes only from the
 // loaders, so every World object has passed validation. run_world releases the GIL; after
 // each simulated epoch it takes the GIL briefly to check for Ctrl-C and call `progress`.
+#include <delivsim/world/checkpoint.hpp>
 #include <delivsim/world/explain.hpp>
 #include <delivsim/world/report.hpp>
 #include <delivsim/world/run.hpp>
@@ -48,7 +49,7 @@ auto run_released(std::uint64_t seed, unsigned threads, const std::optional<py::
     o.threads = threads;
     o.cancel = &cancel;
     o.progress = delivsim::bindings::progress_hook<double>(progress, cancel, error);
-    std::optional<decltype(body(o))> r;
+    std::optional<std::decay_t<decltype(body(o))>> r;
     try {
         py::gil_scoped_release nogil;
         r.emplace(body(o));
@@ -59,15 +60,32 @@ auto run_released(std::uint64_t seed, unsigned threads, const std::optional<py::
     return std::move(*r);
 }
 
-Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std::optional<py::function>& progress) {
-    return run_released(seed, threads, progress, [&](const delivsim::world::Options& o) { return delivsim::world::run(w, o); });
+// `checkpoint` receives the run's state every `checkpoint_interval` seconds, at the end and on
+// Ctrl-C; `resume` continues the run saved in such a file and keeps checkpointing there.
+Result run_world(const World& w, std::uint64_t seed, unsigned threads, const std::optional<py::function>& progress,
+                 const std::optional<std::string>& checkpoint, double checkpoint_interval,
+                 const std::optional<std::string>& resume) {
+    std::optional<delivsim::world::WorldRun> resumed;
+    if (resume) resumed.emplace(delivsim::world::read_world_checkpoint(*resume, w, seed));
+    const std::optional<std::string> target = checkpoint ? checkpoint : resume;
+    if (target) delivsim::checkpoint_target(*target);  // a FIFO, device or directory: refused before the run
+    return run_released(seed, threads, progress, [&](delivsim::world::Options& o) {
+        if (resumed) o.resume = &*resumed;
+        if (target) {
+            o.checkpoint = [&](const delivsim::world::WorldRun& run) {
+                delivsim::world::write_world_checkpoint(*target, w, seed, run);
+            };
+            o.checkpoint_interval_s = checkpoint_interval;
+        }
+        return delivsim::world::run(w, o);
+    });
 }
 
 // The whole world runs with message `id` traced.
 std::string explain_world(const World& w, std::uint64_t seed, std::uint64_t id, unsigned threads) {
     const std::optional<py::function> no_callback;  // the hook keeps a reference: it must outlive the run
     return run_released(seed, threads, no_callback,
-                        [&](const delivsim::world::Options& o) { return delivsim::world::explain(w, id, o); })
+                        [&](delivsim::world::Options& o) { return delivsim::world::explain(w, id, o); })
         .to_json(w)
         .dump();
 }
@@ -200,9 +218,13 @@ void register_world(py::module_& m) {
         "Parse and validate world JSON text; ValueError names the offending JSON path.\n"
         "`policies` maps names to the Python policy objects that the embedded scenario's {\"type\": \"python\"} entries name.");
     m.def("run_world", &run_world, py::arg("world"), py::arg("seed"), py::arg("threads"),
-          py::arg("progress") = py::none(),
+          py::arg("progress") = py::none(), py::arg("checkpoint") = py::none(), py::arg("checkpoint_interval") = 60.0,
+          py::arg("resume") = py::none(),
           "Simulate the world with `seed`; the result does not depend on `threads`. `progress(simulated_s)`\n"
-          "is called after each epoch. Ctrl-C stops the run and raises KeyboardInterrupt.");
+          "is called after each epoch. Ctrl-C stops the run and raises KeyboardInterrupt. `checkpoint` names a\n"
+          "file that receives the run's state at an epoch boundary every `checkpoint_interval` seconds, at\n"
+          "the end and on Ctrl-C; `resume` continues from such a file (same world and seed) and keeps\n"
+          "checkpointing there.");
     m.def("_world_result_from_state", &world_result_from_state, py::arg("tally"), py::arg("series"),
           py::arg("bucket_s"), py::arg("epochs"), py::arg("greylist_triplets"),
           "Rebuilds a WorldResult from its totals and the arrays of series() (for pickled results)");

@@ -3,6 +3,7 @@
 // closed pipe); 2 bad input or options (a one-line error on stderr naming the field);
 // 128 + the signal when interrupted by SIGINT (130) or SIGTERM (143).
 #include <delivsim/delivsim.hpp>
+#include <delivsim/world/checkpoint.hpp>
 #include <delivsim/world/explain.hpp>
 #include <optional>
 #include <delivsim/world/report.hpp>
@@ -183,6 +184,17 @@ int main(int argc, char** argv) {
     wld->add_option("--explain", world_explain,
                     "show one message (id: sender << 44 | schedule item << 32 | serial) exactly as it went in the run "
                     "with --seed: its attempts, the receiver's state at each, its fate (--json - for JSON)");
+    wld->add_option("--checkpoint", checkpoint_path,
+                    "write the run's whole state at an epoch boundary to this file (atomically; a symlink's target is "
+                    "replaced) every --checkpoint-interval seconds, at the end and on Ctrl-C or SIGTERM")
+        ->check(non_empty_path);
+    wld->add_option("--checkpoint-interval", checkpoint_interval, "seconds between checkpoints")
+        ->capture_default_str()
+        ->check(CLI::NonNegativeNumber);
+    wld->add_option("--resume", resume_path,
+                    "continue the world run saved in this checkpoint (same world file and seed); "
+                    "it keeps checkpointing there unless --checkpoint says otherwise")
+        ->check(non_empty_path);
 
     try {
         app.parse(argc, argv);
@@ -211,6 +223,21 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "\rsimulated %.1f days", t / 86400.0);
                 std::fflush(stderr);
             };
+            if (world_explain && !(checkpoint_path.empty() && resume_path.empty()))
+                throw std::invalid_argument("--explain runs the world from its start: it takes no --checkpoint or --resume");
+            std::optional<delivsim::world::WorldRun> resumed;
+            if (!resume_path.empty()) {
+                resumed.emplace(delivsim::world::read_world_checkpoint(resume_path, w, seed));
+                wo.resume = &*resumed;
+                if (checkpoint_path.empty()) checkpoint_path = resume_path;
+            }
+            if (!checkpoint_path.empty()) {
+                delivsim::checkpoint_target(checkpoint_path);  // a FIFO, device or directory: refused before the run
+                wo.checkpoint = [&](const delivsim::world::WorldRun& run) {
+                    delivsim::world::write_world_checkpoint(checkpoint_path, w, seed, run);
+                };
+                wo.checkpoint_interval_s = checkpoint_interval;
+            }
             if (world_explain) {
                 std::optional<delivsim::world::WorldExplanation> e;
                 try {
@@ -228,7 +255,8 @@ int main(int argc, char** argv) {
             try {
                 r = delivsim::world::run(w, wo);
             } catch (const delivsim::world::Cancelled&) {
-                std::cerr << "\ndelivsim: interrupted (" << signal_name() << ")\n";
+                std::cerr << "\ndelivsim: interrupted (" << signal_name() << ")"
+                          << (checkpoint_path.empty() ? "" : "; resume with --resume " + checkpoint_path) << "\n";
                 return signal_exit_code();
             }
             if (tty) std::fprintf(stderr, "\n");

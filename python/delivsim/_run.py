@@ -43,6 +43,18 @@ def _path(name: str, value: object) -> bytes:
         raise TypeError(f"{name} must be a path (str, bytes or os.PathLike), not {type(value).__name__}") from None
 
 
+def _checkpoint_args(checkpoint: object, checkpoint_interval: object,
+                     resume: object) -> tuple[bytes | None, float, bytes | None]:
+    """``checkpoint``, ``checkpoint_interval`` and ``resume`` as the core takes them (for
+    delivsim.run and delivsim.world.run)."""
+    if isinstance(checkpoint_interval, bool) or not isinstance(checkpoint_interval, numbers.Real):
+        raise TypeError(f"checkpoint_interval must be a number of seconds, not {type(checkpoint_interval).__name__}")
+    if not checkpoint_interval >= 0:
+        raise ValueError(f"checkpoint_interval must be at least 0 seconds, got {checkpoint_interval}")
+    return (None if checkpoint is None else _path("checkpoint", checkpoint), float(checkpoint_interval),
+            None if resume is None else _path("resume", resume))
+
+
 def _scenario(scenario: Scenario | None) -> Scenario:
     if scenario is None:
         return default_scenario()
@@ -118,12 +130,7 @@ def run(
         raise ValueError(
             f"first_message + messages must be at most 2**63 (the last index is 2**63 - 1), got {first_message + messages}")
 
-    if isinstance(checkpoint_interval, bool) or not isinstance(checkpoint_interval, numbers.Real):
-        raise TypeError(f"checkpoint_interval must be a number of seconds, not {type(checkpoint_interval).__name__}")
-    if not checkpoint_interval >= 0:
-        raise ValueError(f"checkpoint_interval must be at least 0 seconds, got {checkpoint_interval}")
-    checkpoint = None if checkpoint is None else _path("checkpoint", checkpoint)
-    resume = None if resume is None else _path("resume", resume)
+    checkpoint_path, interval, resume_path = _checkpoint_args(checkpoint, checkpoint_interval, resume)
 
     cache_key = None
     if cache is not None:
@@ -144,7 +151,7 @@ def run(
 
     try:
         tally = _core.run(scenario._core, messages, seed, threads, first_message=first_message, progress=callback,
-                          checkpoint=checkpoint, checkpoint_interval=float(checkpoint_interval), resume=resume)
+                          checkpoint=checkpoint_path, checkpoint_interval=interval, resume=resume_path)
     finally:
         if bar is not None:
             bar.close()

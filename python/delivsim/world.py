@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 from . import _core, _policy, _progress, _views
 from ._document import Document
 from ._policy import Policy
-from ._run import MAX_SEED, MAX_THREADS, _integer, _ProgressBar
+from ._run import MAX_SEED, MAX_THREADS, _checkpoint_args, _integer, _ProgressBar
 
 if TYPE_CHECKING:
     import matplotlib.axes
@@ -35,14 +35,19 @@ OUTCOMES: tuple[str, ...] = tuple(_core.outcome_names)
 
 _KEYS: dict[str, tuple[str, ...]] = {
     "world": ("format", "name", "description", "duration_s", "epoch_s", "bucket_s", "scenario", "class_feedback",
-              "lists", "senders", "receivers"),
+              "lists", "senders", "blocklist", "receivers"),
     "class_feedback": ("complaint_factor", "engagement_factor"),
-    "recipient_list": ("name", "recipients", "stale", "spam_trap", "complaint", "engagement", "not_spam", "domains"),
-    "world_sender": ("name", "class", "domain", "ips", "pool", "schedule"),
+    "recipient_list": ("name", "recipients", "stale", "pristine_trap", "typo_trap", "spam_trap", "complaint", "engagement",
+                       "not_spam", "domains"),
+    "world_sender": ("name", "class", "domain", "ips", "pool", "list_hygiene", "schedule"),
+    "blocklist": ("threshold", "window_s", "listing_delay_s", "delist_after_s", "weights"),
+    "blocklist_weights": ("pristine", "recycled", "typo"),
     # steady, daily_cycle, ramp and campaign items, their keys in one order
     "schedule_item": ("type", "list", "id", "rate_per_hour", "start_s", "end_s", "amplitude", "peak_hour",
                       "daily_growth", "max_per_hour", "at_s", "messages", "spread_s"),
-    "receiver": ("rate_limit", "reputation", "greylist", "mailbox", "feedback_delay_s"),
+    "receiver": ("rate_limit", "reputation", "greylist", "mailbox", "feedback_delay_s", "postmaster"),
+    "postmaster": ("enabled", "bulk_per_day", "spam_rate_target", "spam_rate_limit", "over_limit_reply",
+                   "over_limit_share", "over_limit_days"),
     "rate_limit": ("per_ip_per_hour", "per_subnet_per_hour", "history_factor"),
     "receiver_reputation": ("half_life_s", "prior", "prior_volume", "trap_weight", "engagement_weight", "high_below",
                             "medium_below", "bad_above", "weights", "levels"),
@@ -58,6 +63,9 @@ _CHILD: dict[tuple[str, str], str] = {
     ("world", "lists"): "list:recipient_list",
     ("world", "senders"): "list:world_sender",
     ("world", "receivers"): "map:receiver",
+    ("world", "blocklist"): "blocklist",
+    ("blocklist", "weights"): "blocklist_weights",
+    ("receiver", "postmaster"): "postmaster",
     ("world_sender", "schedule"): "list:schedule_item",
     ("receiver", "rate_limit"): "rate_limit",
     ("receiver", "reputation"): "receiver_reputation",
@@ -337,6 +345,10 @@ def run(
     seed: int = 1,
     threads: Optional[int] = None,
     progress: Progress = False,
+    *,
+    checkpoint: Union[str, os.PathLike[str], None] = None,
+    checkpoint_interval: float = 60.0,
+    resume: Union[str, os.PathLike[str], None] = None,
 ) -> "WorldResult":
     """Simulate ``world`` with ``seed`` and return a :class:`WorldResult`.
 
@@ -346,10 +358,17 @@ def run(
     epoch with the simulated seconds done and ``duration_s`` (``done`` stays at ``total``
     while the last retries drain). The GIL is released while the world runs; Ctrl-C raises
     ``KeyboardInterrupt``.
+
+    ``checkpoint`` names a file that receives the run's whole state at an epoch boundary
+    (atomically) every ``checkpoint_interval`` seconds, at the end and on Ctrl-C (after the
+    epoch under way). ``resume`` continues the run saved in such a file and keeps
+    checkpointing there; the result is bit-identical to an uninterrupted run. A checkpoint of
+    another world or seed is refused with ValueError.
     """
     world = _world(world)
     seed = _integer("seed", seed, 0, MAX_SEED)
     threads = _integer("threads", (os.cpu_count() or 1) if threads is None else threads, 1, MAX_THREADS)
+    checkpoint_path, interval, resume_path = _checkpoint_args(checkpoint, checkpoint_interval, resume)
     core = world._validated()
     total = max(1, int(round(core.duration_s)))
     bar = _progress.new_bar(total, _ProgressBar, desc="simulated s") if progress is True else None
@@ -359,7 +378,8 @@ def run(
     callback = (lambda simulated: report(min(total, int(simulated)), total)) if callable(report) else None
     snapshot = world._snapshot()
     try:
-        result = _core.run_world(core, seed, threads, callback)
+        result = _core.run_world(core, seed, threads, callback, checkpoint=checkpoint_path,
+                                 checkpoint_interval=interval, resume=resume_path)
     finally:
         if bar is not None:
             bar.close()

@@ -1,10 +1,12 @@
 // The world layer (issue 5): state that couples messages, simulated in epochs per receiving
 // domain. Determinism across thread counts, the mechanisms one by one, and bad input.
 #include <delivsim/delivsim.hpp>
+#include <delivsim/world/checkpoint.hpp>
 #include <delivsim/world/run.hpp>
 
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <numeric>
@@ -302,4 +304,149 @@ TEST_CASE("world: Postfix holds back a destination that failed to connect, for t
     // may have answered them
     CHECK(held > free_);
     CHECK(free_ > 0);
+}
+
+namespace {
+
+std::string temp_file(const char* name) { return (std::filesystem::temp_directory_path() / name).string(); }
+
+void write_text(const std::string& path, const std::string& text) {
+    std::ofstream out(path, std::ios::binary);
+    out << text;
+}
+
+// The world run of `w` with `seed`, stopped after `epochs` epochs (at an epoch boundary).
+world::WorldRun run_for(const world::World& w, std::uint64_t seed, std::uint64_t epochs) {
+    world::WorldRun run(w, seed, 2);
+    WorkerPool pool(2);
+    RunnerOptions o;
+    o.seed = seed;
+    o.threads = 2;
+    while (run.epochs_done() < epochs) REQUIRE(run.next_epoch(pool, o));
+    return run;
+}
+
+// The checkpoint error message for `text` as a checkpoint of `w` with `seed`.
+std::string resume_error(const std::string& text, const world::World& w, std::uint64_t seed) {
+    const std::string path = temp_file("delivsim_world_bad.ckpt");
+    write_text(path, text);
+    try {
+        (void)world::read_world_checkpoint(path, w, seed);
+    } catch (const CheckpointError& e) {
+        return e.what();
+    }
+    return "(accepted)";
+}
+
+}  // namespace
+
+TEST_CASE("world checkpoint: saved at an epoch boundary, read back and resumed, the run ends as an uninterrupted one") {
+    const world::World w = world::parse_world(world_doc("tests/data/world/stateful_small.json"));
+    world::Options o;
+    o.seed = 7;
+    o.threads = 2;
+    const world::Result whole = world::run(w, o);
+    REQUIRE(whole.epochs > 20);
+
+    const world::WorldRun half = run_for(w, 7, whole.epochs / 2);
+    const json saved = world::world_checkpoint_json(w, 7, half);
+    // Mid-run: messages wait in the retry queues, some with a Session of their own.
+    std::size_t queued = 0, deliveries = 0;
+    for (const auto& d : saved["state"]["domains"]) {
+        queued += d["queue"].size();
+        deliveries += d["deliveries"].size();
+    }
+    CHECK(queued > 0);
+    CHECK(deliveries > 0);
+    CHECK(saved["state"]["epoch"] == whole.epochs / 2);
+
+    const std::string path = temp_file("delivsim_world_roundtrip.ckpt");
+    world::write_world_checkpoint(path, w, 7, half);
+    const world::WorldRun restored = world::read_world_checkpoint(path, w, 7);
+    CHECK(world::world_checkpoint_json(w, 7, restored) == saved);  // nothing lost
+
+    for (unsigned threads : {1u, 2u}) {
+        world::Options r = o;
+        r.threads = threads;
+        r.resume = &restored;
+        CHECK(world::run(w, r) == whole);
+    }
+
+    // Through the run's own checkpoints: every epoch (interval 0), resumed from one mid-run.
+    std::vector<json> written;
+    world::Options c = o;
+    c.checkpoint = [&](const world::WorldRun& run) { written.push_back(world::world_checkpoint_json(w, 7, run)); };
+    c.checkpoint_interval_s = 0;
+    CHECK(world::run(w, c) == whole);
+    REQUIRE(written.size() >= whole.epochs);
+    CHECK(written.front()["state"]["epoch"] == 0);
+    CHECK(written.back()["state"]["finished"] == true);
+    write_text(path, written[written.size() / 3].dump());
+    const world::WorldRun third = world::read_world_checkpoint(path, w, 7);
+    world::Options r = o;
+    r.resume = &third;
+    CHECK(world::run(w, r) == whole);
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("world checkpoint: damaged, truncated or another run's checkpoints are refused, naming why") {
+    const json doc = world_doc("tests/data/world/stateful_small.json");
+    const world::World w = world::parse_world(doc);
+    const world::WorldRun run = run_for(w, 7, 30);
+    const json good = world::world_checkpoint_json(w, 7, run);
+    const std::string text = good.dump();
+    auto resealed = [](json j) {  // an edit that keeps the CRC-32 right: only the checks can tell
+        j["crc32"] = document_crc32(j);
+        return j.dump();
+    };
+
+    CHECK(resume_error(text, w, 7) == "(accepted)");
+    CHECK(resume_error(text.substr(0, text.size() / 2), w, 7).find("not valid JSON") != std::string::npos);
+    CHECK(resume_error(text, w, 8).find("was written for seed 7, this run has 8") != std::string::npos);
+
+    json other = doc;
+    other["name"] = "another";
+    CHECK(resume_error(text, world::parse_world(other), 7).find("was written for a different world") != std::string::npos);
+
+    json moved = good;  // one mailbox's fill changed, the checksum not
+    auto& fill = moved["state"]["domains"][0]["mailboxes"][0][0];
+    fill = fill.get<std::uint64_t>() + 1;
+    CHECK(resume_error(moved.dump(), w, 7).find("damaged checkpoint: its CRC-32") != std::string::npos);
+    json recount = good;  // a queue count that disagrees with the queue: named before the checksum
+    auto& queued = recount["state"]["domains"][0]["queued_by_sender"][0];
+    queued = queued.get<std::uint64_t>() + 1;
+    CHECK(resume_error(recount.dump(), w, 7).find("state.domains[0].queued_by_sender: does not count the queue") !=
+          std::string::npos);
+
+    json typed = good;
+    typed["state"]["epoch"] = "thirty";
+    CHECK(resume_error(resealed(typed), w, 7).find("damaged checkpoint: state.epoch: \"thirty\" is not a number") !=
+          std::string::npos);
+
+    json shape = good;
+    shape["state"]["domains"][0]["mailboxes"].erase(0);
+    CHECK(resume_error(resealed(shape), w, 7).find("state.domains[0].mailboxes: has") != std::string::npos);
+
+    // A queued message sent to a recipient of another domain: no run makes that.
+    json crafted = good;
+    std::size_t d = 0;
+    while (d < crafted["state"]["domains"].size() && crafted["state"]["domains"][d]["queue"].empty()) ++d;
+    REQUIRE(d < crafted["state"]["domains"].size());
+    crafted["state"]["domains"][d]["queue"][0][3] = 4000000000u;
+    CHECK(resume_error(resealed(crafted), w, 7).find("state.domains[" + std::to_string(d) +
+                                                     "].queue[0]: its recipient is not at this domain") !=
+          std::string::npos);
+
+    // A run's checkpoint is not a world's, and the other way round.
+    const Scenario s = default_scenario();
+    RunOptions ro;
+    ro.messages = 1000;
+    ro.seed = 7;
+    const std::string path = temp_file("delivsim_world_kinds.ckpt");
+    write_checkpoint(path, s, ro, RunState{Tally(s.class_names(), s.profile_names(), s.attempt_times), {}});
+    CHECK_THROWS_WITH_AS(world::read_world_checkpoint(path, w, 7), doctest::Contains("is a checkpoint of `delivsim run`"),
+                         CheckpointError);
+    world::write_world_checkpoint(path, w, 7, run);
+    CHECK_THROWS_WITH_AS(read_checkpoint(path, s, ro), doctest::Contains("is a checkpoint of a world"), CheckpointError);
+    std::filesystem::remove(path);
 }

@@ -39,7 +39,6 @@ inline void check_path(const std::string& what, const std::string& path) {
 inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunState& st) {
     json ranges = json::array();  // completed chunks as [first, end) runs
     for (const auto& [b, e] : st.done.ranges()) ranges.push_back({b, e});
-    const auto counts = st.tally.counts();
     json j = {{"format", checkpoint_format},
             {"axes", tally_axes_json(s.class_names(), s.profile_names())},
             {"scenario", s.document},
@@ -48,10 +47,7 @@ inline json checkpoint_json(const Scenario& s, const RunOptions& o, const RunSta
             {"first_message", o.first_message},
             {"chunk", chunk_size(s, o)},
             {"completed_chunks", ranges},
-            {"tally",
-             {{"messages", counts.messages}, {"outcome", counts.outcome}, {"status", counts.status},
-              {"responsible", counts.responsible}, {"stage", counts.stage},
-              {"class_decided_at", counts.class_decided_at}, {"profile_decided_at", counts.profile_decided_at}}}};
+            {"tally", tally_counts_json(st.tally)}};
     j["crc32"] = document_crc32(j);
     return j;
 }
@@ -99,9 +95,9 @@ inline void write_checkpoint(const std::string& path, const Scenario& s, const R
     write_file_atomically(path, checkpoint_json(s, o, st).dump());
 }
 
-// Reads a checkpoint for the run (s, o); refuses one written for another scenario or options,
-// and names the field of a damaged one.
-inline RunState read_checkpoint(const std::string& path, const Scenario& s, const RunOptions& o) {
+// The document of the checkpoint at `path` (a run's or a world's): a regular file of JSON
+// with the checkpoint format tag; anything else is refused.
+inline json read_checkpoint_document(const std::string& path) {
     check_path("resume", path);
     const std::string text = read_regular_file(path, max_checkpoint_file_bytes, [&](const std::string& rule) -> std::string {
         throw CheckpointError("resume: " + path + ": " + rule);
@@ -114,12 +110,29 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
     } catch (const std::bad_alloc&) {
         throw CheckpointError(path + ": is too large to read into memory");
     }
+    // Not an object (a JSON list, a number...) or without our format tag: not a checkpoint at all.
+    if (!j.is_object() || !j.contains("format") || !j["format"].is_string() || j["format"] != checkpoint_format)
+        throw CheckpointError(path + ": is not a " + std::string(checkpoint_format) + " file");
+    return j;
+}
+
+// Last, so that a broken field is named first: what only the checksum can tell (a count
+// moved between two cells, the total unchanged).
+inline void check_checkpoint_crc(const std::string& path, const json& j) {
+    const Field root(j, "");
+    if (const auto crc = root["crc32"].count(); crc != document_crc32(j))
+        throw CheckpointError(path + ": damaged checkpoint: its CRC-32 (" + std::to_string(crc) +
+                              ") does not match its content (" + std::to_string(document_crc32(j)) + ")");
+}
+
+// Reads a checkpoint for the run (s, o); refuses one written for another scenario or options,
+// and names the field of a damaged one.
+inline RunState read_checkpoint(const std::string& path, const Scenario& s, const RunOptions& o) {
+    const json j = read_checkpoint_document(path);
     try {
         const Field root(j, "");
-        // Not an object (a JSON list, a number...) or without our format tag: not a checkpoint at all.
-        if (!j.is_object() || !root.has("format") || !root["format"].raw().is_string() ||
-            root["format"].string() != checkpoint_format)
-            throw CheckpointError(path + ": is not a " + std::string(checkpoint_format) + " file");
+        if (root.has("world"))
+            throw CheckpointError(path + ": is a checkpoint of a world: resume it with delivsim world --resume");
         root.allow_keys({"format", "axes", "crc32", "scenario", "seed", "messages", "first_message", "chunk",
                          "completed_chunks", "tally"});
         if (root["axes"].raw() != tally_axes_json(s.class_names(), s.profile_names()))
@@ -152,23 +165,10 @@ inline RunState read_checkpoint(const std::string& path, const Scenario& s, cons
             // messages in chunks [b, e): only the last chunk of the run may be short
             expected += (e - b) * chunk - (e == chunks ? chunks * chunk - o.messages : 0);
         }
-        const Field t = root["tally"];
-        t.allow_keys({"messages", "outcome", "status", "responsible", "stage", "class_decided_at", "profile_decided_at"});
-        auto counts = [&](const char* key) {
-            std::vector<std::uint64_t> v;
-            for (const Field& x : t[key].items()) v.push_back(x.count());
-            return v;
-        };
-        st.tally = Tally::from_counts(s.class_names(), s.profile_names(), s.attempt_times,
-                                      {t["messages"].count(), counts("outcome"), counts("status"), counts("responsible"),
-                                       counts("stage"), counts("class_decided_at"), counts("profile_decided_at")});
+        st.tally = tally_from_counts_json(root["tally"], s.class_names(), s.profile_names(), s.attempt_times);
         if (expected != st.tally.messages())
             throw CheckpointError(path + ": damaged checkpoint: tally.messages does not match completed_chunks");
-        // Last, so that a broken field is named first: what only the checksum can tell (a
-        // count moved between two cells, the total unchanged).
-        if (const auto crc = root["crc32"].count(); crc != document_crc32(j))
-            throw CheckpointError(path + ": damaged checkpoint: its CRC-32 (" + std::to_string(crc) +
-                                  ") does not match its content (" + std::to_string(document_crc32(j)) + ")");
+        check_checkpoint_crc(path, j);
         return st;
     } catch (const ScenarioError& e) {
         throw CheckpointError(path + ": damaged checkpoint: " + e.what());

@@ -42,11 +42,18 @@ public:
     }
     std::size_t triplets() const noexcept { return triplets_.size(); }
 
-private:
     struct Triplet {
         double first_s;
         bool passed;
     };
+    // What it remembers, for checkpoints (world/checkpoint.hpp).
+    template <class Archive>
+    void state(Archive& ar) {
+        ar.list("triplets", triplets_);
+        ar("client_passes", client_passes_);
+    }
+
+private:
     std::unordered_map<std::uint64_t, Triplet> triplets_;
     std::vector<std::uint32_t> client_passes_;
 };

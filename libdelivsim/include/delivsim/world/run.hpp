@@ -14,12 +14,16 @@
 #include <delivsim/world/receiving_domain.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
 namespace delivsim::world {
+
+class WorldRun;
 
 // The runner's options (engine/runner.hpp: seed, threads, cancel) and a world run's progress.
 struct Options : RunnerOptions {
@@ -27,6 +31,14 @@ struct Options : RunnerOptions {
     // simulated time reached.
     std::function<void(double simulated_s)> progress;
     WorldTrace* trace = nullptr;  // records the attempts of message trace->id (world::explain)
+    // Called from the calling thread with the run at an epoch boundary: before the first
+    // epoch, every checkpoint_interval_s, at the end, and when the run is cancelled (the
+    // epoch under way is finished first). world/checkpoint.hpp writes it to a file.
+    std::function<void(const WorldRun&)> checkpoint;
+    double checkpoint_interval_s = 60;
+    // Continue this run (read from a checkpoint of the same world and seed) instead of
+    // starting anew.
+    const WorldRun* resume = nullptr;
 };
 
 using delivsim::Cancelled;
@@ -73,11 +85,18 @@ public:
                 if (b0.uniform(draw_recipient_stale) < list.stale)
                     rc.kind = b0.uniform(draw_recipient_spam_trap) < list.spam_trap ? Recipient::Kind::spam_trap
                                                                                      : Recipient::Kind::stale;
+                if (rc.kind == Recipient::Kind::live && (list.pristine_trap > 0 || list.typo_trap > 0)) {
+                    const double u = DrawBlock(seed, r, Stream::world_recipient, draw_recipient_trap_kind)
+                                         .uniform(draw_recipient_trap_kind);
+                    if (u < list.pristine_trap) rc.kind = Recipient::Kind::pristine_trap;
+                    else if (u < list.pristine_trap + list.typo_trap) rc.kind = Recipient::Kind::typo_trap;
+                }
                 rc.mailbox = per_domain[rc.domain]++;
             }
         }
         domains_.reserve(R);
         for (std::uint32_t d = 0; d < R; ++d) domains_.emplace_back(w, d, seed, per_domain[d]);
+        blocklist_ = Blocklist(w.blocklist, w.ips.size());
         if (trace)  // only the domain of the message's recipient ever meets it
             for (auto& d : domains_) d.trace(trace);
         for (std::uint64_t r = 0; r < recipients_.size(); ++r) {
@@ -106,11 +125,41 @@ public:
 
         cursors_.resize(S);
         for (std::size_t s = 0; s < S; ++s) cursors_[s].resize(w.senders[s].schedule.size());
-        parts_ = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(parts, S)));
-        gen_.assign(parts_, std::vector<std::vector<Pending>>(R));
+        set_parts(parts);
     }
 
     std::uint64_t epochs_done() const noexcept { return epoch_; }
+    std::uint64_t seed() const noexcept { return seed_; }
+    const World& world() const noexcept { return *w_; }
+
+    // How many parts generation is split into (any number gives the same results).
+    void set_parts(unsigned parts) {
+        parts_ = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(parts, w_->senders.size())));
+        gen_.assign(parts_, std::vector<std::vector<Pending>>(w_->receivers.size()));
+    }
+
+    // The whole state at an epoch boundary, for checkpoints (world/checkpoint.hpp). The
+    // recipients are not part of it: they are drawn from the seed when the run is made.
+    template <class Archive>
+    void state(Archive& ar) {
+        ar("epoch", epoch_);
+        ar("finished", finished_);
+        ar("generated", generated_);
+        ar("cursors", cursors_);
+        ar("series", res_.series);
+        ar("domains", domains_);
+        ar("blocklist", blocklist_);
+    }
+    // After a restore: throws std::invalid_argument naming what no run of this world could
+    // have reached (a crafted checkpoint with a valid checksum).
+    void check_restored() const {
+        if (epoch_ > max_epochs_)
+            throw std::invalid_argument("state.epoch: " + std::to_string(epoch_) + " is beyond the run's " +
+                                        std::to_string(max_epochs_) + " epochs");
+        for (std::size_t d = 0; d < domains_.size(); ++d)
+            if (const std::string why = domains_[d].damaged(recipients_); !why.empty())
+                throw std::invalid_argument("state.domains[" + std::to_string(d) + "]." + why);
+    }
     double simulated_s() const noexcept { return static_cast<double>(epoch_) * w_->epoch_s; }
 
     // Runs the next epoch on `pool`; false (and nothing run) once the run is over: every
@@ -162,6 +211,8 @@ public:
                 g[d].clear();
             }
             domains_[d].set_series(&res_.series, bucket);
+            // This run's blocklist, handed over each epoch (a copied or moved run has its own).
+            domains_[d].use_blocklist(blocklist_.enabled() ? &blocklist_ : nullptr);
             domains_[d].run_epoch(a, b, recipients_, o.cancel);
             if (bucket_end) domains_[d].sample(res_.series, bucket, b);
         };
@@ -172,6 +223,12 @@ public:
         for (auto& d : domains_) {
             d.flush(res_.series, bucket);
             if (bucket_end) d.add_queue(res_.series, bucket);
+        }
+        // The epoch's trap hits reach the shared blocklist, in domain order (then sorted).
+        if (blocklist_.enabled()) {
+            std::vector<TrapHit> hits;
+            for (auto& d : domains_) d.take_trap_hits(hits);
+            blocklist_.add(hits, b);
         }
         ++epoch_;
         return true;
@@ -244,6 +301,7 @@ private:
     std::uint64_t seed_;
     std::vector<Recipient> recipients_;
     std::vector<ReceivingDomain> domains_;
+    Blocklist blocklist_;
     std::vector<std::vector<ScheduleCursor>> cursors_;
     unsigned parts_ = 1;
     std::vector<std::vector<std::vector<Pending>>> gen_;  // per part, per domain: this epoch's new messages
@@ -256,16 +314,37 @@ private:
 // The world simulated epoch by epoch on the runner's pool, started once for the whole run.
 inline Result run(const World& w, const Options& o) {
     validate_threads(o.threads);
+    if (!(o.checkpoint_interval_s >= 0)) throw std::invalid_argument("checkpoint_interval_s: must be >= 0");
+    if (o.resume && (&o.resume->world() != &w || o.resume->seed() != o.seed))
+        throw std::invalid_argument("resume: the run to continue is of another world or seed");
     const unsigned threads = static_cast<unsigned>(
         std::min<std::size_t>(o.threads, std::max<std::size_t>({w.receivers.size(), w.senders.size(), 1})));
-    WorldRun run(w, o.seed, threads, o.trace);
+    WorldRun run = o.resume ? *o.resume : WorldRun(w, o.seed, threads, o.trace);
+    run.set_parts(threads);
     WorkerPool pool(threads);
     ProgressClock clock;
+    // With checkpoints, cancellation is seen between epochs only, so that the final
+    // checkpoint holds an epoch boundary.
+    RunnerOptions epoch_options = o;
+    if (o.checkpoint) epoch_options.cancel = nullptr;
+    auto last_checkpoint = std::chrono::steady_clock::now();
+    auto checkpoint = [&] {
+        o.checkpoint(run);
+        last_checkpoint = std::chrono::steady_clock::now();
+    };
+    if (o.checkpoint) checkpoint();  // an unwritable path fails now, not minutes in
     for (;;) {
-        if (o.cancelled()) throw Cancelled();
-        if (!run.next_epoch(pool, o)) break;
+        if (o.cancelled()) {
+            if (o.checkpoint) checkpoint();
+            throw Cancelled();
+        }
+        if (!run.next_epoch(pool, epoch_options)) break;
         if (o.progress) clock.tick([&] { o.progress(run.simulated_s()); });
+        if (o.checkpoint && std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint).count() >=
+                                o.checkpoint_interval_s)
+            checkpoint();
     }
+    if (o.checkpoint) checkpoint();
     if (o.progress) o.progress(run.simulated_s());
     return run.result();
 }

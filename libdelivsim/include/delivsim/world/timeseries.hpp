@@ -40,6 +40,20 @@ struct TimeSeries {
         mailbox_fill.resize(b * receivers * fill_bins);
     }
     bool operator==(const TimeSeries&) const = default;
+
+    // The series so far, for checkpoints (world/checkpoint.hpp); its shape is the world's.
+    template <class Archive>
+    void state(Archive& ar) {
+        ar("sender_outcomes", sender_outcomes);
+        ar("sender_sent", sender_sent);
+        ar("sender_deferrals", sender_deferrals);
+        ar("sender_queue", sender_queue);
+        ar("receiver_outcomes", receiver_outcomes);
+        ar("receiver_deferrals", receiver_deferrals);
+        ar("reputation", reputation);
+        ar("level", level);
+        ar("mailbox_fill", mailbox_fill);
+    }
 };
 
 }  // namespace delivsim::world
