@@ -166,3 +166,47 @@ TEST_CASE("quarantine: release from the digest or by an admin, else expiry") {
     CHECK(e["after_acceptance"]["what"] == "quarantine_expired");
     CHECK(e["after_acceptance"]["time_s"] == 86400.0);
 }
+
+TEST_CASE("a backup MX accepts, relays to the primary later, and bounces what the primary refuses") {
+    // mx1 is the primary, mx2 a backup MX that relays; every recipient is unknown.
+    json j = two_hosts(explicit_schedule);
+    j["recipient_profiles"][0]["mx"][1]["relay"] = true;
+    j["recipient_profiles"][0]["mx"][0]["down"] = 0.0;
+    auto& ae = j["sender_classes"][0]["address_error"];
+    ae["probability"] = 1.0;
+    ae["kinds"] = {{"nxdomain", 0.0}, {"unknown_user", 1.0}, {"typosquat", 0.0}};
+    // the primary answers: it refuses the unknown user itself, at once (no relay involved)
+    Tally t = simulate(scenario_from(j), 100);
+    CHECK(t.status(Status::unknown_user) == 100);
+    CHECK(t.decided_at(Outcome::bounced, 0) == 100);
+    // the primary is busy at every attempt: the backup MX takes the message, can never hand it
+    // on, and bounces it 4.4.7 when its queue lifetime is over
+    j["recipient_profiles"][0]["mx"][0]["busy"] = 1.0;
+    const Scenario busy = scenario_from(j);
+    t = simulate(busy, 50);
+    CHECK(t.status(Status::expired) == 50);
+    const json e = explain(busy, 1, 0).to_json(busy);
+    CHECK(e["after_acceptance"]["what"] == "bounced_by_backup_mx");
+    CHECK(e["attempts"][0]["host"] == "mx2.x.example");  // the sender's attempt 0 went to the relay
+    // a primary busy half the time: when the sender meets it busy, the backup MX takes the
+    // message and its onward attempts reach the primary, which refuses the user (5.1.1): the
+    // backup MX sends that bounce.
+    j["recipient_profiles"][0]["mx"][0]["busy"] = 0.5;
+    const Scenario some = scenario_from(j);
+    t = simulate(some, 2000);
+    CHECK(t.status(Status::unknown_user) == 2000);  // everyone is refused in the end, by mx1
+    std::uint64_t by_backup = 0;
+    for (std::uint64_t i = 0; i < 200; ++i) {
+        const Explanation x = explain(some, 1, i);
+        if (x.folders.after == AfterAcceptance::bounced_by_backup_mx) {
+            ++by_backup;
+            CHECK(x.attempts.front().attempt.host == 1);
+        }
+    }
+    CHECK(by_backup > 60);  // about half took the relay at attempt 0
+    CHECK(by_backup < 140);
+    // a relay-only MX set is refused
+    j["recipient_profiles"][0]["mx"][0]["relay"] = true;
+    CHECK_THROWS_WITH(scenario_from(j),
+                      "recipient_profiles[0].mx: every host is a relay: a backup MX needs a primary host to relay to");
+}

@@ -105,6 +105,12 @@ Verdict attempt_step(const Routing& routing, const MxLimits& limits, const Chain
                 if constexpr (tracing) trace.host_reply(v.status);
                 return false;
             }
+            if (limits.relays != MxLimits::Relays::ordinary && routing.relay(h)) {
+                if (limits.relays == MxLimits::Relays::skip) return false;
+                a.host = h;  // the backup MX accepts everything: its onward delivery decides
+                v = Verdict::proceed();
+                return true;
+            }
             a.host = h;
             if constexpr (std::decay_t<Receiver>::enabled) {
                 Message seen = m;

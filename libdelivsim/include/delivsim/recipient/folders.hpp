@@ -93,10 +93,13 @@ enum class AfterAcceptance : std::uint8_t {
     released_by_admin,      // released from quarantine by an admin
     spam_deleted,           // deleted unread from the spam folder at the end of its retention
     quarantine_expired,     // deleted from quarantine at the end of its retention, never released
+    relayed,                // accepted by a backup MX, which delivered it to a primary host later
+    bounced_by_backup_mx,   // accepted by a backup MX, refused by the primary: the backup MX bounces it
+                            // (to the envelope sender: backscatter when the sender was forged, i.e. spam)
 };
 inline constexpr auto after_acceptance_names = std::to_array<std::string_view>(
     {"none", "safe_sender", "rescued_from_spam", "released_by_recipient", "released_by_admin", "spam_deleted",
-     "quarantine_expired"});
+     "quarantine_expired", "relayed", "bounced_by_backup_mx"});
 constexpr std::string_view name(AfterAcceptance a) { return after_acceptance_names[static_cast<std::size_t>(a)]; }
 
 // The fate after the folders and the recipient had their say, and when it changed (seconds

@@ -19,6 +19,7 @@ struct MxHost {
     std::uint32_t preference = 0;
     double down = 0;  // probability the host does not answer, per attempt
     double busy = 0;  // probability the host answers 421 4.7.0 at its greeting, per attempt
+    bool relay = false;  // a backup MX that accepts every message and relays it to the others later
 };
 
 class MxRouting {
@@ -29,6 +30,7 @@ public:
     bool null_mx() const noexcept { return null_mx_; }
     bool implicit() const noexcept { return implicit_; }
     double dead_destination() const noexcept { return dead_destination_; }
+    bool relay(int h) const noexcept { return hosts_[static_cast<std::size_t>(h)].relay; }
 
     // Visits the hosts of `attempt` in the order the sending MTA tries them, calling
     // on_host(h, up) for each until it returns true (stop). Draws: the shuffles of
@@ -110,7 +112,7 @@ public:
                 profile["mx"].fail("has " + std::to_string(records.size()) + " records, more than " +
                                    std::to_string(max_hosts));
             for (const Field& rec : records) {
-                rec.allow_keys({"host", "preference", "down", "busy"});
+                rec.allow_keys({"host", "preference", "down", "busy", "relay"});
                 MxHost h;
                 h.host = rec["host"].name();
                 const auto pref = rec["preference"].count();
@@ -121,17 +123,21 @@ public:
                     if (records.size() != 1) rec["host"].fail("a null MX (\".\") must be the domain's only MX record (RFC 7505)");
                     if (rec.has("down")) rec["down"].fail("a null MX has no host that could be down");
                     if (rec.has("busy")) rec["busy"].fail("a null MX has no host that could be busy");
+                    if (rec.has("relay")) rec["relay"].fail("a null MX has no host that could relay");
                     if (pref != 0) rec["preference"].fail("a null MX has preference 0 (RFC 7505 section 3)");
                     r.null_mx_ = true;
                 } else {
                     h.down = rec["down"].probability();
                     if (rec.has("busy")) h.busy = rec["busy"].probability();
+                    if (rec.has("relay")) h.relay = rec["relay"].boolean();
                 }
                 for (const MxHost& other : r.hosts_)
                     if (other.host == h.host) rec["host"].fail("'" + h.host + "' is listed twice");
                 r.hosts_.push_back(h);
             }
         }
+        if (!r.hosts_.empty() && std::all_of(r.hosts_.begin(), r.hosts_.end(), [](const MxHost& h) { return h.relay; }))
+            profile["mx"].fail("every host is a relay: a backup MX needs a primary host to relay to");
         std::stable_sort(r.hosts_.begin(), r.hosts_.end(),
                          [](const MxHost& a, const MxHost& b) { return a.preference < b.preference; });
         for (std::size_t i = 0; i < r.hosts_.size(); ++i) {

@@ -40,9 +40,15 @@ enum class RetryModel { explicit_schedule, postfix, exim, sendmail };
 // smtp_mx_session_limit 2 (postconf(5); src/smtp/smtp_trouble.c keeps a soft-failed recipient
 // for the next host unless the server is the last one). An explicit schedule: one session,
 // every host tried for a connection (R1's rule).
+//
+// Relay hosts (a backup MX that accepts and relays later, MxHost::relay): a run's delivery
+// hands the message to one (`accept`), its onward delivery skips them (`skip`); a world treats
+// them as ordinary hosts running the domain's checks (`ordinary`).
 struct MxLimits {
+    enum class Relays : std::uint8_t { ordinary, accept, skip };
     std::uint32_t address_limit = 0;
     std::uint32_t session_limit = 1;
+    Relays relays = Relays::ordinary;
 };
 
 struct RetrySchedule {
@@ -66,6 +72,8 @@ struct RetrySchedule {
     // queued this long; 0: none. Defaults as each MTA ships: Postfix delay_warning_time = 0h
     // (off), Exim delay_warning = 24h, Sendmail Timeout.queuewarn = 4h.
     double delay_warning_s = 0;
+    // Postfix: after a connection failure the destination is dead for minimal_backoff_s (worlds).
+    bool dead_destination_backoff = false;
 
     static constexpr std::size_t max_attempts = 100000;
 
@@ -107,6 +115,7 @@ struct RetrySchedule {
         RetrySchedule r;
         r.model = RetryModel::postfix;
         r.mx = {5, 2};
+        r.dead_destination_backoff = true;
         return r;
     }
     static RetrySchedule exim_defaults() {
@@ -245,8 +254,9 @@ private:
         RetrySchedule r;
         if (m == 0) {
             f.allow_keys({"model", "minimal_backoff_s", "maximal_backoff_s", "queue_run_delay_s", "lifetime_s",
-                          "mx_address_limit", "mx_session_limit", "delay_warning_s"});
+                          "mx_address_limit", "mx_session_limit", "delay_warning_s", "dead_destination_backoff"});
             r = postfix_defaults();
+            if (f.has("dead_destination_backoff")) r.dead_destination_backoff = f["dead_destination_backoff"].boolean();
             if (f.has("mx_address_limit")) r.mx.address_limit = mx_limit(f["mx_address_limit"]);
             if (f.has("mx_session_limit")) r.mx.session_limit = mx_limit(f["mx_session_limit"]);
             if (f.has("minimal_backoff_s")) r.minimal_backoff_s = f["minimal_backoff_s"].positive();
