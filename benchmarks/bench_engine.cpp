@@ -109,6 +109,15 @@ const delivsim::Scenario& r1_features() {
 void BM_R1Features_OneCore(benchmark::State& state) { simulate_on_one_core(state, r1_features()); }
 BENCHMARK(BM_R1Features_OneCore)->Unit(benchmark::kMillisecond);
 
+// The modern_2025 example: provider presets (sender_requirements) reading the authentication
+// and transport facts, zone-based and drawn classes. Compare its items/s with BM_R1_OneCore.
+const delivsim::Scenario& modern_2025() {
+    static const delivsim::Scenario s = delivsim::load_scenario(DELIVSIM_SOURCE_DIR "/examples/scenarios/modern_2025.json");
+    return s;
+}
+void BM_Modern2025_OneCore(benchmark::State& state) { simulate_on_one_core(state, modern_2025()); }
+BENCHMARK(BM_Modern2025_OneCore)->Unit(benchmark::kMillisecond);
+
 const std::vector<delivsim::Strategy>& four_strategies() {
     static const std::vector<delivsim::Strategy> st = [] {
         const std::string pre = R"({"type": "dnsbl"}, {"type": "size_limit", "max_bytes": 36000000}, {"type": "unknown_user"},

@@ -352,6 +352,33 @@ void register_policy(py::module_& m) {
         })
         .def_property_readonly("size_bytes", [](const PolicyMessage& p) { return p.m.size_bytes; })
         .def_property_readonly("content_score", [](const PolicyMessage& p) { return p.m.content_score; })
+        .def_property_readonly("spf", [](const PolicyMessage& p) {
+            return std::string(auth_result_names[static_cast<std::size_t>(p.m.auth.spf)]);
+        }, "SPF's result (RFC 8601 names)")
+        .def_property_readonly("spf_aligned", [](const PolicyMessage& p) { return p.m.auth.spf_aligned; },
+                               "SPF's domain aligns with the From domain")
+        .def_property_readonly("dkim", [](const PolicyMessage& p) {
+            py::list out;
+            for (std::uint8_t i = 0; i < p.m.auth.dkim_count; ++i)
+                out.append(py::make_tuple(std::string(auth_result_names[static_cast<std::size_t>(p.m.auth.dkim[i].result)]),
+                                          p.m.auth.dkim[i].aligned));
+            return out;
+        }, "Each DKIM signature's (result, aligned with From)")
+        .def_property_readonly("dmarc_result", [](const PolicyMessage& p) {
+            return std::string(auth_result_names[static_cast<std::size_t>(p.m.auth.dmarc)]);
+        }, "DMARC's result: none (no record), pass, fail, temperror or permerror")
+        .def_property_readonly("dmarc_policy", [](const PolicyMessage& p) {
+            return std::string(dmarc_policy_fact_names[static_cast<std::size_t>(p.m.auth.dmarc_policy)]);
+        }, "The DMARC policy that applied: no_record, none, quarantine or reject")
+        .def_property_readonly("ptr", [](const PolicyMessage& p) {
+            return std::string(reverse_dns_names[static_cast<std::size_t>(p.m.transport.ptr)]);
+        }, "Reverse DNS of the sending IP: fcrdns, no_ptr, unconfirmed or temperror")
+        .def_property_readonly("tls", [](const PolicyMessage& p) { return p.m.transport.tls; })
+        .def_property_readonly("list_unsubscribe", [](const PolicyMessage& p) {
+            return std::string(list_unsubscribe_names[static_cast<std::size_t>(p.m.transport.list_unsubscribe)]);
+        }, "none, header (RFC 2369) or one_click (RFC 8058)")
+        .def_property_readonly("bulk", [](const PolicyMessage& p) { return p.m.transport.bulk; },
+                               "The sender counts as a bulk sender at this receiver")
         .def("__repr__", [](const PolicyMessage& p) {
             return "<message " + std::to_string(p.m.index) + ": class " + p.sender_class + " -> " + p.profile + ", " +
                    std::to_string(p.m.size_bytes) + " bytes, DMARC " +

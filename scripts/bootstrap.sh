@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ cmake make
   nlohmann-json3-dev librandom123-dev zlib1g-dev libeigen3-dev libcli11-dev doctest-dev libbenchmark-dev
+  libpsl-dev publicsuffix pkgconf
   pybind11-dev python3-pybind11 python3-dev python3-venv python3-pip python3-setuptools python3-wheel
   python3-numpy python3-pandas python3-pytest python3-jsonschema python3-scipy
   python3-matplotlib python3-tqdm python3-nbclient python3-nbformat python3-ipykernel python3-distributed mypy

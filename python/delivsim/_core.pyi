@@ -72,11 +72,12 @@ phase_names: tuple[str, ...]
 # tests/python/test_policy_registry.py checks these lists against the module.
 _PolicyType = Literal[
     "dnsbl", "size_limit", "unknown_user", "mailbox_quota", "greylist", "dmarc_disposition", "content_filter",
-    "attachment_scanner", "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "python", "gateway"]
+    "attachment_scanner", "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "python",
+    "sender_requirements", "gateway"]
 _Stage = Literal[
     "none", "address", "mx_routing", "retry_queue", "delivery", "rate_limit", "reputation", "dnsbl", "size_limit",
     "unknown_user", "mailbox_quota", "greylist", "dmarc_disposition", "content_filter", "attachment_scanner",
-    "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "custom_policy"]
+    "mailbox_rules", "rule_score", "logistic", "rspamd", "url_reputation", "custom_policy", "sender_requirements"]
 
 stage_names: tuple[_Stage, ...]
 #: The built-in policy types, in the registry's order: dicts with "type" (a _PolicyType),
@@ -128,6 +129,24 @@ class PolicyMessage:
     def size_bytes(self) -> int: ...
     @property
     def content_score(self) -> float: ...
+    @property
+    def spf(self) -> str: ...
+    @property
+    def spf_aligned(self) -> bool: ...
+    @property
+    def dkim(self) -> list[tuple[str, bool]]: ...
+    @property
+    def dmarc_result(self) -> str: ...
+    @property
+    def dmarc_policy(self) -> str: ...
+    @property
+    def ptr(self) -> str: ...
+    @property
+    def tls(self) -> bool: ...
+    @property
+    def list_unsubscribe(self) -> str: ...
+    @property
+    def bulk(self) -> bool: ...
 
 class PolicyAttempt:
     @property

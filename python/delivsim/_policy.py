@@ -30,7 +30,11 @@ What ``evaluate`` receives (read-only; copies that may be kept):
 - ``message`` (:class:`delivsim._core.PolicyMessage`): ``index``, ``sender_class`` and
   ``profile`` (names), ``legit``, ``address_error``, ``ip_listed``, ``has_attachment``, ``dmarc``
   (``pass``, ``none``, ``fail_reject``, ``fail_quarantine``), ``size_bytes``, ``content_score``
-  (as drawn; a content filter's DMARC adjustments are the filter's own);
+  (as drawn; a content filter's DMARC adjustments are the filter's own); the authentication
+  and transport facts ``spf`` and ``spf_aligned``, ``dkim`` (a list of (result, aligned) per
+  signature), ``dmarc_result`` (``none`` means no record) and ``dmarc_policy`` (``no_record``,
+  ``none``, ``quarantine``, ``reject``), ``ptr`` (``fcrdns``, ``no_ptr``, ``unconfirmed``,
+  ``temperror``), ``tls``, ``list_unsubscribe`` (``none``, ``header``, ``one_click``), ``bulk``;
 - ``attempt`` (:class:`delivsim._core.PolicyAttempt`): ``index`` in the retry schedule,
   ``time_s`` after the first attempt, ``host`` (the MX host that took the session);
 - ``rng`` (:class:`delivsim._core.PolicyRng`): ``rng.uniform(k)`` is draw ``k`` (0, 1, 2, ...)

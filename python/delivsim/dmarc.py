@@ -9,8 +9,8 @@ and the disposition a message gets.
 ('fail', 'quarantine', 'quarantine', 'example.com')
 
 The record is looked up at _dmarc.<from domain>, then at _dmarc.<organizational domain>
-(:func:`organizational_domain`, from an embedded subset of the Public Suffix List: every
-top-level domain works, multi-label suffixes only if listed; see auth/public_suffix.hpp).
+(:func:`organizational_domain`, from the Public Suffix List through libpsl: Debian's
+``publicsuffix`` copy or libpsl's built-in one, whichever is newer; see auth/public_suffix.hpp).
 ``policy`` is p= or, for a subdomain covered by its organizational domain's record, sp=;
 pct= samples messages with ``sample`` (a uniform number in [0, 1): sampled when below
 pct/100), and a message not sampled falls back one step (reject to quarantine, quarantine

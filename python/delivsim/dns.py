@@ -93,8 +93,6 @@ class Zone:
                 strings = list(value)
             else:
                 raise ValueError(f"{name}: a {t} value must be a str or a list of str, not {value!r}")
-            if not strings:
-                raise ValueError(f"{name}: a {t} record needs at least one string")
             (self._core.add_txt if t == "TXT" else self._core.add_spf)(name, strings)
 
     def add_timeout(self, name: str, rtype: Optional[str] = None) -> None:

@@ -174,8 +174,8 @@ TEST_CASE("zone-based authentication: scenario errors name the field") {
     };
     json both = auth_scenario();
     both["sender_classes"][0]["dmarc"] = {{"pass", 1.0}};
-    CHECK(error_of(both) == "sender_classes[0].authentication: a class gives either \"dmarc\" (result probabilities) or "
-                            "\"authentication\" (its DNS setup), not both");
+    CHECK(error_of(both) == "sender_classes[0].authentication: a class gives one of \"dmarc\" (result probabilities), "
+                            "\"authentication\" (its DNS setup) and \"auth_results\" (drawn check results), not several");
     json no_dns = auth_scenario();
     no_dns.erase("dns");
     CHECK(error_of(no_dns) == "sender_classes[0].authentication: needs the scenario's top-level \"dns\" zone");

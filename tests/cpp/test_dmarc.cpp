@@ -25,7 +25,7 @@ DmarcEvaluation eval(const dns::Zone& z, const char* from, const char* spf_domai
 
 }  // namespace
 
-TEST_CASE("organizational domains from the embedded public suffix list") {
+TEST_CASE("organizational domains from the public suffix list (libpsl)") {
     CHECK(organizational_domain("example.com") == "example.com");
     CHECK(organizational_domain("Mail.Example.COM.") == "example.com");
     CHECK(organizational_domain("a.b.c.news.example.com") == "example.com");
@@ -47,6 +47,11 @@ TEST_CASE("organizational domains from the embedded public suffix list") {
     CHECK(organizational_domain("x.kawasaki.jp") == "x.kawasaki.jp");
     CHECK(public_suffix("mail.example.com") == "com");
     CHECK(public_suffix("a.example.co.jp") == "co.jp");
+    // suffixes the old embedded subset lacked: the full list keeps registrants apart
+    CHECK(organizational_domain("mail.example.pvt.k12.ma.us") == "example.pvt.k12.ma.us");
+    CHECK(organizational_domain("mail.shop.co.ve") == "shop.co.ve");
+    CHECK(public_suffix("www.example.gov.br") == "gov.br");
+    CHECK(public_suffix_labels("mail.example.pvt.k12.ma.us") == 4);
     CHECK(public_suffix_labels("") == 0);
     CHECK(organizational_domain("") == "");
 }

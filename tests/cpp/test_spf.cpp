@@ -251,6 +251,19 @@ TEST_CASE("4.5: selecting the v=spf1 record") {
     CHECK(result(z, "1.2.3.4", "u@trailing.example.com") == "fail");
 }
 
+TEST_CASE("4.5: a TXT record with no string, or one empty string, is a non-SPF TXT") {
+    Zone z;
+    z.add_txt("blank.example.com", {""});
+    z.add_txt("blank.example.com", {});
+    z.add_txt("mixed.example.com", {""});
+    z.add_txt("mixed.example.com", {});
+    z.add_txt("mixed.example.com", {"v=spf1 ip4:1.2.3.4 -all"});
+    CHECK(result(z, "1.2.3.4", "u@blank.example.com") == "none");
+    CHECK(check(z, "1.2.3.4", "u@blank.example.com").problem == "blank.example.com has no v=spf1 record");
+    CHECK(result(z, "1.2.3.4", "u@mixed.example.com") == "pass");
+    CHECK(result(z, "1.2.3.5", "u@mixed.example.com") == "fail");
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4.6: record syntax. Any syntax error anywhere is permerror, before any evaluation.
 // ---------------------------------------------------------------------------------------------

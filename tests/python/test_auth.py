@@ -82,7 +82,6 @@ def test_every_record_type_and_lookup():
     ("MX", (-1, "mx.example.com"), "MX preference -1 is not in 0..65535"),
     ("MX", (10, "mx..example.com"), "has an empty label"),
     ("TXT", 5, "a TXT value must be a str or a list of str"),
-    ("TXT", [], "a TXT record needs at least one string"),
     ("TXT", ["ok", 5], "a TXT value must be a str or a list of str"),
     ("TXT", b"v=spf1", "a TXT value must be a str or a list of str"),
     ("TXT", "x" * 256, "DNS allows at most 255"),
@@ -357,6 +356,20 @@ def test_organizational_domains():
     assert dmarc.organizational_domain("mail.example.co.uk") == "example.co.uk"
     assert dmarc.organizational_domain("alice.github.io") == "alice.github.io"
     assert dmarc.public_suffix("www.example.co.jp") == "co.jp"
+    # the full list (libpsl): suffixes an embedded subset would miss keep registrants apart
+    assert dmarc.organizational_domain("mail.example.pvt.k12.ma.us") == "example.pvt.k12.ma.us"
+    assert dmarc.public_suffix("mail.shop.co.ve") == "co.ve"
+
+
+def test_txt_record_with_no_string_or_an_empty_string_is_not_spf():
+    z = dns.Zone()
+    z.add("blank.example.org", "TXT", [])
+    z.add("blank.example.org", "TXT", "")
+    assert z.lookup("blank.example.org", "TXT") == ("noerror", [[], [""]])
+    assert spf.check_host(z, "192.0.2.1", "", "u@blank.example.org").result == "none"
+    z.add("blank.example.org", "TXT", "v=spf1 +all")
+    assert spf.check_host(z, "192.0.2.1", "", "u@blank.example.org").result == "pass"
+    assert dns.Zone.from_json(z.to_json()).lookup("blank.example.org", "TXT") == z.lookup("blank.example.org", "TXT")
 
 
 # --- zones from JSON, pickling ----------------------------------------------------------------

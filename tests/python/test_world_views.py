@@ -136,6 +136,9 @@ def test_view_tables_agree_with_the_schema():
         "level_settings": reputation["levels"]["properties"]["bad"]["properties"],
         "greylist_memory": receiver["greylist"]["properties"],
         "mailbox": receiver["mailbox"]["properties"],
+        "postmaster": receiver["postmaster"]["properties"],
+        "blocklist": props["blocklist"]["properties"],
+        "blocklist_weights": props["blocklist"]["properties"]["weights"]["properties"],
     }
     for kind, properties in expected.items():
         assert world._KEYS[kind] == tuple(properties), kind

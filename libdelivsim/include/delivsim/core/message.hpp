@@ -36,6 +36,73 @@ struct Features {
     double reputation = 0;
 };
 
+// A method's result as the receiver records it in Authentication-Results (RFC 8601 section
+// 2.7): SPF (RFC 7208 section 2.6), DKIM (RFC 6376 via RFC 8601 2.7.1) and DMARC (RFC 7489
+// section 11.2, where "none" means no DMARC record applied) use this one scale.
+// DKIM's "policy" (RFC 8601 2.7.1) is a signature the verifier refuses by local policy (a key too short).
+enum class AuthResult : std::uint8_t { none, pass, fail, softfail, neutral, policy, temperror, permerror };
+inline constexpr std::size_t auth_result_count = 8;
+inline constexpr std::array<std::string_view, auth_result_count> auth_result_names{
+    "none", "pass", "fail", "softfail", "neutral", "policy", "temperror", "permerror"};
+
+// The DMARC policy that applied to the message (p=, or sp= for a subdomain), or no_record.
+// With AuthResults::dmarc this tells "no record" (no_record, dmarc none) from "p=none and
+// failed" (none, dmarc fail), which the four-valued DmarcResult folds together.
+enum class DmarcPolicyFact : std::uint8_t { no_record, none, quarantine, reject };
+inline constexpr std::array<std::string_view, 4> dmarc_policy_fact_names{"no_record", "none", "quarantine", "reject"};
+
+// One DKIM signature's verification: the signing domain (d=, an index into the sender class's
+// `domains`), its result, and whether d= aligns with the From domain (RFC 7489 section 3.1.1).
+struct DkimFact {
+    std::uint8_t domain = 0;
+    AuthResult result = AuthResult::none;
+    bool aligned = false;
+};
+inline constexpr std::size_t max_dkim_signatures = 2;
+
+// What the receiver's authentication checks found. Zone-based classes compute it from the
+// simulated DNS (sender/authentication.hpp); the others draw it (sender/facts.hpp).
+struct AuthResults {
+    AuthResult spf = AuthResult::pass;
+    bool spf_aligned = true;
+    bool spf_helo = false;        // SPF checked the HELO identity (empty MAIL FROM, RFC 7208 2.3)
+    std::uint8_t spf_domain = 0;  // the domain SPF was checked for (index into the class's `domains`)
+    AuthResult dmarc = AuthResult::pass;
+    DmarcPolicyFact dmarc_policy = DmarcPolicyFact::none;
+    std::uint8_t dkim_count = 0;
+    std::array<DkimFact, max_dkim_signatures> dkim{};
+
+    bool dkim_pass() const noexcept {
+        for (std::uint8_t i = 0; i < dkim_count; ++i)
+            if (dkim[i].result == AuthResult::pass) return true;
+        return false;
+    }
+    bool dkim_aligned_pass() const noexcept {
+        for (std::uint8_t i = 0; i < dkim_count; ++i)
+            if (dkim[i].result == AuthResult::pass && dkim[i].aligned) return true;
+        return false;
+    }
+};
+
+// Reverse DNS of the sending IP ("iprev", RFC 8601 section 3): forward-confirmed (the PTR name
+// resolves back to the IP), no PTR record, a PTR name that does not resolve back, or a DNS error.
+enum class ReverseDns : std::uint8_t { fcrdns, no_ptr, unconfirmed, temperror };
+inline constexpr std::array<std::string_view, 4> reverse_dns_names{"fcrdns", "no_ptr", "unconfirmed", "temperror"};
+
+// The List-Unsubscribe header (RFC 2369), with RFC 8058's one-click POST (List-Unsubscribe-Post).
+enum class ListUnsubscribe : std::uint8_t { none, header, one_click };
+inline constexpr std::array<std::string_view, 3> list_unsubscribe_names{"none", "header", "one_click"};
+
+// How the message travelled and what it carries for the mailbox provider.
+struct Transport {
+    ReverseDns ptr = ReverseDns::fcrdns;
+    bool tls = true;
+    ListUnsubscribe list_unsubscribe = ListUnsubscribe::none;
+    // The sender counts as a bulk sender at this receiver (a class's "bulk"; in a world, its
+    // daily volume to the receiving domain, world/bulk_senders.hpp).
+    bool bulk = false;
+};
+
 struct Message {
     std::uint64_t index = 0;
     std::uint32_t sender_class = 0;
@@ -48,6 +115,8 @@ struct Message {
     std::uint64_t size_bytes = 0;
     double content_score = 0;
     Features features;
+    AuthResults auth;
+    Transport transport;
 };
 
 // State that one message's delivery carries from attempt to attempt (the receiving side's

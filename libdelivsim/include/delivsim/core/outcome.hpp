@@ -64,8 +64,21 @@ enum class Status : std::uint8_t {
     rate_limited,          // 421 4.7.0 (world/: per sending IP)
     rate_limited_subnet,   // 450 4.2.1 (world/: per sending /24)
     reputation_rejected,   // 550 5.7.1 (world/: sender reputation "bad")
+    // Mailbox providers' sender requirements (policy/sender_requirements.hpp; sources in
+    // docs/providers.md)
+    unauthenticated,          // 550 5.7.26 Gmail: neither SPF nor DKIM passed
+    no_reverse_dns,           // 550 5.7.25 Gmail: the sending IP has no valid PTR
+    tls_required,             // 421 4.7.0 Gmail: TLS required
+    spf_required,             // 550 5.7.27 Gmail, bulk: SPF did not pass
+    dkim_required,            // 550 5.7.30 Gmail, bulk: DKIM did not pass
+    dmarc_alignment_required, // 550 5.7.32 Gmail, bulk: From not aligned with SPF or DKIM
+    authentication_level,     // 550 5.7.515 Microsoft, high-volume senders
+    policy_rejected,          // 554 5.7.9 Yahoo: not accepted for policy reasons
+    spam_rate_limited,        // 421 4.7.28 Gmail: unusual rate of unsolicited mail
+    complaints_deferred,      // 421 4.7.0 Yahoo [TSS04]: unexpected volume or user complaints
+    reputation_rate_limited,  // 451 4.7.650 Microsoft: rate limited due to IP reputation
 };
-inline constexpr std::size_t status_count = 16;
+inline constexpr std::size_t status_count = 27;
 
 struct StatusInfo {
     int reply;  // SMTP reply code; 0 where no server replied
@@ -89,6 +102,17 @@ inline constexpr auto status_table = std::to_array<StatusInfo>({
     {421, "4.7.0", "sending IP over its rate limit, try later"},
     {450, "4.2.1", "sending network over its rate limit, try later"},
     {550, "5.7.1", "rejected for poor sender reputation"},
+    {550, "5.7.26", "unauthenticated: neither SPF nor DKIM passed"},
+    {550, "5.7.25", "the sending IP has no PTR record that resolves back to it"},
+    {421, "4.7.0", "TLS required, closing connection"},
+    {550, "5.7.27", "bulk sender: SPF did not pass"},
+    {550, "5.7.30", "bulk sender: DKIM did not pass"},
+    {550, "5.7.32", "bulk sender: From domain not aligned with SPF or DKIM"},
+    {550, "5.7.515", "sending domain does not meet the required authentication level"},
+    {554, "5.7.9", "message not accepted for policy reasons"},
+    {421, "4.7.28", "unusual rate of unsolicited mail, temporarily rate limited"},
+    {421, "4.7.0", "temporarily deferred due to unexpected volume or user complaints"},
+    {451, "4.7.650", "temporarily rate limited due to IP reputation"},
 });
 static_assert(status_table.size() == status_count, "a reply for every status");
 constexpr const StatusInfo& info(Status s) { return status_table[static_cast<std::size_t>(s)]; }
@@ -96,8 +120,10 @@ constexpr const StatusInfo& info(Status s) { return status_table[static_cast<std
 inline constexpr auto status_names = std::to_array<std::string_view>({
     "none", "bad_destination", "unknown_user", "null_mx", "ip_blocklisted", "content_rejected",
     "message_too_big", "mailbox_full", "dmarc_reject", "expired", "no_host_answered",
-    "mailbox_full_temporary", "greylisted", "rate_limited", "rate_limited_subnet", "reputation_rejected"});
-static_assert(status_names.size() == status_count && status_count == static_cast<std::size_t>(Status::reputation_rejected) + 1, "a name for every value");
+    "mailbox_full_temporary", "greylisted", "rate_limited", "rate_limited_subnet", "reputation_rejected",
+    "unauthenticated", "no_reverse_dns", "tls_required", "spf_required", "dkim_required", "dmarc_alignment_required",
+    "authentication_level", "policy_rejected", "spam_rate_limited", "complaints_deferred", "reputation_rate_limited"});
+static_assert(status_names.size() == status_count && status_count == static_cast<std::size_t>(Status::reputation_rate_limited) + 1, "a name for every value");
 
 // The stage that decided a message's fate (or, for a temporary failure, the attempt's): one
 // of the engine's own steps named here, or a policy's. The policies' stages are numbered

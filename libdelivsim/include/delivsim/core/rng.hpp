@@ -53,6 +53,14 @@ enum MessageDraw : std::uint32_t {
     draw_auth_ip = 13,         // zone-based authentication: which sending IP
     draw_auth_forwarded = 14,  // zone-based authentication: through the forwarder?
     draw_dmarc_pct = 15,       // zone-based authentication: DMARC pct= sampling
+    // block 4 and 5: authentication and transport facts (sender/facts.hpp), drawn only by
+    // classes that give them as probabilities
+    draw_spf = 16,                // "auth_results": the SPF result
+    draw_dkim_0 = 17,             // "auth_results": the first DKIM signature's result
+    draw_dkim_1 = 18,             // "auth_results": the second DKIM signature's result
+    draw_ptr = 19,                // "transport": reverse DNS of the sending IP
+    draw_tls = 20,                // "transport": the session used STARTTLS
+    draw_list_unsubscribe = 21,   // "transport": the List-Unsubscribe header
 };
 
 // Stream::world_message: drawn when a world message is generated (block 0) and when it is
@@ -74,11 +82,13 @@ enum WorldRecipientDraw : std::uint32_t {
     draw_mailbox_initial_fill = 3,  // mailbox fill at the start
     draw_mailbox_never_empty = 4,   // the owner never empties the mailbox
     draw_mailbox_phase = 5,         // when in its cycle the owner empties it
+    draw_recipient_trap_kind = 6,   // a live address that is a pristine or typo trap (world/blocklist.hpp)
 };
 
 // Stream::world_attempt: per attempt of a world message, world_attempt_slots draws each.
 enum WorldAttemptDraw : std::uint32_t {
     draw_reputation_reject = 0,  // rejected outright for the sender's reputation
+    draw_spam_rate_limit = 1,    // deferred while over the spam-rate limit (world/postmaster.hpp)
 };
 inline constexpr std::uint32_t world_attempt_slots = 4;
 constexpr std::uint32_t world_attempt_draw(std::uint32_t attempt, WorldAttemptDraw slot) noexcept {

@@ -99,6 +99,22 @@ inline json authentication_json(const Authentication& a, std::uint64_t seed, std
     return {{"ip", e.ip}, {"forwarded", e.forwarded}, {"spf", spf}, {"dkim", dkim}, {"dmarc", dmarc},
             {"message_result", dmarc_result_names[static_cast<std::size_t>(d.message_result())]}};
 }
+// The message's authentication facts (core/message.hpp), domains by name.
+inline json auth_results_json(const AuthResults& a, const std::vector<std::string>& domains) {
+    auto domain = [&](std::uint8_t i) { return i < domains.size() ? json(domains[i]) : json(nullptr); };
+    auto name = [](AuthResult r) { return auth_result_names[static_cast<std::size_t>(r)]; };
+    json dkim = json::array();
+    for (std::uint8_t i = 0; i < a.dkim_count; ++i)
+        dkim.push_back({{"domain", domain(a.dkim[i].domain)}, {"result", name(a.dkim[i].result)}, {"aligned", a.dkim[i].aligned}});
+    return {{"spf", {{"result", name(a.spf)}, {"domain", domain(a.spf_domain)}, {"identity", a.spf_helo ? "helo" : "mail_from"},
+                     {"aligned", a.spf_aligned}}},
+            {"dkim", dkim},
+            {"dmarc", {{"result", name(a.dmarc)}, {"policy", dmarc_policy_fact_names[static_cast<std::size_t>(a.dmarc_policy)]}}}};
+}
+inline json transport_json(const Transport& t) {
+    return {{"ptr", reverse_dns_names[static_cast<std::size_t>(t.ptr)]}, {"tls", t.tls},
+            {"list_unsubscribe", list_unsubscribe_names[static_cast<std::size_t>(t.list_unsubscribe)]}, {"bulk", t.bulk}};
+}
 // The name of the custom policy (policy/external.hpp) that gave verdict v, or null.
 inline json custom_policy_json(const PolicyChain& chain, std::uint64_t tag) {
     for (const AnyPolicy& p : chain.policies) {
@@ -128,6 +144,8 @@ inline json Explanation::to_json(const Scenario& s) const {
     j["has_attachment"] = m.has_attachment;
     j["dmarc"] = dmarc_result_names[static_cast<std::size_t>(m.dmarc)];
     if (const auto& a = s.classes[m.sender_class].authentication) j["authentication"] = detail::authentication_json(*a, seed, m.index);
+    j["auth_results"] = detail::auth_results_json(m.auth, s.classes[m.sender_class].domains);
+    j["transport"] = detail::transport_json(m.transport);
     j["content_score"] = m.content_score;
     const ContentFilter* cf = detail::content_filter_of(prof.policies);
     j["content_score_at_receiver"] = cf ? json(cf->score(m)) : json(nullptr);

@@ -16,6 +16,7 @@
 #include <delivsim/policy/registry.hpp>
 #include <delivsim/policy/rspamd.hpp>
 #include <delivsim/policy/rule_score.hpp>
+#include <delivsim/policy/sender_requirements.hpp>
 #include <delivsim/policy/size_limit.hpp>
 #include <delivsim/policy/unknown_user.hpp>
 #include <delivsim/policy/url_reputation.hpp>

@@ -114,6 +114,7 @@ using BuiltinPolicies = PolicyRegistry<
     Registered<struct Rspamd, "rspamd", Dispatch::outlined, 2>,
     Registered<struct UrlReputation, "url_reputation", Dispatch::outlined>,
     Registered<struct ExternalPolicy, "custom_policy", Dispatch::outlined, 1>,  // policies written outside the library
+    Registered<struct SenderRequirements, "sender_requirements", Dispatch::outlined>,  // rare: kept out of the inlined loop
     Registered<struct Gateway, "", Dispatch::gateway>>;
 
 static_assert(BuiltinPolicies::dispatch_sorted(), "register inlined policies first, then outlined, then the gateway");

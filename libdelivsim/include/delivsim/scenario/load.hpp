@@ -2,6 +2,7 @@
 // Loading and validating scenario files. Every rule a file can break gives a ScenarioError
 // naming the JSON path: unknown keys, NaN or infinite numbers, negative sizes, probabilities
 // outside [0, 1], empty mixtures and weights that do not sum to 1 are errors, never defaults.
+#include <delivsim/scenario/presets.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
 #include <delivsim/core/json.hpp>
@@ -14,6 +15,25 @@ namespace delivsim {
 inline constexpr std::string_view scenario_format = "delivsim-scenario/1";
 // Memory one results table (Tally) may take; a run holds one per thread plus one.
 inline constexpr int max_tally_mib = 1024;
+
+// A preset's policies and a profile's own, merged in phase order (the preset's first within a
+// phase); a policy type the profile gives itself replaces the preset's.
+inline PolicyChain merge_preset(const PolicyChain& preset, const PolicyChain& own) {
+    std::vector<AnyPolicy> kept;
+    for (const AnyPolicy& p : preset.policies) {
+        bool replaced = false;
+        for (const AnyPolicy& o : own.policies) replaced = replaced || label(o) == label(p);
+        if (!replaced) kept.push_back(p);
+    }
+    PolicyChain out;
+    std::size_t i = 0, j = 0;
+    while (i < kept.size() || j < own.policies.size()) {
+        const bool take_preset =
+            j == own.policies.size() || (i < kept.size() && phase(kept[i]) <= phase(own.policies[j]));
+        out.policies.push_back(take_preset ? kept[i++] : own.policies[j++]);
+    }
+    return out;
+}
 
 // `hooks`: the custom policies ({"type": "python", ...}) the file may name (see policy/external.hpp).
 inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nullptr) {
@@ -58,7 +78,7 @@ inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nul
     seen.clear();
     std::vector<std::pair<Field, double>> pw;
     for (const Field& p : root["recipient_profiles"].items()) {
-        p.allow_keys({"name", "description", "weight", "mx", "implicit_mx", "dead_destination", "policies"});
+        p.allow_keys({"name", "description", "weight", "mx", "implicit_mx", "dead_destination", "preset", "policies"});
         BasicProfile<PolicyChain> prof;
         prof.name = unique_name(seen, p["name"]);
         if (p.has("description")) prof.description = p["description"].string();
@@ -67,7 +87,15 @@ inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nul
         ctx.profile = prof.name;
         ctx.mx_hosts.clear();
         for (const auto& h : prof.routing.hosts()) ctx.mx_hosts.push_back(h.host);
-        prof.policies = PolicyChain::parse(p["policies"], ctx);
+        if (p.has("preset")) {
+            prof.preset = static_cast<int>(p["preset"].choice(provider_preset_names));
+            const json preset = preset_policies(static_cast<std::size_t>(prof.preset));
+            const PolicyChain from_preset = PolicyChain::parse(Field(preset, p["preset"].path()), ctx);
+            const PolicyChain own = p.has("policies") ? PolicyChain::parse(p["policies"], ctx) : PolicyChain{};
+            prof.policies = merge_preset(from_preset, own);
+        } else {
+            prof.policies = PolicyChain::parse(p["policies"], ctx);
+        }
         pw.emplace_back(p["weight"], prof.weight);
         s.profiles.push_back(std::move(prof));
     }

@@ -23,6 +23,7 @@ struct BasicProfile {
     double weight = 0;
     MxRouting routing;
     Chain policies;
+    int preset = -1;  // index into provider_presets (scenario/presets.hpp), or -1
 };
 
 template <class Chain>

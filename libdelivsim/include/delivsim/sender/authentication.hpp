@@ -10,7 +10,12 @@
 //    "helo": "out1.example.com", "ips": ["192.0.2.10", "192.0.2.11"],
 //    "dkim": {"domain": "example.com", "selector": "s1", "key": "MIGf...", "key_bits": 2048},
 //    "forwarded": {"probability": 0.05, "hop": "mailing_list", "ip": "198.51.100.7"}}
-// "dkim" and "forwarded" are optional. Per message: one IP, uniformly (draw_auth_ip); whether
+// "dkim" and "forwarded" are optional. Besides the DmarcResult, each message gets its full
+// facts (core/message.hpp AuthResults): SPF's result for MAIL FROM's domain, the DKIM
+// signature's result, the identifiers' alignment with the From domain, the DMARC result and
+// the policy that applied ("no_record" without one), and the sending IP's reverse DNS
+// (auth/iprev.hpp). Domains are named by index into `domains` (0: the MAIL FROM domain,
+// then the DKIM d=). Per message: one IP, uniformly (draw_auth_ip); whether
 // the message went through the forwarder (draw_auth_forwarded): then SPF is checked for the
 // forwarder's IP (no SRS: MAIL FROM is unchanged) and the DKIM signature passes through the hop.
 //
@@ -30,11 +35,13 @@
 // re-evaluate the whole chain with those draws (evaluate()).
 #include <delivsim/auth/dkim.hpp>
 #include <delivsim/auth/dmarc.hpp>
+#include <delivsim/auth/iprev.hpp>
 #include <delivsim/auth/spf.hpp>
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/rng.hpp>
 #include <delivsim/dns/zone.hpp>
 #include <delivsim/core/json.hpp>
+#include <delivsim/sender/facts.hpp>
 
 #include <memory>
 #include <optional>
@@ -71,13 +78,42 @@ struct Authentication {
     double forwarded_probability = 0;
     std::size_t hop = 0;
     std::string forwarder_ip;
+    std::vector<std::string> domains;  // what AuthResults' domain indices name
 
     // The cache: one entry per (ip index, forwarded), index ip * 2 + forwarded.
     struct Case {
         DmarcResult if_sampled = DmarcResult::pass, if_not_sampled = DmarcResult::pass;
         double pct = 1.0;  // pct= / 100: a message is sampled when its draw is below it
         std::uint32_t spf_queries = 0, dkim_queries = 0, dmarc_queries = 0;
+        AuthResults facts;
+        ReverseDns ptr = ReverseDns::fcrdns;
     };
+
+    // The message facts of an evaluation.
+    AuthResults facts_of(const AuthEvaluation& e) const {
+        auto by_name = [](std::string_view n) {
+            for (std::size_t i = 0; i < auth_result_count; ++i)
+                if (auth_result_names[i] == n) return static_cast<AuthResult>(i);
+            return AuthResult::none;
+        };
+        AuthResults a;
+        a.spf = by_name(auth::name_of(e.spf.result));
+        a.spf_domain = 0;
+        a.spf_aligned = auth::aligned(mail_from_domain, from_domain, e.dmarc.aspf);
+        a.dkim_count = 0;
+        if (dkim) {
+            a.dkim_count = 1;
+            a.dkim[0] = {dkim_domain_index(), by_name(auth::name_of(e.dkim.result)),
+                         auth::aligned(dkim->domain, from_domain, e.dmarc.adkim)};
+        }
+        a.dmarc = by_name(auth::name_of(e.dmarc.result));
+        a.dmarc_policy = !e.dmarc.policy ? DmarcPolicyFact::no_record
+                                         : static_cast<DmarcPolicyFact>(1 + static_cast<std::uint8_t>(*e.dmarc.policy));
+        return a;
+    }
+    std::uint8_t dkim_domain_index() const noexcept {
+        return dkim && domains.size() > 1 && domains[1] == dkim->domain ? 1 : 0;
+    }
     std::vector<Case> cases;
 
     std::string_view sending_ip(std::size_t k, bool fwd) const { return fwd ? forwarder_ip : ips[k]; }
@@ -129,6 +165,8 @@ struct Authentication {
                 c.if_sampled = d.message_result();
                 c.if_not_sampled = u.message_result();
                 c.pct = e.dmarc.pct >= 100 ? 1.0 : e.dmarc.pct / 100.0;
+                c.facts = facts_of(e);
+                c.ptr = auth::check_iprev(*zone, e.ip).result;
                 cases.push_back(c);
             }
     }
@@ -155,16 +193,27 @@ struct Authentication {
         return false;
     }
 
-    // The message's DMARC result, from the cache (or, after a random DNS timeout, re-evaluated).
-    DmarcResult draw(MessageRng& rng) const {
+    // The message's DMARC result and facts, from the cache (or, after a random DNS timeout,
+    // re-evaluated).
+    void draw(Message& m, MessageRng& rng) const {
         const std::size_t ci = pick_case(rng);
         const Case& c = cases[ci];
+        m.transport.ptr = c.ptr;
         if (zone->timeout_probability() > 0 && random_timeout(c, rng)) {
             const double sample = rng.uniform(Stream::message, draw_dmarc_pct);
-            return evaluate(ci / 2, ci % 2 == 1, sample, &rng).dmarc.message_result();
+            const AuthEvaluation e = evaluate(ci / 2, ci % 2 == 1, sample, &rng);
+            m.dmarc = e.dmarc.message_result();
+            m.auth = facts_of(e);
+            return;
         }
-        if (c.if_sampled == c.if_not_sampled) return c.if_sampled;
-        return rng.uniform(Stream::message, draw_dmarc_pct) < c.pct ? c.if_sampled : c.if_not_sampled;
+        m.auth = c.facts;
+        if (c.if_sampled == c.if_not_sampled) m.dmarc = c.if_sampled;
+        else m.dmarc = rng.uniform(Stream::message, draw_dmarc_pct) < c.pct ? c.if_sampled : c.if_not_sampled;
+    }
+    DmarcResult draw(MessageRng& rng) const {
+        Message m;
+        draw(m, rng);
+        return m.dmarc;
     }
 
     // The evaluation message `rng` got, with the SPF trace: for explain. Same draws as draw().
@@ -214,6 +263,8 @@ struct Authentication {
         } else {
             a->forwarder_ip = a->ips[0];  // never used: the forwarded cases are never picked
         }
+        a->domains.push_back(a->mail_from_domain);
+        if (a->dkim && a->dkim->domain != a->mail_from_domain) a->domains.push_back(a->dkim->domain);
         a->compile();
         return a;
     }

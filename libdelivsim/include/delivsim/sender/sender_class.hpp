@@ -6,6 +6,7 @@
 #include <delivsim/core/rng.hpp>
 #include <delivsim/core/json.hpp>
 #include <delivsim/sender/authentication.hpp>
+#include <delivsim/sender/facts.hpp>
 #include <delivsim/sender/features.hpp>
 #include <delivsim/sender/mixture.hpp>
 
@@ -37,6 +38,12 @@ struct SenderClass {
     int dmarc_certain = 0;
     // Zone-based authentication (sender/authentication.hpp), instead of dmarc_cdf when set.
     std::shared_ptr<const Authentication> authentication;
+    // Drawn authentication results (sender/facts.hpp), instead of dmarc_cdf when set.
+    std::shared_ptr<const DrawnAuthentication> auth_results;
+    // Transport facts (sender/facts.hpp); without them, the defaults and no draws.
+    std::shared_ptr<const TransportModel> transport;
+    // The domains the message facts name by index (AuthResults::spf_domain, DkimFact::domain).
+    std::vector<std::string> domains;
     double score_mean = 0, score_sd = 0;
     // Attachment: carried with `attachment_probability` by messages of at least that size.
     std::uint64_t attachment_min_bytes = 0;
@@ -53,11 +60,16 @@ struct SenderClass {
         m.ip_listed = ip_listed > 0 && rng.bernoulli(Stream::message, draw_ip_listed, ip_listed);
         m.size_bytes = sizes.size() == 1 ? sizes[0].bytes
                                          : sizes[pick(size_cdf, rng.uniform(Stream::message, draw_size))].bytes;
-        if (authentication)
-            m.dmarc = authentication->draw(rng);
-        else
+        if (authentication) {
+            authentication->draw(m, rng);
+        } else if (auth_results) {
+            auth_results->draw(m, rng);
+        } else {
             m.dmarc = static_cast<DmarcResult>(dmarc_certain >= 0 ? static_cast<std::uint32_t>(dmarc_certain)
                                                                   : pick(dmarc_cdf, rng.uniform(Stream::message, draw_dmarc)));
+            m.auth = legacy_auth_results[static_cast<std::size_t>(m.dmarc)];
+        }
+        if (transport) transport->draw(m, rng);
         m.content_score = score_sd > 0
                               ? score_mean + score_sd * normal_quantile(rng.uniform(Stream::message, draw_content_score))
                               : score_mean;
@@ -70,7 +82,7 @@ struct SenderClass {
     // `zone`: the scenario's top-level "dns" zone, if it has one ("authentication" needs it).
     static SenderClass parse(const Field& f, const std::shared_ptr<const dns::Zone>& zone = nullptr) {
         f.allow_keys({"name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
-                      "dmarc", "authentication", "content_score", "attachment", "features"});
+                      "dmarc", "authentication", "auth_results", "transport", "content_score", "attachment", "features"});
         SenderClass c;
         c.name = f["name"].name();
         if (f.has("description")) c.description = f["description"].string();
@@ -100,15 +112,23 @@ struct SenderClass {
         }
         c.size_cdf = mixture_cdf(f["size_bytes"], sw);
 
-        if (f.has("dmarc") == f.has("authentication"))
-            f.child(f.has("dmarc") ? "authentication" : "dmarc")
-                .fail(f.has("dmarc") ? "a class gives either \"dmarc\" (result probabilities) or \"authentication\" (its DNS "
-                                       "setup), not both"
-                                     : "required field is missing (or give \"authentication\")");
+        const int ways = f.has("dmarc") + f.has("authentication") + f.has("auth_results");
+        if (ways == 0) f.child("dmarc").fail("required field is missing (or give \"authentication\" or \"auth_results\")");
+        if (ways > 1)
+            f.child(f.has("auth_results") ? "auth_results" : "authentication")
+                .fail("a class gives one of \"dmarc\" (result probabilities), \"authentication\" (its DNS setup) and "
+                      "\"auth_results\" (drawn check results), not several");
         if (f.has("authentication")) {
             c.authentication = Authentication::parse(f["authentication"], zone);
             c.dmarc_certain = -1;
+            c.domains = c.authentication->domains;
         }
+        if (f.has("auth_results")) {
+            c.auth_results = std::make_shared<const DrawnAuthentication>(DrawnAuthentication::parse(f["auth_results"], c.domains));
+            c.dmarc_certain = -1;
+        }
+        if (f.has("transport"))
+            c.transport = std::make_shared<const TransportModel>(TransportModel::parse(f["transport"], c.authentication != nullptr));
         if (f.has("dmarc")) {
             const Field dm = f["dmarc"];
             dm.allow_keys({"pass", "none", "fail_reject", "fail_quarantine"});

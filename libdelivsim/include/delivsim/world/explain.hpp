@@ -54,7 +54,7 @@ inline json WorldExplanation::to_json(const World& w) const {
     j["receiver"] = w.scenario.profiles[trace.msg.profile].name;
     if (!trace.seen.empty()) {
         const Recipient& rc = trace.seen.front().recipient;
-        static constexpr std::array<const char*, 3> kinds{"live", "stale", "spam_trap"};
+        static constexpr std::array<const char*, 5> kinds{"live", "stale", "spam_trap", "pristine_trap", "typo_trap"};
         j["recipient"] = {{"list", w.lists[rc.list].name}, {"kind", kinds[static_cast<std::size_t>(rc.kind)]},
                           {"mailbox", rc.mailbox}};
         j["sending_ip"] = w.ips[trace.seen.front().ip].address;

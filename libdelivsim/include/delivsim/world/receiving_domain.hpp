@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <unordered_map>
 
 namespace delivsim::world {
 
@@ -54,7 +55,7 @@ public:
           ip_limit_(w.ips.size()), subnet_limit_(w.subnets), ip_bucket_(w.ips.size()), subnet_bucket_(w.subnets),
           greylist_(w.ips.size()), mailboxes_(mailboxes),
           s_outcomes_(w.senders.size() * outcome_count), s_deferrals_(w.senders.size()), s_sent_(w.senders.size()),
-          queue_(w.senders.size()) {
+          queue_(w.senders.size()), postmaster_(settings_->postmaster, w.sender_domains.size()) {
         decay_ = std::exp2(-w.epoch_s / settings_->reputation.half_life_s);
         recompute(0);
     }
@@ -67,6 +68,13 @@ public:
     const Tally& tally() const noexcept { return tally_; }
     bool idle() const noexcept { return heap_.empty() && feedback_.empty(); }
     std::size_t greylist_triplets() const noexcept { return greylist_.triplets(); }
+    const Postmaster& postmaster() const noexcept { return postmaster_; }
+    // The world's shared blocklist (read during epochs, updated between them by the run).
+    void use_blocklist(const Blocklist* b) noexcept { blocklist_ = b; }
+    void take_trap_hits(std::vector<TrapHit>& out) {
+        out.insert(out.end(), trap_hits_.begin(), trap_hits_.end());
+        trap_hits_.clear();
+    }
 
     // Queue entries due before time b: 0 if none, else the queue's length (an upper bound, to
     // judge an epoch's work).
@@ -177,6 +185,8 @@ public:
         ar.list("deliveries", deliveries_);
         ar.list("free_deliveries", free_);
         ar("queued_by_sender", queue_);
+        ar("postmaster", postmaster_);
+        ar.list("suppressed", suppressed_);
     }
 
     // A restored state that this world could not have made (a crafted checkpoint with a
@@ -234,6 +244,8 @@ private:
             const Sender& snd = d.w_->senders[sender];
             const SendingIp& sip = d.w_->ips[p.ip];
             const Receiver& settings = *d.settings_;
+            // The shared blocklist: the profile's dnsbl policy sees a listed IP.
+            if (d.blocklist_ && d.blocklist_->listed(p.ip, t)) m.ip_listed = true;
             // Connect: throttling per IP and per /24.
             if (settings.rate_limit) {
                 const bool ip_ok = d.ip_bucket_[p.ip].available(t, d.ip_limit_[p.ip]);
@@ -252,10 +264,24 @@ private:
                     return Verdict::reject(Status::reputation_rejected, Responsible::sender_reputation, Stage::reputation);
                 m.content_score += effect.content_adjustment;
             }
+            // Over the spam-rate line (Postmaster Tools' spam rate): a share of attempts deferred.
+            if (d.postmaster_.enabled() && d.postmaster_.limited(snd.domain, t)) {
+                const PostmasterSettings& pm = d.postmaster_.settings();
+                if (rng.bernoulli(Stream::world_attempt, world_attempt_draw(a.index, draw_spam_rate_limit), pm.over_limit_share))
+                    return Verdict::temp_fail(pm.over_limit_reply, Responsible::sender_reputation, Stage::reputation);
+            }
             // RCPT: the list's stale addresses and spam traps.
             if (rc.kind == Recipient::Kind::stale)
                 return Verdict::reject(Status::unknown_user, Responsible::address_error, stage_of<UnknownUser>);
-            if (rc.kind == Recipient::Kind::spam_trap) {
+            if (rc.kind == Recipient::Kind::spam_trap || rc.kind == Recipient::Kind::pristine_trap ||
+                rc.kind == Recipient::Kind::typo_trap) {
+                if (d.blocklist_) {
+                    const BlocklistSettings& bl = d.blocklist_->settings();
+                    const double weight = rc.kind == Recipient::Kind::pristine_trap ? bl.pristine_weight
+                                          : rc.kind == Recipient::Kind::typo_trap   ? bl.typo_weight
+                                                                                    : bl.recycled_weight;
+                    d.trap_hits_.push_back({t, p.ip, weight});
+                }
                 d.add_volume(p.ip, snd.domain);
                 d.feedback_.push_back({t + settings.feedback_delay_s, p.ip, static_cast<std::uint16_t>(snd.domain),
                                        Feedback::Kind::trap});
@@ -288,10 +314,14 @@ private:
             const double at = t + d.settings_->feedback_delay_s;
             const auto dom = static_cast<std::uint16_t>(snd.domain);
             if (o == Outcome::inbox) {
+                if (d.postmaster_.enabled()) d.postmaster_.inbox(snd.domain, t);
                 if (fb.uniform(draw_world_engagement) < list.engagement * cf.engagement_factor)
                     d.feedback_.push_back({at, p.ip, dom, Feedback::Kind::engagement});
-                if (fb.uniform(draw_world_complaint) < list.complaint * cf.complaint_factor)
+                if (fb.uniform(draw_world_complaint) < list.complaint * cf.complaint_factor) {
                     d.feedback_.push_back({at, p.ip, dom, Feedback::Kind::complaint});
+                    if (snd.list_hygiene) d.suppress(sender, p.recipient, at);
+                    if (d.postmaster_.enabled()) d.postmaster_.complaint(snd.domain, t);
+                }
             } else if (fb.uniform(draw_world_not_spam) < list.not_spam * cf.engagement_factor) {
                 d.feedback_.push_back({at, p.ip, dom, Feedback::Kind::engagement});
             }
@@ -305,6 +335,8 @@ private:
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
         const std::uint32_t i = p.attempt;
+        // List hygiene: the sender no longer mails a recipient that bounced hard or complained.
+        if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return Pending{0, 0, 0, 0, 0, 0};
         MessageRng rng(seed_, p.id);
         Message m;
         m.index = p.id;
@@ -312,6 +344,9 @@ private:
         m.profile = index_;
         w_->scenario.classes[snd.sender_class].draw(m, rng);
         if (i == 0) ++s_sent_[s];
+        // Bulk status: counted per sender domain at this receiving domain per day, for good once reached.
+        if (postmaster_.enabled())
+            m.transport.bulk = m.transport.bulk || (i == 0 ? postmaster_.sent(snd.domain, p.time) : postmaster_.bulk(snd.domain));
         if constexpr (std::decay_t<Trace>::enabled)
             if (i == 0) trace.message(m);
 
@@ -320,6 +355,9 @@ private:
             mt.sender_class = s;  // the world's tally counts by sender
             tally_.record(mt, f);
             count_outcome(s, f.outcome);
+            if (snd.list_hygiene && f.outcome == Outcome::bounced &&
+                (f.status == Status::unknown_user || f.status == Status::bad_destination))
+                suppress(s, p.recipient, p.time);
             if (p.delivery != Pending::no_delivery) free_.push_back(p.delivery);
             if constexpr (requires { trace.decided(f); }) trace.decided(f);
             return Pending{0, 0, 0, 0, 0, 0};
@@ -381,6 +419,18 @@ private:
         if (const auto& mb = settings_->mailbox) seen.mailbox = {mailboxes_[rc.mailbox].peek(p.time, *mb), mb->quota_bytes};
         trace_->seen.push_back(seen);
         return attempt(p, recipients, *trace_);
+    }
+
+    static std::uint64_t hygiene_key(std::uint32_t sender, std::uint32_t recipient) noexcept {
+        return (static_cast<std::uint64_t>(sender) << 32) | recipient;
+    }
+    void suppress(std::uint32_t sender, std::uint32_t recipient, double from) {
+        auto [it, added] = suppressed_.emplace(hygiene_key(sender, recipient), from);
+        if (!added) it->second = std::min(it->second, from);
+    }
+    bool suppressed(std::uint32_t sender, std::uint32_t recipient, double t) const {
+        const auto it = suppressed_.find(hygiene_key(sender, recipient));
+        return it != suppressed_.end() && it->second <= t;
     }
 
     void add_volume(std::uint32_t ip, std::uint32_t domain) noexcept {
@@ -467,6 +517,10 @@ private:
     std::vector<std::uint32_t> free_;
     std::vector<std::uint64_t> s_outcomes_, s_deferrals_, s_sent_, queue_;
     double decay_ = 1;
+    Postmaster postmaster_;
+    const Blocklist* blocklist_ = nullptr;
+    std::vector<TrapHit> trap_hits_;
+    std::unordered_map<std::uint64_t, double> suppressed_;  // (sender, recipient) -> from when
     TimeSeries* series_ = nullptr;
     std::size_t bucket_ = 0;
 };

@@ -17,6 +17,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -84,11 +85,18 @@ public:
                 if (b0.uniform(draw_recipient_stale) < list.stale)
                     rc.kind = b0.uniform(draw_recipient_spam_trap) < list.spam_trap ? Recipient::Kind::spam_trap
                                                                                      : Recipient::Kind::stale;
+                if (rc.kind == Recipient::Kind::live && (list.pristine_trap > 0 || list.typo_trap > 0)) {
+                    const double u = DrawBlock(seed, r, Stream::world_recipient, draw_recipient_trap_kind)
+                                         .uniform(draw_recipient_trap_kind);
+                    if (u < list.pristine_trap) rc.kind = Recipient::Kind::pristine_trap;
+                    else if (u < list.pristine_trap + list.typo_trap) rc.kind = Recipient::Kind::typo_trap;
+                }
                 rc.mailbox = per_domain[rc.domain]++;
             }
         }
         domains_.reserve(R);
         for (std::uint32_t d = 0; d < R; ++d) domains_.emplace_back(w, d, seed, per_domain[d]);
+        blocklist_ = Blocklist(w.blocklist, w.ips.size());
         if (trace)  // only the domain of the message's recipient ever meets it
             for (auto& d : domains_) d.trace(trace);
         for (std::uint64_t r = 0; r < recipients_.size(); ++r) {
@@ -140,6 +148,7 @@ public:
         ar("cursors", cursors_);
         ar("series", res_.series);
         ar("domains", domains_);
+        ar("blocklist", blocklist_);
     }
     // After a restore: throws std::invalid_argument naming what no run of this world could
     // have reached (a crafted checkpoint with a valid checksum).
@@ -202,6 +211,8 @@ public:
                 g[d].clear();
             }
             domains_[d].set_series(&res_.series, bucket);
+            // This run's blocklist, handed over each epoch (a copied or moved run has its own).
+            domains_[d].use_blocklist(blocklist_.enabled() ? &blocklist_ : nullptr);
             domains_[d].run_epoch(a, b, recipients_, o.cancel);
             if (bucket_end) domains_[d].sample(res_.series, bucket, b);
         };
@@ -212,6 +223,12 @@ public:
         for (auto& d : domains_) {
             d.flush(res_.series, bucket);
             if (bucket_end) d.add_queue(res_.series, bucket);
+        }
+        // The epoch's trap hits reach the shared blocklist, in domain order (then sorted).
+        if (blocklist_.enabled()) {
+            std::vector<TrapHit> hits;
+            for (auto& d : domains_) d.take_trap_hits(hits);
+            blocklist_.add(hits, b);
         }
         ++epoch_;
         return true;
@@ -284,6 +301,7 @@ private:
     std::uint64_t seed_;
     std::vector<Recipient> recipients_;
     std::vector<ReceivingDomain> domains_;
+    Blocklist blocklist_;
     std::vector<std::vector<ScheduleCursor>> cursors_;
     unsigned parts_ = 1;
     std::vector<std::vector<std::vector<Pending>>> gen_;  // per part, per domain: this epoch's new messages

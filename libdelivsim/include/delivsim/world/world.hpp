@@ -24,9 +24,11 @@
 #include <delivsim/core/checked.hpp>
 #include <delivsim/dns/ip.hpp>
 #include <delivsim/scenario/load.hpp>
+#include <delivsim/world/blocklist.hpp>
 #include <delivsim/world/draw.hpp>
 #include <delivsim/world/greylist_memory.hpp>
 #include <delivsim/world/mailbox.hpp>
+#include <delivsim/world/postmaster.hpp>
 #include <delivsim/world/rate_limit.hpp>
 #include <delivsim/world/recipients.hpp>
 #include <delivsim/world/reputation.hpp>
@@ -51,6 +53,9 @@ struct Sender {
     std::uint32_t domain = 0;           // index into World::sender_domains
     std::vector<std::uint32_t> ips;     // indices into World::ips
     std::vector<ScheduleItem> schedule;
+    // Suppresses recipients after a hard bounce (at once) or a complaint (when the feedback
+    // loop report arrives): no further message is sent to them.
+    bool list_hygiene = false;
 };
 
 struct SendingIp {
@@ -65,6 +70,7 @@ struct Receiver {
     std::optional<GreylistSettings> greylist;
     std::optional<MailboxSettings> mailbox;
     double feedback_delay_s = 0;
+    PostmasterSettings postmaster;  // bulk status and spam rate (enabled by the profile's preset or "postmaster")
 };
 
 struct ClassFeedback {
@@ -82,6 +88,7 @@ struct World {
     std::vector<RecipientList> lists;
     std::vector<Receiver> receivers;            // one per recipient profile
     std::vector<ClassFeedback> class_feedback;  // one per sender class
+    BlocklistSettings blocklist;                // a blocklist fed by trap hits (world/blocklist.hpp)
     json document;
 
     std::uint64_t recipient_count() const noexcept {
@@ -189,9 +196,12 @@ inline ReputationSettings parse_reputation(const Field& f) {
     return r;
 }
 
-inline Receiver parse_receiver(const Field& f) {
-    f.allow_keys({"rate_limit", "reputation", "greylist", "mailbox", "feedback_delay_s"});
+// `preset`: the profile's preset (scenario/presets.hpp), or -1.
+inline Receiver parse_receiver(const Field& f, int preset) {
+    f.allow_keys({"rate_limit", "reputation", "greylist", "mailbox", "feedback_delay_s", "postmaster"});
     Receiver r;
+    if (preset >= 0) r.postmaster = PostmasterSettings::of_preset(provider_presets[static_cast<std::size_t>(preset)]);
+    if (f.has("postmaster")) r.postmaster = PostmasterSettings::parse(f["postmaster"], r.postmaster);
     if (f.has("rate_limit")) {
         const Field g = f["rate_limit"];
         g.allow_keys({"per_ip_per_hour", "per_subnet_per_hour", "history_factor"});
@@ -378,7 +388,7 @@ inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) 
         root["format"].fail("'" + root["format"].string() + "' is not a supported format (expected '" +
                             std::string(world_format) + "')");
     root.allow_keys({"format", "name", "description", "duration_s", "epoch_s", "bucket_s", "scenario", "class_feedback",
-                     "lists", "senders", "receivers"});
+                     "lists", "senders", "receivers", "blocklist"});
     World w;
     w.name = root["name"].name();
     if (root.has("description")) w.description = root["description"].string();
@@ -432,7 +442,8 @@ inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) 
     std::vector<std::string> list_names;
     std::uint64_t next = 0;
     for (const Field& f : root["lists"].items()) {
-        f.allow_keys({"name", "recipients", "stale", "spam_trap", "complaint", "engagement", "not_spam", "domains"});
+        f.allow_keys({"name", "recipients", "stale", "spam_trap", "pristine_trap", "typo_trap", "complaint", "engagement",
+                      "not_spam", "domains"});
         RecipientList l;
         l.name = f["name"].name();
         if (!seen.insert(l.name).second) f["name"].fail("duplicate name '" + l.name + "'");
@@ -446,6 +457,9 @@ inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) 
         next = *total;
         l.stale = f["stale"].probability();
         l.spam_trap = f.has("spam_trap") ? f["spam_trap"].probability() : 0.0;
+        l.pristine_trap = f.has("pristine_trap") ? f["pristine_trap"].probability() : 0.0;
+        l.typo_trap = f.has("typo_trap") ? f["typo_trap"].probability() : 0.0;
+        if (l.pristine_trap + l.typo_trap > 1) f["typo_trap"].fail("pristine_trap + typo_trap is more than 1");
         l.complaint = f["complaint"].probability();
         l.engagement = f["engagement"].probability();
         l.not_spam = f.has("not_spam") ? f["not_spam"].probability() : 0.0;
@@ -473,8 +487,9 @@ inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) 
     seen.clear();
     std::map<std::string, std::uint32_t> ip_index, subnet_index;
     for (const Field& f : root["senders"].items()) {
-        f.allow_keys({"name", "class", "domain", "ips", "pool", "schedule"});
+        f.allow_keys({"name", "class", "domain", "ips", "pool", "schedule", "list_hygiene"});
         Sender s;
+        s.list_hygiene = f.has("list_hygiene") && f["list_hygiene"].boolean();
         s.name = f["name"].name();
         if (!seen.insert(s.name).second) f["name"].fail("duplicate name '" + s.name + "'");
         s.sender_class = detail::index_of(class_names, f["class"], "sender class of the scenario");
@@ -525,6 +540,8 @@ inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) 
     if (w.senders.size() > 65535) root["senders"].fail("has more than 65535 senders");
     if (w.ips.size() > 65535 || w.subnets > 65535) root["senders"].fail("use more than 65535 sending IPs");
 
+    if (root.has("blocklist")) w.blocklist = BlocklistSettings::parse(root["blocklist"]);
+
     // Receivers: one for every recipient profile, no silent defaults.
     const Field rf = root["receivers"];
     rf.expect_object();
@@ -533,7 +550,8 @@ inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) 
         for (const auto& p : profile_names) found = found || p == name;
         if (!found) f.fail("'" + name + "' is not a recipient profile of the scenario");
     }
-    for (const auto& p : profile_names) w.receivers.push_back(detail::parse_receiver(rf[p]));
+    for (std::size_t p = 0; p < profile_names.size(); ++p)
+        w.receivers.push_back(detail::parse_receiver(rf[profile_names[p]], w.scenario.profiles[p].preset));
 
     w.document = doc;
     detail::check_plan(w, root);
