@@ -75,6 +75,32 @@ Comparison compare(const delivsim::Scenario& s, const std::vector<std::string>& 
     return std::move(*result);
 }
 
+// Several scenarios on the same messages (engine/compare.hpp: compare_scenarios): per scenario
+// a Tally, per pair the joint outcome counts by the first scenario's class and profile.
+delivsim::ScenarioComparison compare_scenarios(const std::vector<py::object>& scenarios, std::uint64_t messages,
+                                               std::uint64_t seed, std::uint64_t first_message, unsigned threads,
+                                               const std::optional<py::function>& progress) {
+    std::vector<const delivsim::Scenario*> list;
+    for (const py::object& s : scenarios) list.push_back(&s.cast<const delivsim::Scenario&>());
+    std::atomic<bool> cancel{false};
+    std::exception_ptr error;
+    delivsim::RunOptions o;
+    o.messages = messages;
+    o.seed = seed;
+    o.threads = threads;
+    o.first_message = first_message;
+    delivsim::bindings::install_progress(o, progress, false, cancel, error);
+    std::optional<delivsim::ScenarioComparison> result;
+    try {
+        py::gil_scoped_release nogil;
+        result = delivsim::compare_scenarios(list, o);
+    } catch (const delivsim::Cancelled&) {
+        if (!error) throw;
+    }
+    if (error) std::rethrow_exception(error);
+    return std::move(*result);
+}
+
 // Pickle state: (format, names, tallies, has_score, classes, messages, joint, histograms).
 constexpr int state_format = 2;  // 2: score histograms by class and profile
 using State = std::tuple<int, std::vector<std::string>, std::vector<delivsim::Tally>, std::vector<bool>, std::size_t,
@@ -147,6 +173,32 @@ void register_compare(py::module_& m) {
             return py::make_tuple(py::module_::import("delivsim._pickle").attr("comparison_from_state"),
                                   py::make_tuple(comparison_state(c)));
         });
+    py::class_<delivsim::ScenarioComparison>(m, "ScenarioComparison",
+                                             "Several scenarios run on the same messages (compare_scenarios)")
+        .def_property_readonly("size", &delivsim::ScenarioComparison::size)
+        .def_property_readonly("messages", &delivsim::ScenarioComparison::messages)
+        .def("tally", [](const delivsim::ScenarioComparison& c, std::size_t i) {
+                 if (i >= c.size()) throw py::index_error("scenario index " + std::to_string(i) + " out of range");
+                 return c.tally(i);
+             }, py::arg("i"), "Scenario i's Tally")
+        .def(
+            "outcome_joint",
+            [](const delivsim::ScenarioComparison& c, std::size_t a, std::size_t b) {
+                if (a >= c.size() || b >= c.size())
+                    throw py::index_error("scenario index out of range (" + std::to_string(c.size()) + " scenarios)");
+                const auto O = static_cast<py::ssize_t>(delivsim::outcome_count);
+                return array(c.outcome_joint(a, b), {static_cast<py::ssize_t>(c.classes()),
+                                                     static_cast<py::ssize_t>(c.profiles()), O, O});
+            },
+            py::arg("a"), py::arg("b"),
+            "Messages by the first scenario's class and profile, outcome under a and outcome under b: "
+            "an array (classes, profiles, 7, 7)");
+
+    m.def("compare_scenarios", &compare_scenarios, py::arg("scenarios"), py::arg("messages"), py::arg("seed"),
+          py::arg("first_message") = 0, py::arg("threads") = 1, py::arg("progress") = py::none(),
+          "Deliver messages [first_message, first_message + messages) of every scenario with `seed`: message i of\n"
+          "each from the same random numbers. Releases the GIL; Ctrl-C raises KeyboardInterrupt.");
+
     m.def("_comparison_from_state", &comparison_from_state, py::arg("state"), "Rebuilds a Comparison from its pickled state");
 
     m.def("compare", &compare, py::arg("scenario"), py::arg("names"), py::arg("chains"), py::arg("messages"),

@@ -15,6 +15,7 @@ from ._results import Result
 from ._run import DEFAULT_MESSAGES, explain, run
 from ._scenario import Scenario, default_scenario, load_scenario, parse_scenario
 from ._sweep import compare_scenarios, sweep
+from ._tips import tips
 from ._compare import Comparison, compare
 from ._calibrate import Calibration, calibrate, targets_from_log
 from ._design import grid, latin_hypercube
@@ -61,5 +62,6 @@ __all__ = [
     "spf",
     "sweep",
     "targets_from_log",
+    "tips",
     "world",
 ]

@@ -409,3 +409,20 @@ def compare(
     progress: Optional[Callable[[int], object]] = None,
     policies: Optional[dict[str, Any]] = None,
 ) -> Comparison: ...
+
+class ScenarioComparison:
+    @property
+    def size(self) -> int: ...
+    @property
+    def messages(self) -> int: ...
+    def tally(self, i: int) -> Tally: ...
+    def outcome_joint(self, a: int, b: int) -> npt.NDArray[np.uint64]: ...
+
+def compare_scenarios(
+    scenarios: list[Scenario],
+    messages: int,
+    seed: int,
+    first_message: int = 0,
+    threads: int = 1,
+    progress: Optional[Callable[[int], object]] = None,
+) -> ScenarioComparison: ...

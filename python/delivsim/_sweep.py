@@ -214,12 +214,24 @@ def compare_scenarios(
     threads: int | None = None,
     progress: Any = False,
     column: str = "scenario",
+    *,
+    paired: bool = False,
 ) -> pd.DataFrame:
     """Run several scenarios with the same seed (common random numbers: the same messages, as
     far as the scenarios share their sender classes and recipient profiles) and return one tidy
     frame like :func:`sweep`'s, whose first column (``column``, default "scenario") holds each
     one's label: the dict's keys (text, or numbers for a what-if over a quantity that is not a
     single field, e.g. ``{0.1: s1, 0.2: s2}`` with ``column="share"``), or the scenarios' names.
+
+    ``paired=True`` runs the scenarios side by side, message by message (message i of each
+    from the same random numbers), and keeps each message's outcome under every scenario: the
+    frame gains ``diff``, ``diff_ci_low`` and ``diff_ci_high``, each row's rate minus the first
+    scenario's (the baseline) on the same messages, with a paired 95% interval (Newcombe's
+    hybrid score interval, :func:`delivsim.metrics.paired_difference`), far narrower than two
+    independent intervals; ``frame.delivsim.paired(a, b)`` gives any two scenarios' differences
+    (``a`` - ``b``, by their labels). Groups are the baseline's: a class's row pairs the messages that were of
+    that class in the baseline (the same class in every scenario unless a scenario changes the
+    class mixture). Not cached; the scenarios must not contain Python policies.
 
     (To compare filter strategies on the very same messages of one scenario, with TREC
     measures and paired differences, use :func:`delivsim.compare`.)"""
@@ -239,10 +251,112 @@ def compare_scenarios(
         raise ValueError(f"compare_scenarios: column {column!r} is one of the result columns")
     labelled = [({column: label if isinstance(label, numbers.Number) else str(label)}, _scenario(s))
                 for label, s in items]
-    results = _run_all(labelled, messages, seed, threads, progress)
+    if not isinstance(paired, bool):
+        raise TypeError(f"compare_scenarios: paired must be True or False, not {type(paired).__name__}")
+    if not paired:
+        results = _run_all(labelled, messages, seed, threads, progress)
+        frame = _frame(labelled, results, [column])
+        frame.attrs["delivsim"]["parameters"] = [column]
+        return frame
+    core, results = _run_paired(labelled, messages, seed, threads, progress)
     frame = _frame(labelled, results, [column])
     frame.attrs["delivsim"]["parameters"] = [column]
+    keys = [labels[column] for labels, _ in labelled]
+    frame.attrs["delivsim"]["paired"] = {"comparison": core, "labels": keys, "column": column,
+                                         "base": labelled[0][1]}
+    diffs = {key: _paired_rows(frame, key, keys[0]) for key in keys}
+    cols: dict[str, list[float]] = {"diff": [], "diff_ci_low": [], "diff_ci_high": []}
+    for row in frame[[column, "group_kind", "group", "outcome"]].itertuples(index=False):
+        d = diffs[row[0]].get((row[1], row[2], row[3]))
+        for name, value in zip(cols, (d.difference, d.ci_low, d.ci_high) if d else (math.nan,) * 3):
+            cols[name].append(value)
+    for name, values in cols.items():
+        frame[name] = values
     return frame
+
+
+def _run_paired(labelled: list[tuple[dict[str, Any], Scenario]], messages: int, seed: int, threads: int | None,
+                progress: Any) -> tuple[Any, list[Result]]:
+    """The scenarios side by side on messages [0, messages) (``_core.compare_scenarios``)."""
+    import os
+
+    from . import _core
+    from ._run import MAX_SEED, MAX_THREADS
+
+    for labels, s in labelled:
+        try:
+            s.validate()
+        except ValueError as e:
+            raise ValueError(f"scenario {labels}: {e}") from None
+        if s.python_policies:
+            raise ValueError(f"scenario {labels}: paired comparisons cannot run Python policies")
+    messages = _integer("messages", messages, 0, 2**63 - 1)
+    seed = _integer("seed", seed, 0, MAX_SEED)
+    threads = _integer("threads", (os.cpu_count() or 1) if threads is None else threads, 1, MAX_THREADS)
+    bar = None
+    if progress is True:
+        from . import _progress
+
+        bar = _progress.new_bar(messages, _ProgressBar, desc="compare_scenarios")
+        report: Any = bar
+    elif callable(progress) or progress is False or progress is None:
+        report = progress or None
+    else:
+        raise TypeError(f"progress must be a bool or a callable progress(done, total), not {type(progress).__name__}")
+    try:
+        core = _core.compare_scenarios([s._core for _, s in labelled], messages, seed, threads=threads,
+                                       progress=(lambda done: report(done, messages)) if report else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    results = [Result(s, seed, ((0, messages),), core.tally(i)) for i, (_, s) in enumerate(labelled)]
+    return core, results
+
+
+def _paired_rows(frame: pd.DataFrame, a: Any, b: Any) -> dict[tuple[str, str, str], Any]:
+    """(group_kind, group, outcome) -> :class:`delivsim.metrics.PairedDifference` of scenario
+    ``a`` minus scenario ``b`` (labels of a paired compare_scenarios frame), for the overall
+    group and the baseline's classes and profiles."""
+    import numpy as np
+
+    from . import metrics
+    from ._core import outcome_names
+
+    meta = frame.attrs.get("delivsim", {}).get("paired")
+    if meta is None:
+        raise ValueError("this frame has no per-message pairing: run compare_scenarios(..., paired=True)")
+    labels = meta["labels"]
+    index = {}
+    for name, key in (("a", a), ("b", b)):
+        matches = [i for i, k in enumerate(labels) if k == key or str(k) == str(key)]
+        if not matches:
+            raise KeyError(f"{name}={key!r} is not one of the scenarios: {labels}")
+        index[name] = matches[0]
+    joint = np.asarray(meta["comparison"].outcome_joint(index["a"], index["b"]), dtype=np.int64)
+    base: Scenario = meta["base"]
+    groups = [("overall", "all", joint.sum(axis=(0, 1)))]
+    groups += [("class", c, joint[i].sum(axis=0)) for i, c in enumerate(base.class_names)]
+    groups += [("profile", p, joint[:, i].sum(axis=0)) for i, p in enumerate(base.profile_names)]
+    out = {}
+    for kind, group, table in groups:
+        for k, outcome in enumerate(outcome_names):
+            out[(kind, group, outcome)] = metrics.paired_difference(*metrics.paired_table(table, in_a=[k]))
+    return out
+
+
+def paired_scenarios(frame: pd.DataFrame, a: Any, b: Any) -> pd.DataFrame:
+    """Scenario ``a`` minus scenario ``b`` (their labels) on the same messages, from a frame of
+    :func:`compare_scenarios` with ``paired=True``: one row per group (overall, the baseline's
+    classes and profiles) and outcome, with columns group_kind, group, outcome, diff, ci_low,
+    ci_high (the paired 95% interval), rate_a, rate_b, n (messages), a_only and b_only (messages
+    in that outcome under only one of the two)."""
+    import pandas as pd
+
+    rows = [{"group_kind": kind, "group": group, "outcome": outcome, "diff": d.difference, "ci_low": d.ci_low,
+             "ci_high": d.ci_high, "rate_a": d.p_a, "rate_b": d.p_b, "n": d.n, "a_only": d.a_only,
+             "b_only": d.b_only}
+            for (kind, group, outcome), d in _paired_rows(frame, a, b).items()]
+    return pd.DataFrame(rows)
 
 
 _registered = False
@@ -286,9 +400,14 @@ def register_accessor() -> None:
             """Each point's :class:`Result` (a sweep run with ``keep_results=True``)."""
             return list(_kept(self._frame)["results"])
 
-        def paired(self, a: int, b: int, costs: Any = None) -> pd.DataFrame:
-            """Paired differences point ``a`` - point ``b`` on the same messages: see
-            :func:`paired_points`."""
+        def paired(self, a: Any, b: Any, costs: Any = None) -> pd.DataFrame:
+            """Paired differences on the same messages: point ``a`` - point ``b`` of a sweep
+            (:func:`paired_points`), or scenario ``a`` - scenario ``b`` (labels) of
+            ``compare_scenarios(..., paired=True)`` (:func:`paired_scenarios`)."""
+            if "paired" in self._frame.attrs.get("delivsim", {}):
+                if costs is not None:
+                    raise ValueError("costs apply to a sweep's points, not to paired scenarios")
+                return paired_scenarios(self._frame, a, b)
             return paired_points(self._frame, a, b, costs)
 
         def to_xarray(self) -> Any:

@@ -296,3 +296,55 @@ TEST_CASE("the judging stages, the stages and the scored policies come from the 
     CHECK(policy_infos.size() == std::variant_size_v<AnyPolicy>);
     CHECK(policy_infos.back().type == "gateway");
 }
+
+TEST_CASE("compare_scenarios: each scenario's own run, and the joint outcomes message by message") {
+    const Scenario r1 = default_scenario();
+    json doc = r1.document;
+    for (auto& c : doc["sender_classes"])
+        if (c["name"] == "N") c["ip_listed"] = 0.0;
+    const Scenario delisted = parse_scenario(doc);
+    RunOptions o;
+    o.messages = 20000;
+    o.seed = 4;
+    o.threads = 2;
+    const ScenarioComparison c = compare_scenarios({&r1, &delisted, &r1}, o);
+    CHECK(c.messages() == 20000);
+    CHECK(c.tally(0) == run(r1, o));
+    CHECK(c.tally(1) == run(delisted, o));
+    // the same scenario twice: every message has the same outcome (the diagonal only)
+    const auto same = c.outcome_joint(0, 2);
+    std::uint64_t off_diagonal = 0, total = 0;
+    for (std::size_t cell = 0; cell < c.classes() * c.profiles(); ++cell)
+        for (std::size_t a = 0; a < outcome_count; ++a)
+            for (std::size_t b = 0; b < outcome_count; ++b) {
+                const auto n = same[(cell * outcome_count + a) * outcome_count + b];
+                total += n;
+                if (a != b) off_diagonal += n;
+            }
+    CHECK(total == 20000);
+    CHECK(off_diagonal == 0);
+    // the margins of a pair are the two scenarios' own outcome counts, and (a, b) is (b, a) transposed
+    const auto ab = c.outcome_joint(0, 1), ba = c.outcome_joint(1, 0);
+    std::array<std::uint64_t, outcome_count> in_a{}, in_b{};
+    std::uint64_t changed_class_t = 0;
+    const std::size_t P = c.profiles(), T = 0;  // class T is the first
+    for (std::size_t cell = 0; cell < c.classes() * P; ++cell)
+        for (std::size_t a = 0; a < outcome_count; ++a)
+            for (std::size_t b = 0; b < outcome_count; ++b) {
+                const auto n = ab[(cell * outcome_count + a) * outcome_count + b];
+                CHECK(n == ba[(cell * outcome_count + b) * outcome_count + a]);
+                in_a[a] += n;
+                in_b[b] += n;
+                if (cell / P == T && a != b) changed_class_t += n;
+            }
+    for (std::size_t k = 0; k < outcome_count; ++k) {
+        CHECK(in_a[k] == c.tally(0).outcome(static_cast<Outcome>(k)));
+        CHECK(in_b[k] == c.tally(1).outcome(static_cast<Outcome>(k)));
+    }
+    CHECK(changed_class_t == 0);  // only N's messages can change
+    // bit-identical for one thread
+    o.threads = 1;
+    const ScenarioComparison one = compare_scenarios({&r1, &delisted, &r1}, o);
+    CHECK(one.outcome_joint(0, 1) == ab);
+    CHECK_THROWS_AS(compare_scenarios({}, o), std::invalid_argument);
+}

@@ -135,6 +135,49 @@ TEST_CASE("equal-preference hosts are tried in random order, about half each fir
     CHECK(std::abs(first_a - n / 2) < 5 * std::sqrt(n * 0.25));
 }
 
+TEST_CASE("a domain that does not exist is reported as the sending MTA reports it") {
+    json j = minimal_scenario();
+    auto& ae = j["sender_classes"][0]["address_error"];
+    ae["probability"] = 1.0;
+    ae["kinds"] = {{"nxdomain", 1.0}, {"unknown_user", 0.0}, {"typosquat", 0.0}};
+    const auto bounces = [&](const char* retry) {
+        j["retry"] = json::parse(retry);
+        return report_json(simulate(scenario_from(j), 200), "x", 1)["bounces"];
+    };
+    CHECK(bounces(R"({"model": "postfix"})") == json{{"5.4.4", 200}});
+    CHECK(bounces(R"({"model": "exim"})") == json{{"5.0.0", 200}});
+    CHECK(bounces(R"({"model": "sendmail"})") == json{{"5.1.2", 200}});
+    CHECK(bounces(R"({"first_retry_s": 300, "backoff_factor": 2, "max_backoff_s": 4000, "lifetime_s": 432000})") ==
+          json{{"5.1.2", 200}});
+    CHECK(info(Status::domain_not_found).reply == 0);  // no server replied: Postfix's own DSN
+}
+
+TEST_CASE("greylisting's reply is its implementation's: a milter 451 4.7.1, postgrey through Postfix 450 4.2.0") {
+    json j = minimal_scenario();
+    j["recipient_profiles"][0]["policies"].push_back({{"type", "greylist"}, {"delay_s", 0}});
+    auto first_reply = [&] {
+        const Explanation e = explain(scenario_from(j), 1, 0);
+        REQUIRE(e.attempts.size() == 2);
+        return e.attempts[0].verdict.status;
+    };
+    CHECK(first_reply() == Status::greylisted);
+    CHECK(info(Status::greylisted).reply == 451);
+    j["recipient_profiles"][0]["policies"][3]["implementation"] = "postgrey";
+    CHECK(first_reply() == Status::greylisted_postgrey);
+    CHECK(info(Status::greylisted_postgrey).reply == 450);
+    CHECK(info(Status::greylisted_postgrey).enhanced == "4.2.0");
+    j["recipient_profiles"][0]["policies"][3]["implementation"] = "sqlgrey";
+    CHECK_THROWS_WITH(scenario_from(j),
+                      "recipient_profiles[0].policies[3].implementation: 'sqlgrey' is not one of: milter, postgrey");
+}
+
+TEST_CASE("rate limits are connection-level throttles: 421 4.7.0 per IP and per /24, never the per-recipient 4.2.1") {
+    for (const Status s : {Status::rate_limited, Status::rate_limited_subnet}) {
+        CHECK(info(s).reply == 421);
+        CHECK(info(s).enhanced == "4.7.0");
+    }
+}
+
 TEST_CASE("greylisting defers the first attempt; a delay is honoured") {
     json j = minimal_scenario();
     j["recipient_profiles"][0]["policies"].push_back({{"type", "greylist"}, {"delay_s", 0}});

@@ -72,7 +72,7 @@ def test_result_explain_refuses_a_message_the_run_did_not_simulate(r1):
 def test_one_default_message_count():
     import delivsim.distributed
 
-    entry_points = [delivsim.run, delivsim.compare, delivsim.sweep, delivsim.compare_scenarios, delivsim.calibrate,
+    entry_points = [delivsim.run, delivsim.compare, delivsim.sweep, delivsim.compare_scenarios, delivsim.calibrate, delivsim.tips,
                     delivsim.distributed.run, delivsim.distributed.compare]
     for f in entry_points:
         assert inspect.signature(f).parameters["messages"].default == delivsim.DEFAULT_MESSAGES, f.__qualname__

@@ -48,7 +48,7 @@ reputation = obj("sender reputation per IP, sender domain and IP pool, Postmaste
   "levels": obj("effects per level (a level not given has none)", {k: effect for k in ("bad", "low", "medium", "high")})},
   ["half_life_s", "prior", "prior_volume", "levels"])
 receiver = obj("the state a receiving domain keeps; an absent part is a thing it does not do", {
-  "rate_limit": obj("token buckets per sending IP (421 4.7.0) and per /24 (450 4.2.1), one hour of allowance each",
+  "rate_limit": obj("token buckets per sending IP and per /24 (421 4.7.0, a connection-level throttle), one hour of allowance each",
       {"per_ip_per_hour": num("allowance of an IP with no history", None, 0), "per_subnet_per_hour": num("allowance of a /24 with no history", None, 0),
        "history_factor": num("plus this times the recently accepted messages per hour", 0)}, ["per_ip_per_hour", "per_subnet_per_hour"]),
   "reputation": reputation,

@@ -117,6 +117,7 @@ struct Message {
     Features features;
     AuthResults auth;
     Transport transport;
+    bool safe_sender = false;  // the recipient has the sender in safe senders or contacts
 };
 
 // State that one message's delivery carries from attempt to attempt (the receiving side's

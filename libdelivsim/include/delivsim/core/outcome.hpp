@@ -45,11 +45,13 @@ inline constexpr auto responsible_names = std::to_array<std::string_view>({
 static_assert(responsible_names.size() == responsible_count && responsible_count == static_cast<std::size_t>(Responsible::sender_reputation) + 1, "a name for every value");
 constexpr std::string_view name(Responsible r) { return responsible_names[static_cast<std::size_t>(r)]; }
 
-// The SMTP replies the built-in stages give. Several replies can share an enhanced code
-// (554 and 550 5.7.1); bounce counts are reported per enhanced code.
+// The SMTP replies the built-in stages give, as the software that writes them writes them
+// (docs/status-codes.md gives each one's source). Several replies can share an enhanced code
+// (554 and 550 5.7.1); bounce counts are reported per enhanced code. Where no server replied
+// (reply 0), the code is the sending MTA's own, in its bounce (DSN).
 enum class Status : std::uint8_t {
     none,  // 250: accepted
-    bad_destination,       // 550 5.1.2
+    bad_destination,       // 550 5.1.2 (Sendmail's "Host unknown"; R1's)
     unknown_user,          // 550 5.1.1
     null_mx,               // 556 5.1.10 (RFC 7505)
     ip_blocklisted,        // 554 5.7.1
@@ -62,8 +64,12 @@ enum class Status : std::uint8_t {
     mailbox_full_temporary,// 452 4.2.2
     greylisted,            // 451 4.7.1
     rate_limited,          // 421 4.7.0 (world/: per sending IP)
-    rate_limited_subnet,   // 450 4.2.1 (world/: per sending /24)
+    rate_limited_subnet,   // 421 4.7.0 (world/: per sending /24)
     reputation_rejected,   // 550 5.7.1 (world/: sender reputation "bad")
+    domain_not_found,      // 5.4.4 (Postfix's smtp client: the domain does not resolve)
+    unrouteable_address,   // 5.0.0 (Exim: "Unrouteable address"; its DSNs say 5.0.0)
+    greylisted_postgrey,   // 450 4.2.0 (postgrey's DEFER_IF_PERMIT through Postfix)
+    host_busy,             // 421 4.7.0 at the greeting: too many connections (a busy MX host)
     // Mailbox providers' sender requirements (policy/sender_requirements.hpp; sources in
     // docs/providers.md)
     unauthenticated,          // 550 5.7.26 Gmail: neither SPF nor DKIM passed
@@ -78,7 +84,7 @@ enum class Status : std::uint8_t {
     complaints_deferred,      // 421 4.7.0 Yahoo [TSS04]: unexpected volume or user complaints
     reputation_rate_limited,  // 451 4.7.650 Microsoft: rate limited due to IP reputation
 };
-inline constexpr std::size_t status_count = 27;
+inline constexpr std::size_t status_count = 31;
 
 struct StatusInfo {
     int reply;  // SMTP reply code; 0 where no server replied
@@ -100,8 +106,12 @@ inline constexpr auto status_table = std::to_array<StatusInfo>({
     {452, "4.2.2", "mailbox full, try later"},
     {451, "4.7.1", "greylisted, try later"},
     {421, "4.7.0", "sending IP over its rate limit, try later"},
-    {450, "4.2.1", "sending network over its rate limit, try later"},
+    {421, "4.7.0", "sending network over its rate limit, try later"},
     {550, "5.7.1", "rejected for poor sender reputation"},
+    {0, "5.4.4", "Host or domain name not found"},
+    {0, "5.0.0", "Unrouteable address"},
+    {450, "4.2.0", "Recipient address rejected: Greylisted"},
+    {421, "4.7.0", "too many connections, try again later"},
     {550, "5.7.26", "unauthenticated: neither SPF nor DKIM passed"},
     {550, "5.7.25", "the sending IP has no PTR record that resolves back to it"},
     {421, "4.7.0", "TLS required, closing connection"},
@@ -121,6 +131,7 @@ inline constexpr auto status_names = std::to_array<std::string_view>({
     "none", "bad_destination", "unknown_user", "null_mx", "ip_blocklisted", "content_rejected",
     "message_too_big", "mailbox_full", "dmarc_reject", "expired", "no_host_answered",
     "mailbox_full_temporary", "greylisted", "rate_limited", "rate_limited_subnet", "reputation_rejected",
+    "domain_not_found", "unrouteable_address", "greylisted_postgrey", "host_busy",
     "unauthenticated", "no_reverse_dns", "tls_required", "spf_required", "dkim_required", "dmarc_alignment_required",
     "authentication_level", "policy_rejected", "spam_rate_limited", "complaints_deferred", "reputation_rate_limited"});
 static_assert(status_names.size() == status_count && status_count == static_cast<std::size_t>(Status::reputation_rate_limited) + 1, "a name for every value");

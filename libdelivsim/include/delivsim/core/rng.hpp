@@ -26,6 +26,8 @@ enum class Stream : std::uint32_t {
     world_message = 6,        // index = world message id, slots in WorldMessageDraw
     world_recipient = 7,      // index = recipient id, slots in WorldRecipientDraw
     world_attempt = 8,        // index = world message id, draw = world_attempt_draw(attempt, slot)
+    recipient = 33,           // after acceptance (recipient/folders.hpp): slots in RecipientDraw
+    mx_busy = 34,             // draw = attempt * MxRouting::max_hosts + host: a busy host's 421
     features = 16,            // content features of a class's "features" (sender/features.hpp,
                               // slots in FeatureDraw); issue 6 owns streams 16..31
     custom_policy = 40,       // policies written outside the library (policy/external.hpp): its own
@@ -61,6 +63,14 @@ enum MessageDraw : std::uint32_t {
     draw_ptr = 19,                // "transport": reverse DNS of the sending IP
     draw_tls = 20,                // "transport": the session used STARTTLS
     draw_list_unsubscribe = 21,   // "transport": the List-Unsubscribe header
+};
+
+// Stream::recipient: what the recipient and the receiver's folders do after acceptance.
+enum RecipientDraw : std::uint32_t {
+    draw_safe_sender = 0,           // the sender is in the recipient's safe senders or contacts
+    draw_rescue = 1,                // a spam-folder message is found and marked "not spam"
+    draw_release_by_recipient = 2,  // released from quarantine from a digest
+    draw_release_by_admin = 3,      // released from quarantine by an admin
 };
 
 // Stream::world_message: drawn when a world message is generated (block 0) and when it is

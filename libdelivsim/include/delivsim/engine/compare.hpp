@@ -13,6 +13,8 @@
 // class and recipient profile, on fixed bins (ScoreBins), enough for ROC curves from one run
 // (per profile: profiles may be judged by scores on different scales).
 //
+// compare_scenarios() (ScenarioComparison, below) does the same for whole scenarios.
+//
 // Threads, chunks, progress and cancellation are run()'s (detail::run_chunks); all results
 // are integer counts, so they are bit-identical for any thread count or split, and merge (+).
 #include <delivsim/engine/run.hpp>
@@ -346,6 +348,126 @@ inline Comparison compare(const Scenario& s, const std::vector<Strategy>& strate
         o, chunk, chunks, ChunkSet{}, 0, [&] { return setup.make(strategies); },
         [&](Comparison& scratch, std::uint64_t first, std::uint64_t count) { setup.simulate(o.seed, first, count, scratch); },
         [&](std::uint64_t, const Comparison& scratch) { total += scratch; }, [] { return 0; }, [](int) {});
+    if (o.progress) o.progress(total.messages());
+    if (total.messages() < o.messages) throw Cancelled();
+    return total;
+}
+
+
+// Several whole scenarios on the same messages: message i of each is drawn and delivered by
+// its own scenario from the same counter RNG (seed, i), so whatever the scenarios share gives
+// the same draws (common random numbers), and a difference between two scenarios is what their
+// differences did to those messages. Per scenario: a Tally. Per pair (a <= b): the joint
+// counts of each message's outcome under a and under b, by the message's sender class and
+// recipient profile in the first scenario (the baseline): the paired differences, for any
+// group of the baseline, come from these.
+class ScenarioComparison {
+public:
+    ScenarioComparison() = default;
+    ScenarioComparison(std::vector<Tally> tallies, std::size_t classes, std::size_t profiles)
+        : tallies_(std::move(tallies)), classes_(classes), profiles_(profiles) {
+        const std::size_t k = tallies_.size();
+        joint_.assign(k * (k + 1) / 2 * classes_ * profiles_ * outcome_count * outcome_count, 0);
+    }
+
+    std::size_t size() const noexcept { return tallies_.size(); }
+    const Tally& tally(std::size_t i) const { return tallies_.at(i); }
+    std::uint64_t messages() const noexcept { return messages_; }
+    std::size_t classes() const noexcept { return classes_; }
+    std::size_t profiles() const noexcept { return profiles_; }
+
+    // [baseline class][baseline profile][outcome under a][outcome under b].
+    std::vector<std::uint64_t> outcome_joint(std::size_t a, std::size_t b) const {
+        const std::size_t k = tallies_.size();
+        if (a >= k || b >= k) throw std::out_of_range("scenario index out of range");
+        const bool swap = a > b;
+        const std::size_t lo = swap ? b : a, hi = swap ? a : b;
+        std::size_t pair = 0;
+        for (std::size_t x = 0; x < lo; ++x) pair += k - x;
+        pair += hi - lo;
+        constexpr std::size_t O = outcome_count;
+        const std::size_t block = classes_ * profiles_ * O * O;
+        std::vector<std::uint64_t> out(joint_.begin() + static_cast<std::ptrdiff_t>(pair * block),
+                                       joint_.begin() + static_cast<std::ptrdiff_t>((pair + 1) * block));
+        if (swap)
+            for (std::size_t c = 0; c < classes_ * profiles_; ++c)
+                for (std::size_t x = 0; x < O; ++x)
+                    for (std::size_t y = x + 1; y < O; ++y) std::swap(out[(c * O + x) * O + y], out[(c * O + y) * O + x]);
+        return out;
+    }
+
+    void clear() noexcept {
+        for (Tally& t : tallies_) t.clear();
+        std::fill(joint_.begin(), joint_.end(), 0);
+        messages_ = 0;
+    }
+    ScenarioComparison& operator+=(const ScenarioComparison& o) {
+        if (tallies_.size() != o.tallies_.size() || joint_.size() != o.joint_.size())
+            throw std::invalid_argument("comparisons of different scenarios cannot be merged");
+        for (std::size_t i = 0; i < tallies_.size(); ++i) tallies_[i] += o.tallies_[i];
+        for (std::size_t i = 0; i < joint_.size(); ++i) joint_[i] += o.joint_[i];
+        messages_ += o.messages_;
+        return *this;
+    }
+
+    // Recording: one message's outcomes under every scenario, in the baseline's cell.
+    Tally& tally_mut(std::size_t i) { return tallies_[i]; }
+    void record_joint(std::size_t cell, const std::uint8_t* outcome) noexcept {
+        const std::size_t k = tallies_.size();
+        constexpr std::size_t O = outcome_count;
+        const std::size_t block = classes_ * profiles_ * O * O;
+        std::uint64_t* p = joint_.data() + cell * O * O;
+        for (std::size_t a = 0; a < k; ++a)
+            for (std::size_t b = a; b < k; ++b, p += block) ++p[outcome[a] * O + outcome[b]];
+        ++messages_;
+    }
+
+private:
+    std::vector<Tally> tallies_;
+    std::size_t classes_ = 0, profiles_ = 0;
+    std::vector<std::uint64_t> joint_;
+    std::uint64_t messages_ = 0;
+};
+
+inline ScenarioComparison compare_scenarios(const std::vector<const Scenario*>& scenarios, const RunOptions& o) {
+    validate(o);
+    if (o.checkpoint || o.resume) throw std::invalid_argument("compare_scenarios: checkpoints are not supported");
+    if (scenarios.empty()) throw std::invalid_argument("scenarios: at least one scenario is needed");
+    const Scenario& base = *scenarios.front();
+    const std::size_t k = scenarios.size();
+    auto make = [&] {
+        std::vector<Tally> tallies;
+        for (const Scenario* s : scenarios) tallies.push_back(make_tally(*s));
+        return ScenarioComparison(std::move(tallies), base.classes.size(), base.profiles.size());
+    };
+    ScenarioComparison total = make();
+    std::uint64_t chunk = chunk_size(base, o);
+    if (o.chunk == 0) {
+        std::size_t counters = k * (k + 1) / 2 * base.classes.size() * base.profiles.size() * outcome_count * outcome_count;
+        for (std::size_t i = 0; i < k; ++i) counters += total.tally(i).size();
+        while (chunk < counters) chunk <<= 1;
+        const std::uint64_t floor = std::uint64_t{1} << 12;
+        while (chunk > floor && o.messages / chunk < 4 * std::uint64_t{o.threads}) chunk >>= 1;
+    }
+    const std::uint64_t chunks = o.messages / chunk + (o.messages % chunk != 0);
+    auto simulate = [&](ScenarioComparison& out, std::uint64_t first, std::uint64_t count) {
+        std::vector<std::uint8_t> outcome(k);
+        for (std::uint64_t i = first; i < first + count; ++i) {
+            std::size_t cell = 0;
+            for (std::size_t j = 0; j < k; ++j) {
+                MessageRng rng(o.seed, i);
+                const Message m = draw_message(*scenarios[j], rng);
+                const Fate f = deliver(*scenarios[j], m, rng);
+                out.tally_mut(j).record(m, f);
+                outcome[j] = static_cast<std::uint8_t>(f.outcome);
+                if (j == 0) cell = std::size_t{m.sender_class} * base.profiles.size() + m.profile;
+            }
+            out.record_joint(cell, outcome.data());
+        }
+    };
+    detail::run_chunks(
+        o, chunk, chunks, ChunkSet{}, 0, make, simulate,
+        [&](std::uint64_t, const ScenarioComparison& scratch) { total += scratch; }, [] { return 0; }, [](int) {});
     if (o.progress) o.progress(total.messages());
     if (total.messages() < o.messages) throw Cancelled();
     return total;

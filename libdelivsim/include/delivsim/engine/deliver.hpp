@@ -4,6 +4,7 @@
 // The same function serves the Monte Carlo loop (NoTrace: compiled away) and `explain`
 // (a recording trace), so an explanation is exactly what happened in the full run.
 #include <delivsim/engine/step.hpp>
+#include <delivsim/recipient/folders.hpp>
 #include <delivsim/sender/sender_class.hpp>
 
 namespace delivsim {
@@ -22,17 +23,67 @@ Message draw_message(const Scenario& s, MessageRng& rng) noexcept {
 // judges it with `chain` (normally its profile's own; compare() passes a strategy's): the one
 // delivery step (engine/step.hpp) on each attempt of the retry schedule, with one Delivery
 // (one Session) for the message's whole life.
+// A message a backup MX accepted (MxHost::relay) goes on from there: the backup MX delivers it
+// to the domain's other hosts on the same retry schedule, counted from its acceptance, with its
+// own attempts' draws (numbered after the sender's); the primary sees the backup MX's address,
+// not the sender's (no DNSBL listing). A refusal there is a bounce the backup MX sends, later.
+template <class Scenario, class Chain, class Trace>
+Fate relay_onward(const Scenario& s, const Chain& chain, const Message& m, Delivery& d, MessageRng& rng,
+                  const Attempt& accepted, FolderFate& after, Trace&& trace) {
+    const auto& routing = s.profiles[m.profile].routing;
+    Message relayed = m;
+    relayed.ip_listed = false;
+    MxLimits limits = s.retry.mx;
+    limits.relays = MxLimits::Relays::skip;
+    const auto& times = s.attempt_times;
+    const auto first = static_cast<std::uint32_t>(times.size());
+    Verdict last_deferral;
+    for (std::uint32_t k = 0; k < times.size(); ++k) {
+        Attempt b{first + k, accepted.time_s + times[k], -1};
+        const Verdict v = attempt_step(routing, limits, chain, relayed, d, rng, b, NoReceiverState{}, trace);
+        if (auto fate = settle(v, b)) {
+            fate->attempt = accepted.index;  // the sender's attempt that handed it over
+            after = {fate->outcome == Outcome::bounced ? AfterAcceptance::bounced_by_backup_mx : AfterAcceptance::relayed,
+                     fate->time_s};
+            return *fate;
+        }
+        last_deferral = v;
+    }
+    Fate f = expire(last_deferral, times);
+    f.attempt = accepted.index;
+    f.time_s += accepted.time_s;
+    after = {AfterAcceptance::bounced_by_backup_mx, f.time_s};
+    return f;
+}
+
+// What the recipient's folders then do with an accepted message (recipient/folders.hpp) may
+// change its fate; a trace with `after(FolderFate)` records it.
 template <class Scenario, class Chain, class Trace = NoTrace>
 Fate deliver_through(const Scenario& s, const Chain& chain, const Message& m, MessageRng& rng, Trace&& trace = {}) {
-    const auto& routing = s.profiles[m.profile].routing;
-    if (const auto decided = decided_before_sessions(m, routing)) return *decided;
+    const auto& profile = s.profiles[m.profile];
+    const auto& routing = profile.routing;
+    if (const auto decided = decided_before_sessions(m, routing, s.retry.unresolvable_domain())) return *decided;
     Delivery d = open_delivery(routing, rng);
+    MxLimits limits = s.retry.mx;
+    limits.relays = MxLimits::Relays::accept;
     Verdict last_deferral;
     const auto& times = s.attempt_times;
     for (std::uint32_t i = 0; i < times.size(); ++i) {
         Attempt a{i, times[i], -1};
-        const Verdict v = attempt_step(routing, chain, m, d, rng, a, NoReceiverState{}, trace);
-        if (const auto fate = settle(v, a)) return *fate;
+        const Verdict v = attempt_step(routing, limits, chain, m, d, rng, a, NoReceiverState{}, trace);
+        if (auto fate = settle(v, a)) {
+            FolderFate after;
+            if (v.action == Action::proceed && a.host >= 0 && routing.relay(a.host))
+                *fate = relay_onward(s, chain, m, d, rng, a, after, trace);
+            if (fate->outcome != Outcome::bounced &&
+                (profile.folders.any() || s.classes[m.sender_class].recipients.any())) {
+                const FolderFate folders = after_acceptance(*fate, m, s.classes[m.sender_class].recipients, profile.folders, rng);
+                if (folders.after != AfterAcceptance::none) after = folders;
+            }
+            if constexpr (requires { trace.after(after); })
+                if (after.after != AfterAcceptance::none) trace.after(after);
+            return *fate;
+        }
         last_deferral = v;
     }
     return expire(last_deferral, times);

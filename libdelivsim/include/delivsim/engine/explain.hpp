@@ -17,6 +17,7 @@ struct ExplainTrace {
     struct Tried {
         int host;
         bool up;
+        Status reply = Status::none;  // a 4xx (or a 421 greeting) after which the attempt moved on
     };
     struct AttemptRecord {
         Attempt attempt;
@@ -27,9 +28,14 @@ struct ExplainTrace {
     Message msg;
     std::vector<AttemptRecord> attempts;
     std::vector<Tried> pending;
+    FolderFate folders;
 
     void message(const Message& m) { msg = m; }
     void host_tried(const Attempt&, int host, bool up) { pending.push_back({host, up}); }
+    void host_reply(Status s) {
+        if (!pending.empty()) pending.back().reply = s;
+    }
+    void after(const FolderFate& f) { folders = f; }
     void attempt(const Attempt& a, const Verdict& v, const Session& s) {
         const bool custom = v.action != Action::proceed && v.stage == stage_of<ExternalPolicy>;
         attempts.push_back({a, std::move(pending), v, custom ? policy_memory<ExternalPolicy>(s).objecting_tag : std::uint64_t{0}});
@@ -42,6 +48,7 @@ struct Explanation {
     Message message;
     Fate fate;
     std::vector<ExplainTrace::AttemptRecord> attempts;
+    FolderFate folders;
     json to_json(const Scenario& s) const;
     std::string to_text(const Scenario& s) const;
 };
@@ -54,6 +61,7 @@ inline Explanation explain(const Scenario& s, std::uint64_t seed, std::uint64_t 
     e.fate = deliver(s, seed, index, trace);
     e.message = trace.msg;
     e.attempts = std::move(trace.attempts);
+    e.folders = trace.folders;
     return e;
 }
 
@@ -165,7 +173,11 @@ inline json Explanation::to_json(const Scenario& s) const {
         ja["attempt"] = a.attempt.index;
         ja["time_s"] = a.attempt.time_s;
         json tried = json::array();
-        for (const auto& t : a.tried) tried.push_back({{"host", prof.routing.hosts()[t.host].host}, {"up", t.up}});
+        for (const auto& t : a.tried) {
+            json jt{{"host", prof.routing.hosts()[t.host].host}, {"up", t.up}};
+            if (t.reply != Status::none) jt["reply"] = detail::status_json(t.reply);
+            tried.push_back(jt);
+        }
         ja["hosts_tried"] = tried;
         ja["host"] = a.attempt.host >= 0 ? json(prof.routing.hosts()[a.attempt.host].host) : json(nullptr);
         const Verdict& v = a.verdict;
@@ -189,6 +201,8 @@ inline json Explanation::to_json(const Scenario& s) const {
         j["policy"] = detail::custom_policy_json(prof.policies, this->attempts.back().custom_policy_tag);
     j["sender_told"] = sender_told(fate.outcome);
     j["time_s"] = fate.time_s;
+    if (folders.after != AfterAcceptance::none)
+        j["after_acceptance"] = {{"what", name(folders.after)}, {"time_s", folders.time_s}};
     return j;
 }
 
@@ -235,7 +249,11 @@ inline std::string Explanation::to_text(const Scenario& s) const {
         o << "  attempt " << a["attempt"] << " at t=" << a["time_s"] << " s: ";
         if (a["hosts_tried"].empty()) o << "destination dead, ";
         for (const auto& t : a["hosts_tried"])
-            o << t["host"].get<std::string>() << (t["up"].get<bool>() ? " up" : " down") << ", ";
+        {
+            o << t["host"].get<std::string>() << (t["up"].get<bool>() ? " up" : " down");
+            if (t.contains("reply")) o << " (" << t["reply"]["reply"] << " " << t["reply"]["enhanced"].get<std::string>() << ", next host)";
+            o << ", ";
+        }
         const auto& r = a["reply"];
         if (r["reply"].get<int>() > 0) o << r["reply"] << " ";
         o << r["enhanced"].get<std::string>() << " " << r["text"].get<std::string>();
@@ -251,6 +269,8 @@ inline std::string Explanation::to_text(const Scenario& s) const {
     o << ", responsible: "
       << j["responsible"].get<std::string>() << ", sender told: " << (j["sender_told"].get<bool>() ? "yes" : "no")
       << "\n";
+    if (j.contains("after_acceptance"))
+        o << "  then: " << j["after_acceptance"]["what"].get<std::string>() << " at t=" << j["after_acceptance"]["time_s"] << " s\n";
     return o.str();
 }
 

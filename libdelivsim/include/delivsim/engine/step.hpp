@@ -31,6 +31,7 @@
 #include <delivsim/core/outcome.hpp>
 #include <delivsim/core/rng.hpp>
 #include <delivsim/policy/verdict.hpp>
+#include <delivsim/routing/retry_schedule.hpp>
 
 #include <optional>
 #include <type_traits>
@@ -42,6 +43,7 @@ struct NoTrace {
     static constexpr bool enabled = false;
     void message(const Message&) {}
     void host_tried(const Attempt&, int /*host*/, bool /*up*/) {}
+    void host_reply(Status) {}  // the 4xx of the host just tried, when the attempt moved on
     void attempt(const Attempt&, const Verdict&, const Session&) {}
 };
 
@@ -59,10 +61,13 @@ struct Delivery {
 };
 
 // The fate decided before any SMTP session, or nullopt: the message goes on to its attempts.
+// `unresolvable` is how the sending MTA reports a domain that does not exist
+// (RetrySchedule::unresolvable_domain()).
 template <class Routing>
-std::optional<Fate> decided_before_sessions(const Message& m, const Routing& routing) noexcept {
+std::optional<Fate> decided_before_sessions(const Message& m, const Routing& routing,
+                                            Status unresolvable) noexcept {
     if (m.address_error == AddressError::nxdomain)
-        return Fate{Outcome::bounced, Status::bad_destination, Responsible::address_error, Stage::address, 0, 0};
+        return Fate{Outcome::bounced, unresolvable, Responsible::address_error, Stage::address, 0, 0};
     if (m.address_error == AddressError::typosquat)  // accepted by the wrong domain: nobody learns
         return Fate{Outcome::silently_lost, Status::none, Responsible::address_error, Stage::address, 0, 0};
     if (routing.null_mx())
@@ -78,29 +83,49 @@ Delivery open_delivery(const Routing& routing, MessageRng& rng) noexcept {
     return d;
 }
 
-// One attempt of message `m` (a.index, a.time_s set; a.host is filled in). Returns the
-// attempt's verdict; d.session carries what the receiving side remembers to the next one.
+// One attempt of message `m` (a.index, a.time_s set; a.host is filled in): the hosts in MX
+// order within the sending MTA's limits (`limits`); a host that does not answer or answers
+// 421 at its greeting is passed over, a session's 4xx hands the message to the next host
+// while the session limit allows. Returns the attempt's verdict (the last host's when every
+// host deferred); d.session carries what the receiving side remembers to the next one.
 template <class Routing, class Chain, class Receiver = NoReceiverState, class Trace = NoTrace>
-Verdict attempt_step(const Routing& routing, const Chain& chain, const Message& m, Delivery& d, MessageRng& rng,
-                     Attempt& a, Receiver&& receiver = {}, Trace&& trace = {}) {
+Verdict attempt_step(const Routing& routing, const MxLimits& limits, const Chain& chain, const Message& m, Delivery& d,
+                     MessageRng& rng, Attempt& a, Receiver&& receiver = {}, Trace&& trace = {}) {
     constexpr bool tracing = std::decay_t<Trace>::enabled;
     a.host = -1;
-    if (!d.dead)
-        a.host = routing.select(rng, a.index, [&](int h, bool up) {
+    Verdict v = Verdict::temp_fail(Status::no_host_answered, Responsible::receiver_availability, Stage::mx_routing);
+    if (!d.dead) {
+        std::uint32_t addresses = 0, sessions = 0;
+        routing.visit(rng, a.index, [&](int h, bool up) {
+            if (limits.address_limit > 0 && addresses++ == limits.address_limit) return true;
             if constexpr (tracing) trace.host_tried(Attempt{a.index, a.time_s, h}, h, up);
+            if (!up) return false;
+            if (routing.busy(rng, a.index, h)) {  // no session: not counted against session_limit
+                v = Verdict::temp_fail(Status::host_busy, Responsible::receiver_availability, Stage::mx_routing);
+                if constexpr (tracing) trace.host_reply(v.status);
+                return false;
+            }
+            if (limits.relays != MxLimits::Relays::ordinary && routing.relay(h)) {
+                if (limits.relays == MxLimits::Relays::skip) return false;
+                a.host = h;  // the backup MX accepts everything: its onward delivery decides
+                v = Verdict::proceed();
+                return true;
+            }
+            a.host = h;
+            if constexpr (std::decay_t<Receiver>::enabled) {
+                Message seen = m;
+                v = receiver.before_chain(seen, a, rng);
+                if (v.action == Action::proceed) {
+                    v = chain.evaluate(seen, d.session, rng, a);
+                    receiver.after_chain(seen, a, v, rng);
+                }
+            } else {
+                v = chain.evaluate(m, d.session, rng, a);
+            }
+            if (v.action != Action::temp_fail || ++sessions == limits.session_limit) return true;
+            if constexpr (tracing) trace.host_reply(v.status);
+            return false;
         });
-    Verdict v;
-    if (a.host < 0) {
-        v = Verdict::temp_fail(Status::no_host_answered, Responsible::receiver_availability, Stage::mx_routing);
-    } else if constexpr (std::decay_t<Receiver>::enabled) {
-        Message seen = m;
-        v = receiver.before_chain(seen, a, rng);
-        if (v.action == Action::proceed) {
-            v = chain.evaluate(seen, d.session, rng, a);
-            receiver.after_chain(seen, a, v, rng);
-        }
-    } else {
-        v = chain.evaluate(m, d.session, rng, a);
     }
     if constexpr (tracing) trace.attempt(a, v, d.session);
     return v;

@@ -1,7 +1,12 @@
 #pragma once
-// Greylisting: the first attempt that reaches this check is deferred with 451 4.7.1; a
-// retry at least `delay_s` later passes (postgrey's default delay is 300 s).
+// Greylisting: the first attempt that reaches this check is deferred; a retry at least
+// `delay_s` later passes (postgrey's default delay is 300 s). The deferral is written as the
+// greylisting software writes it: a milter (rspamd, milter-greylist) 451 4.7.1, postgrey
+// through Postfix's DEFER_IF_PERMIT 450 4.2.0 (measured: validation/report.md).
 #include <delivsim/policy/policy.hpp>
+
+#include <array>
+#include <string_view>
 
 namespace delivsim {
 
@@ -15,6 +20,9 @@ struct Greylist {
         double first_s = 0;
     };
     double delay_s = 0;
+    Status reply = Status::greylisted;  // or greylisted_postgrey
+
+    static constexpr std::array<std::string_view, 2> implementations{"milter", "postgrey"};
 
     // False (defer) at the first attempt that reaches the check, and until `delay` after
     // it; true (pass) from then on.
@@ -30,11 +38,13 @@ struct Greylist {
     Verdict evaluate(const Message&, Session& s, MessageRng&, const Attempt& a) const noexcept {
         return passes(policy_memory<Greylist>(s), delay_s, a.time_s)
                    ? Verdict::proceed()
-                   : Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
+                   : Verdict::temp_fail(reply, Responsible::receiver_policy, stage_of<Greylist>);
     }
     static Greylist parse(const Field& f, const ParseContext&) {
-        f.allow_keys({"type", "delay_s"});
-        return {f["delay_s"].non_negative()};
+        f.allow_keys({"type", "delay_s", "implementation"});
+        Greylist g{f["delay_s"].non_negative()};
+        if (f.has("implementation") && f["implementation"].choice(implementations) == 1) g.reply = Status::greylisted_postgrey;
+        return g;
     }
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // MX routing per RFC 5321 section 5.1: hosts are tried in ascending preference, hosts of
-// equal preference in an order randomised at each attempt, and the first host that answers
-// takes the session. A domain without MX records is reached at its own address (the implicit
+// equal preference in an order randomised at each attempt. How many hosts one attempt tries,
+// and whether a 4xx from one moves on to the next, is the sending MTA's (MxLimits in
+// routing/retry_schedule.hpp). A domain without MX records is reached at its own address (the implicit
 // MX); a null MX (RFC 7505, a single record "." ) means the domain accepts no mail at all.
 #include <delivsim/core/rng.hpp>
 #include <delivsim/core/json.hpp>
@@ -17,6 +18,8 @@ struct MxHost {
     std::string host;
     std::uint32_t preference = 0;
     double down = 0;  // probability the host does not answer, per attempt
+    double busy = 0;  // probability the host answers 421 4.7.0 at its greeting, per attempt
+    bool relay = false;  // a backup MX that accepts every message and relays it to the others later
 };
 
 class MxRouting {
@@ -27,12 +30,14 @@ public:
     bool null_mx() const noexcept { return null_mx_; }
     bool implicit() const noexcept { return implicit_; }
     double dead_destination() const noexcept { return dead_destination_; }
+    bool relay(int h) const noexcept { return hosts_[static_cast<std::size_t>(h)].relay; }
 
-    // The host that takes the session at `attempt`, or -1 if none answers. Draws: the
-    // shuffles of equal-preference groups, then one up/down draw per host tried, indexed by
-    // the host itself so a host's fate does not depend on the order it was tried in.
-    template <class OnTried>
-    int select(MessageRng& rng, std::uint32_t attempt, OnTried&& on_tried) const {
+    // Visits the hosts of `attempt` in the order the sending MTA tries them, calling
+    // on_host(h, up) for each until it returns true (stop). Draws: the shuffles of
+    // equal-preference groups, then one up/down draw per host visited, indexed by the host
+    // itself so a host's fate does not depend on the order it was tried in.
+    template <class OnHost>
+    void visit(MessageRng& rng, std::uint32_t attempt, OnHost&& on_host) const {
         std::array<std::uint8_t, max_hosts> order;
         const std::size_t n = hosts_.size();
         for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint8_t>(i);
@@ -51,10 +56,29 @@ public:
         for (std::size_t i = 0; i < n; ++i) {
             const std::uint32_t h = order[i];
             const bool up = !rng.bernoulli(Stream::mx_routing, base + shuffles_ + h, hosts_[h].down);
-            on_tried(static_cast<int>(h), up);
-            if (up) return static_cast<int>(h);
+            if (on_host(static_cast<int>(h), up)) return;
         }
-        return -1;
+    }
+
+    // The first host that answers at `attempt`, or -1 if none does (the whole MX list tried
+    // for a connection, one session): visit() stopping at the first host up.
+    template <class OnTried>
+    int select(MessageRng& rng, std::uint32_t attempt, OnTried&& on_tried) const {
+        int chosen = -1;
+        visit(rng, attempt, [&](int h, bool up) {
+            on_tried(h, up);
+            if (up) chosen = h;
+            return up;
+        });
+        return chosen;
+    }
+
+    // Whether host h, which answered, refuses the session at its greeting at `attempt`
+    // (421 4.7.0, too many connections): drawn per attempt and host on its own stream.
+    bool busy(MessageRng& rng, std::uint32_t attempt, int h) const noexcept {
+        const double p = hosts_[static_cast<std::size_t>(h)].busy;
+        return p > 0 && rng.bernoulli(Stream::mx_busy, attempt * static_cast<std::uint32_t>(max_hosts) +
+                                                            static_cast<std::uint32_t>(h), p);
     }
 
     static MxRouting parse(const Field& profile) {
@@ -66,10 +90,10 @@ public:
             if (!profile.has("implicit_mx"))
                 profile["mx"].fail("is empty: give MX records, or 'implicit_mx' for a domain reached at its own address");
             const Field im = profile["implicit_mx"];
-            im.allow_keys({"host", "down"});
+            im.allow_keys({"host", "down", "busy"});
             const std::string host = im["host"].name();
             if (host == ".") im["host"].fail("\".\" is a null MX: write it as the only MX record instead (RFC 7505)");
-            r.hosts_.push_back({host, 0, im["down"].probability()});
+            r.hosts_.push_back({host, 0, im["down"].probability(), im.has("busy") ? im["busy"].probability() : 0.0});
             r.implicit_ = true;
         } else {
             if (profile.has("implicit_mx"))
@@ -78,7 +102,7 @@ public:
                 profile["mx"].fail("has " + std::to_string(records.size()) + " records, more than " +
                                    std::to_string(max_hosts));
             for (const Field& rec : records) {
-                rec.allow_keys({"host", "preference", "down"});
+                rec.allow_keys({"host", "preference", "down", "busy", "relay"});
                 MxHost h;
                 h.host = rec["host"].name();
                 const auto pref = rec["preference"].count();
@@ -88,16 +112,22 @@ public:
                     // RFC 7505: a null MX is the only record and has no host to be down.
                     if (records.size() != 1) rec["host"].fail("a null MX (\".\") must be the domain's only MX record (RFC 7505)");
                     if (rec.has("down")) rec["down"].fail("a null MX has no host that could be down");
+                    if (rec.has("busy")) rec["busy"].fail("a null MX has no host that could be busy");
+                    if (rec.has("relay")) rec["relay"].fail("a null MX has no host that could relay");
                     if (pref != 0) rec["preference"].fail("a null MX has preference 0 (RFC 7505 section 3)");
                     r.null_mx_ = true;
                 } else {
                     h.down = rec["down"].probability();
+                    if (rec.has("busy")) h.busy = rec["busy"].probability();
+                    if (rec.has("relay")) h.relay = rec["relay"].boolean();
                 }
                 for (const MxHost& other : r.hosts_)
                     if (other.host == h.host) rec["host"].fail("'" + h.host + "' is listed twice");
                 r.hosts_.push_back(h);
             }
         }
+        if (!r.hosts_.empty() && std::all_of(r.hosts_.begin(), r.hosts_.end(), [](const MxHost& h) { return h.relay; }))
+            profile["mx"].fail("every host is a relay: a backup MX needs a primary host to relay to");
         std::stable_sort(r.hosts_.begin(), r.hosts_.end(),
                          [](const MxHost& a, const MxHost& b) { return a.preference < b.preference; });
         for (std::size_t i = 0; i < r.hosts_.size(); ++i) {

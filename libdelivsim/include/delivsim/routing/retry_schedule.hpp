@@ -10,6 +10,7 @@
 //   message's arrival (the real scan phase is independent of the message: each real attempt
 //   lies up to one scan interval after the simulated one).
 #include <delivsim/core/json.hpp>
+#include <delivsim/core/outcome.hpp>
 
 #include <algorithm>
 #include <array>
@@ -32,6 +33,24 @@ struct EximRetryItem {
 
 enum class RetryModel { explicit_schedule, postfix, exim, sendmail };
 
+// How many MX hosts one delivery attempt may try. A host that does not answer, or answers
+// 421 at its greeting, is passed over (up to address_limit hosts); a host that takes a
+// session and answers 4xx hands the message to the next host while fewer than session_limit
+// sessions have been held. 0: no limit. Postfix: smtp_mx_address_limit 5 and
+// smtp_mx_session_limit 2 (postconf(5); src/smtp/smtp_trouble.c keeps a soft-failed recipient
+// for the next host unless the server is the last one). An explicit schedule: one session,
+// every host tried for a connection (R1's rule).
+//
+// Relay hosts (a backup MX that accepts and relays later, MxHost::relay): a run's delivery
+// hands the message to one (`accept`), its onward delivery skips them (`skip`); a world treats
+// them as ordinary hosts running the domain's checks (`ordinary`).
+struct MxLimits {
+    enum class Relays : std::uint8_t { ordinary, accept, skip };
+    std::uint32_t address_limit = 0;
+    std::uint32_t session_limit = 1;
+    Relays relays = Relays::ordinary;
+};
+
 struct RetrySchedule {
     // The explicit geometric schedule (used when model == explicit_schedule).
     double first_retry_s = 300;
@@ -48,6 +67,9 @@ struct RetrySchedule {
     // Sendmail's queue interval (-q30m in op.me's start-up example).
     double queue_run_delay_s = 300;
     std::vector<EximRetryItem> exim_rule;
+    MxLimits mx;
+    // Postfix: after a connection failure the destination is dead for minimal_backoff_s (worlds).
+    bool dead_destination_backoff = false;
 
     static constexpr std::size_t max_attempts = 100000;
 
@@ -59,6 +81,20 @@ struct RetrySchedule {
             case RetryModel::explicit_schedule: break;
         }
         return explicit_times();
+    }
+
+    // How the sending MTA reports a recipient domain that does not exist, in its bounce:
+    // Postfix's smtp client 5.4.4 "Host or domain name not found" (src/smtp/smtp_addr.c,
+    // DNS_NOTFOUND), Exim "Unrouteable address" with DSN status 5.0.0 (src/deliver.c), Sendmail
+    // 550 5.1.2 "Host unknown"; an explicit schedule names no MTA and keeps 5.1.2 (R1's).
+    Status unresolvable_domain() const noexcept {
+        switch (model) {
+            case RetryModel::postfix: return Status::domain_not_found;
+            case RetryModel::exim: return Status::unrouteable_address;
+            case RetryModel::sendmail:
+            case RetryModel::explicit_schedule: break;
+        }
+        return Status::bad_destination;
     }
 
     static std::string_view model_name(RetryModel m) {
@@ -74,6 +110,8 @@ struct RetrySchedule {
     static RetrySchedule postfix_defaults() {
         RetrySchedule r;
         r.model = RetryModel::postfix;
+        r.mx = {5, 2};
+        r.dead_destination_backoff = true;
         return r;
     }
     static RetrySchedule exim_defaults() {
@@ -197,13 +235,23 @@ struct RetrySchedule {
     }
 
 private:
+    static std::uint32_t mx_limit(const Field& f) {
+        const auto n = f.count();
+        if (n > 65535) f.fail(f.shown() + " is more than 65535 (0 means no limit)");
+        return static_cast<std::uint32_t>(n);
+    }
+
     static RetrySchedule parse_model(const Field& f) {
         static constexpr std::array<std::string_view, 3> models{"postfix", "exim", "sendmail"};
         const std::size_t m = f["model"].choice(models);
         RetrySchedule r;
         if (m == 0) {
-            f.allow_keys({"model", "minimal_backoff_s", "maximal_backoff_s", "queue_run_delay_s", "lifetime_s"});
+            f.allow_keys({"model", "minimal_backoff_s", "maximal_backoff_s", "queue_run_delay_s", "lifetime_s",
+                          "mx_address_limit", "mx_session_limit", "dead_destination_backoff"});
             r = postfix_defaults();
+            if (f.has("dead_destination_backoff")) r.dead_destination_backoff = f["dead_destination_backoff"].boolean();
+            if (f.has("mx_address_limit")) r.mx.address_limit = mx_limit(f["mx_address_limit"]);
+            if (f.has("mx_session_limit")) r.mx.session_limit = mx_limit(f["mx_session_limit"]);
             if (f.has("minimal_backoff_s")) r.minimal_backoff_s = f["minimal_backoff_s"].positive();
             if (f.has("maximal_backoff_s")) r.maximal_backoff_s = f["maximal_backoff_s"].positive();
             if (r.maximal_backoff_s < r.minimal_backoff_s) {

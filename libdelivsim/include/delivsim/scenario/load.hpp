@@ -78,7 +78,7 @@ inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nul
     seen.clear();
     std::vector<std::pair<Field, double>> pw;
     for (const Field& p : root["recipient_profiles"].items()) {
-        p.allow_keys({"name", "description", "weight", "mx", "implicit_mx", "dead_destination", "preset", "policies"});
+        p.allow_keys({"name", "description", "weight", "mx", "implicit_mx", "dead_destination", "preset", "policies", "folders"});
         BasicProfile<PolicyChain> prof;
         prof.name = unique_name(seen, p["name"]);
         if (p.has("description")) prof.description = p["description"].string();
@@ -96,6 +96,7 @@ inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nul
         } else {
             prof.policies = PolicyChain::parse(p["policies"], ctx);
         }
+        if (p.has("folders")) prof.folders = FolderHandling::parse(p["folders"]);
         pw.emplace_back(p["weight"], prof.weight);
         s.profiles.push_back(std::move(prof));
     }

@@ -24,6 +24,7 @@ struct BasicProfile {
     MxRouting routing;
     Chain policies;
     int preset = -1;  // index into provider_presets (scenario/presets.hpp), or -1
+    FolderHandling folders;  // after acceptance (recipient/folders.hpp)
 };
 
 template <class Chain>

@@ -5,6 +5,7 @@
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/rng.hpp>
 #include <delivsim/core/json.hpp>
+#include <delivsim/recipient/folders.hpp>
 #include <delivsim/sender/authentication.hpp>
 #include <delivsim/sender/facts.hpp>
 #include <delivsim/sender/features.hpp>
@@ -50,6 +51,8 @@ struct SenderClass {
     double attachment_probability = 0;
     // Content features (sender/features.hpp); without them, the defaults and no draws.
     std::shared_ptr<const FeatureModel> features;
+    // What this class's recipients do (recipient/folders.hpp): safe senders, spam rescue.
+    RecipientHabits recipients;
 
     void draw(Message& m, MessageRng& rng) const noexcept {
         m.legit = legit;
@@ -77,12 +80,14 @@ struct SenderClass {
                            rng.bernoulli(Stream::message, draw_attachment, attachment_probability);
         if (features) features->draw(m, rng);
         else if (m.has_attachment) m.features.attachment = AttachmentType::other;
+        m.safe_sender = recipients.safe_sender > 0 && rng.bernoulli(Stream::recipient, draw_safe_sender, recipients.safe_sender);
     }
 
     // `zone`: the scenario's top-level "dns" zone, if it has one ("authentication" needs it).
     static SenderClass parse(const Field& f, const std::shared_ptr<const dns::Zone>& zone = nullptr) {
         f.allow_keys({"name", "description", "weight", "legit", "address_error", "ip_listed", "size_bytes",
-                      "dmarc", "authentication", "auth_results", "transport", "content_score", "attachment", "features"});
+                      "dmarc", "authentication", "auth_results", "transport", "content_score", "attachment", "features",
+                      "recipients"});
         SenderClass c;
         c.name = f["name"].name();
         if (f.has("description")) c.description = f["description"].string();
@@ -154,6 +159,7 @@ struct SenderClass {
             c.attachment_probability = at["probability"].probability();
         }
         if (f.has("features")) c.features = std::make_shared<const FeatureModel>(FeatureModel::parse(f["features"]));
+        if (f.has("recipients")) c.recipients = RecipientHabits::parse(f["recipients"]);
         return c;
     }
 };

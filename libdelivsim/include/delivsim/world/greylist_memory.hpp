@@ -1,6 +1,6 @@
 #pragma once
 // Greylisting with triplet memory, as postgrey does it: the triplet (client network, sender,
-// recipient) seen for the first time is deferred (451 4.7.1); a retry at least `delay_s`
+// recipient) seen for the first time is deferred (450 4.2.0, postgrey's reply through Postfix); a retry at least `delay_s`
 // later and within `retry_window_s` passes and the triplet is remembered (later mail passes at
 // once); a retry after the window starts over. A client (sending IP) with
 // `auto_whitelist_after` successful retries is whitelisted (postgrey --auto-whitelist-clients).

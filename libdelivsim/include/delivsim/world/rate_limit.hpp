@@ -1,6 +1,7 @@
 #pragma once
-// Receiver-side throttling: a token bucket per sending IP (421 4.7.0) and per sending /24
-// (450 4.2.1). A bucket holds one hour of allowance and refills continuously. The hourly
+// Receiver-side throttling: a token bucket per sending IP and per sending /24, both answered
+// 421 4.7.0 at connection time (a network-level throttle; 450 4.2.1 is a per-recipient code,
+// RFC 3463 section 3.3). A bucket holds one hour of allowance and refills continuously. The hourly
 // allowance grows with the volume the receiver has accepted from that IP recently (its volume
 // history, the basis of IP warm-up) and is scaled by the sender's reputation level.
 #include <algorithm>

@@ -55,7 +55,8 @@ public:
           ip_limit_(w.ips.size()), subnet_limit_(w.subnets), ip_bucket_(w.ips.size()), subnet_bucket_(w.subnets),
           greylist_(w.ips.size()), mailboxes_(mailboxes),
           s_outcomes_(w.senders.size() * outcome_count), s_deferrals_(w.senders.size()), s_sent_(w.senders.size()),
-          queue_(w.senders.size()), postmaster_(settings_->postmaster, w.sender_domains.size()) {
+          queue_(w.senders.size()), dead_until_(w.senders.size(), -1.0),
+          postmaster_(settings_->postmaster, w.sender_domains.size()) {
         decay_ = std::exp2(-w.epoch_s / settings_->reputation.half_life_s);
         recompute(0);
     }
@@ -289,7 +290,7 @@ private:
             }
             if (const auto& g = settings.greylist)
                 if (!d.greylist_.check(*g, p.ip, sip.subnet, sender, p.recipient, t))
-                    return Verdict::temp_fail(Status::greylisted, Responsible::receiver_policy, stage_of<Greylist>);
+                    return Verdict::temp_fail(Status::greylisted_postgrey, Responsible::receiver_policy, stage_of<Greylist>);
             if (const auto& mb = settings.mailbox) {
                 box = &d.mailboxes_[rc.mailbox];
                 if (box->at(t, *mb) + m.size_bytes > mb->quota_bytes)
@@ -364,13 +365,27 @@ private:
         };
 
         const MxRouting& routing = profile_->routing;
-        if (const auto decided = decided_before_sessions(m, routing)) return decide(*decided);
+        if (const auto decided = decided_before_sessions(m, routing, w_->scenario.retry.unresolvable_domain()))
+            return decide(*decided);
         // The message's one Delivery: new at its first attempt, kept in the store while queued.
         Delivery fresh;
         Delivery& d = p.delivery == Pending::no_delivery ? (fresh = open_delivery(routing, rng)) : deliveries_[p.delivery];
         Attempt a{i, (*times_)[i], -1};
-        const Verdict v = attempt_step(routing, profile_->policies, m, d, rng, a,
-                                       AttemptState{*this, p, recipients[p.recipient], s, p.time}, trace);
+        // Postfix's dead destination: a connection failure to this domain (no host answered)
+        // throttles it for the sender's queue manager, and its other messages are deferred
+        // without connecting until minimal_backoff_s later (qmgr_queue_throttle with
+        // destination_concurrency_failed_cohort_limit 1, unthrottled after minimal_backoff_time).
+        const bool postfix = w_->scenario.retry.dead_destination_backoff;
+        Verdict v;
+        if (postfix && p.time < dead_until_[s]) {
+            v = Verdict::temp_fail(Status::no_host_answered, Responsible::receiver_availability, Stage::mx_routing);
+            if constexpr (std::decay_t<Trace>::enabled) trace.attempt(a, v, d.session);
+        } else {
+            v = attempt_step(routing, w_->scenario.retry.mx, profile_->policies, m, d, rng, a,
+                             AttemptState{*this, p, recipients[p.recipient], s, p.time}, trace);
+            if (postfix && v.action == Action::temp_fail && v.status == Status::no_host_answered)
+                dead_until_[s] = p.time + w_->scenario.retry.minimal_backoff_s;
+        }
         if (const auto fate = settle(v, a)) return decide(*fate);
 
         // Deferred: counted, then queued for the next attempt, or expired.
@@ -516,6 +531,7 @@ private:
     std::vector<Delivery> deliveries_;
     std::vector<std::uint32_t> free_;
     std::vector<std::uint64_t> s_outcomes_, s_deferrals_, s_sent_, queue_;
+    std::vector<double> dead_until_;  // per sender: this destination is dead for it until then
     double decay_ = 1;
     Postmaster postmaster_;
     const Blocklist* blocklist_ = nullptr;
