@@ -188,6 +188,7 @@ public:
         ar("queued_by_sender", queue_);
         ar("postmaster", postmaster_);
         ar.list("suppressed", suppressed_);
+        ar("dead_until", dead_until_);
     }
 
     // A restored state that this world could not have made (a crafted checkpoint with a
