@@ -32,7 +32,7 @@ import keyword
 import math
 import numbers
 import re
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, Union
 
@@ -50,7 +50,7 @@ def load_schema(file_name: str) -> dict[str, Any]:
     return json.loads(resources.files(__package__).joinpath("schema").joinpath(file_name).read_text(encoding="utf-8"))
 
 
-def schema_tables(schema: Mapping[str, Any], root_kind: str) -> tuple[
+def schema_tables(schema: Mapping[str, Any], root_kind: str, external: Mapping[str, str] | None = None) -> tuple[
         dict[str, tuple[str, ...]], dict[tuple[str, str], str]]:
     """The kinds of object a document holds, read from its JSON Schema.
 
@@ -59,28 +59,45 @@ def schema_tables(schema: Mapping[str, Any], root_kind: str) -> tuple[
     (the root: ``root_kind``). Returns the key table, kind -> its keys in the schema's order,
     and the child table, (kind, key) -> the child's kind, where a list of items of kind k is
     ``list:k`` and an object of named k's ``map:k``. A ``oneOf`` of kinds (the policies) is
-    one kind named by its definition; an item's own kind then comes from its content."""
+    one kind named by its definition; an item's own kind then comes from its content. Objects
+    that share a title (the variants of a world's schedule item) are one kind with the keys
+    of all, each object's keys in its own order. ``external`` names the root kind of another
+    schema file that a ``$ref`` points to (``{"scenario.schema.json": "scenario"}``)."""
     defs = schema.get("$defs", {})
     keys: dict[str, tuple[str, ...]] = {}
     child: dict[tuple[str, str], str] = {}
+    seen: set[int] = set()  # objects read: definitions may nest themselves (gateways)
+
+    def merged(old: tuple[str, ...], new: Sequence[str]) -> tuple[str, ...]:
+        out = list(old)
+        at = 0
+        for key in new:
+            if key in out:
+                at = out.index(key) + 1
+            else:
+                out.insert(at, key)
+                at += 1
+        return tuple(out)
 
     def kind_of(node: Mapping[str, Any], place: str) -> str:
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
             name = ref[len("#/$defs/"):]
             return kind_of(defs[name], name)
+        if isinstance(ref, str) and external and ref in external:
+            return external[ref]
         if node.get("additionalProperties") is False and isinstance(node.get("properties"), Mapping):
             kind = node.get("title", place)
-            if kind not in keys:  # before the children: definitions may nest themselves (gateways)
-                keys[kind] = tuple(node["properties"])
+            if id(node) not in seen:  # before the children
+                seen.add(id(node))
+                keys[kind] = merged(keys.get(kind, ()), list(node["properties"]))
                 for key, sub in node["properties"].items():
                     if sub_kind := kind_of(sub, f"{kind}.{key}"):
                         child[(kind, key)] = sub_kind
             return kind
         if isinstance(node.get("oneOf"), list):
-            for branch in node["oneOf"]:
-                kind_of(branch, place)
-            return place
+            kinds = {kind_of(branch, place) for branch in node["oneOf"]}
+            return kinds.pop() if len(kinds) == 1 and "" not in kinds else place
         if isinstance(node.get("items"), Mapping):
             item = kind_of(node["items"], place)
             return f"list:{item}" if item else ""

@@ -30,51 +30,11 @@ if TYPE_CHECKING:
 LEVELS: tuple[str, ...] = tuple(_core.world_level_names)
 OUTCOMES: tuple[str, ...] = tuple(_core.outcome_names)
 
-# --- the world document's structure for the editable views (mirrors
-# --- libdelivsim/schema/world.schema.json; tests/python/test_world_views.py checks it) ---------
+# --- the world document's structure for the editable views: derived from the JSON Schema
+# --- shipped in the package (libdelivsim/schema/world.schema.json), as the scenario's ----------
 
-_KEYS: dict[str, tuple[str, ...]] = {
-    "world": ("format", "name", "description", "duration_s", "epoch_s", "bucket_s", "scenario", "class_feedback",
-              "lists", "senders", "blocklist", "receivers"),
-    "class_feedback": ("complaint_factor", "engagement_factor"),
-    "recipient_list": ("name", "recipients", "stale", "pristine_trap", "typo_trap", "spam_trap", "complaint", "engagement",
-                       "not_spam", "domains"),
-    "world_sender": ("name", "class", "domain", "ips", "pool", "list_hygiene", "schedule"),
-    "blocklist": ("threshold", "window_s", "listing_delay_s", "delist_after_s", "weights"),
-    "blocklist_weights": ("pristine", "recycled", "typo"),
-    # steady, daily_cycle, ramp and campaign items, their keys in one order
-    "schedule_item": ("type", "list", "id", "rate_per_hour", "start_s", "end_s", "amplitude", "peak_hour",
-                      "daily_growth", "max_per_hour", "at_s", "messages", "spread_s"),
-    "receiver": ("rate_limit", "reputation", "greylist", "mailbox", "feedback_delay_s", "postmaster"),
-    "postmaster": ("enabled", "bulk_per_day", "spam_rate_target", "spam_rate_limit", "over_limit_reply",
-                   "over_limit_share", "over_limit_days"),
-    "rate_limit": ("per_ip_per_hour", "per_subnet_per_hour", "history_factor"),
-    "receiver_reputation": ("half_life_s", "prior", "prior_volume", "trap_weight", "engagement_weight", "high_below",
-                            "medium_below", "bad_above", "weights", "levels"),
-    "reputation_weights": ("ip", "domain", "pool"),
-    "reputation_levels": LEVELS,
-    "level_settings": ("content_adjustment", "rate_multiplier", "reject"),
-    "greylist_memory": ("delay_s", "retry_window_s", "auto_whitelist_after"),
-    "mailbox": ("quota_bytes", "initial_fill", "empty_every_s", "never_empty", "when_full"),
-}
-_CHILD: dict[tuple[str, str], str] = {
-    ("world", "scenario"): "scenario",
-    ("world", "class_feedback"): "map:class_feedback",
-    ("world", "lists"): "list:recipient_list",
-    ("world", "senders"): "list:world_sender",
-    ("world", "receivers"): "map:receiver",
-    ("world", "blocklist"): "blocklist",
-    ("blocklist", "weights"): "blocklist_weights",
-    ("receiver", "postmaster"): "postmaster",
-    ("world_sender", "schedule"): "list:schedule_item",
-    ("receiver", "rate_limit"): "rate_limit",
-    ("receiver", "reputation"): "receiver_reputation",
-    ("receiver", "greylist"): "greylist_memory",
-    ("receiver", "mailbox"): "mailbox",
-    ("receiver_reputation", "weights"): "reputation_weights",
-    ("receiver_reputation", "levels"): "reputation_levels",
-    **{("reputation_levels", level): "level_settings" for level in LEVELS},
-}
+_KEYS, _CHILD = _views.schema_tables(_views.load_schema("world.schema.json"), "world",
+                                     {"scenario.schema.json": "scenario"})
 _ITEM_KEY: dict[str, str] = {"recipient_list": "name", "world_sender": "name"}
 _ALIASES: dict[tuple[str, str], tuple[str, ...]] = {
     ("world", "profiles"): ("scenario", "recipient_profiles"),

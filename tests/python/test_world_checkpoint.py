@@ -39,8 +39,27 @@ def saved_epoch(path: pathlib.Path) -> int:
         return -1  # not there yet
 
 
-def start(cli: str, checkpoint: pathlib.Path, *args: str, **popen: object) -> subprocess.Popen:
-    return subprocess.Popen([cli, "world", str(WORLD), "--quiet", "--seed", "4", "--threads", "2",
+def with_modern_state(tmp_path: pathlib.Path) -> pathlib.Path:
+    """WORLD with the state modern receivers add: spam traps feeding a shared blocklist, list
+    hygiene at the senders, Postmaster-style counts at the receivers."""
+    doc = json.loads(WORLD.read_text())
+    doc["name"] = "complaint_spiral_modern"
+    doc["blocklist"] = {"threshold": 3, "window_s": 86400, "listing_delay_s": 3600, "delist_after_s": 86400}
+    for item in doc["lists"]:
+        item["pristine_trap"] = 0.002
+        item["typo_trap"] = 0.002
+    for sender in doc["senders"]:
+        sender["list_hygiene"] = True
+    for receiver in doc["receivers"].values():
+        receiver["postmaster"] = {"enabled": True}
+    path = tmp_path / "modern_world.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def start(cli: str, checkpoint: pathlib.Path, *args: str, world: pathlib.Path = WORLD,
+          **popen: object) -> subprocess.Popen:
+    return subprocess.Popen([cli, "world", str(world), "--quiet", "--seed", "4", "--threads", "2",
                              "--checkpoint", str(checkpoint), *args], stdout=subprocess.DEVNULL, **popen)
 
 
@@ -57,9 +76,11 @@ def wait_for_epoch(proc: subprocess.Popen, checkpoint: pathlib.Path, timeout: fl
 
 
 @pytest.mark.slow  # whole runs of a month-long world
-def test_sigkill_then_resume_is_bit_identical(cli, tmp_path):
+@pytest.mark.parametrize("modern", [False, True], ids=["complaint_spiral", "with_blocklist_hygiene_postmaster"])
+def test_sigkill_then_resume_is_bit_identical(cli, tmp_path, modern):
+    world = with_modern_state(tmp_path) if modern else WORLD
     checkpoint = tmp_path / "world.ckpt"
-    proc = start(cli, checkpoint, "--checkpoint-interval", "0.2")
+    proc = start(cli, checkpoint, "--checkpoint-interval", "0.2", world=world)
     wait_for_epoch(proc, checkpoint)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -67,8 +88,8 @@ def test_sigkill_then_resume_is_bit_identical(cli, tmp_path):
     saved = json.loads(checkpoint.read_text())
     assert 0 < saved["state"]["epoch"] and not saved["state"]["finished"]
 
-    resumed = world_json(cli, WORLD, "--seed", "4", "--threads", "1", "--resume", str(checkpoint))
-    whole = world_json(cli, WORLD, "--seed", "4", "--threads", "2")
+    resumed = world_json(cli, world, "--seed", "4", "--threads", "1", "--resume", str(checkpoint))
+    whole = world_json(cli, world, "--seed", "4", "--threads", "2")
     assert resumed == whole
     assert json.loads(checkpoint.read_text())["state"]["finished"]  # it kept checkpointing there
 
