@@ -95,12 +95,23 @@ def counts(report: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
 
 
 def without_new_idle_stages(results: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
-    """``results`` without the deciding stages that ``old`` lacks and that decided nothing: a
-    policy added to the library leaves stored files unchanged until it decides something."""
-    if not old or "deciding_stage" not in results or "deciding_stage" not in old:
+    """``results`` without the deciding stages that ``old`` lacks and that decided nothing (in
+    deciding_stage and in each class of deciding_stage_by_class): a policy added to the library
+    leaves stored files unchanged until it decides something."""
+    if not old:
         return results
-    stages = {k: v for k, v in results["deciding_stage"].items() if k in old["deciding_stage"] or v != 0}
-    return {**results, "deciding_stage": stages}
+
+    def kept(now: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+        return {k: v for k, v in now.items() if k in before or v != 0}
+
+    out = dict(results)
+    if "deciding_stage" in results and "deciding_stage" in old:
+        out["deciding_stage"] = kept(results["deciding_stage"], old["deciding_stage"])
+    if "deciding_stage_by_class" in results and "deciding_stage_by_class" in old:
+        out["deciding_stage_by_class"] = {
+            c: kept(stages, old["deciding_stage_by_class"].get(c, {}))
+            for c, stages in results["deciding_stage_by_class"].items()}
+    return out
 
 
 def stored_document(path: pathlib.Path, kind: str, cli: pathlib.Path) -> dict[str, Any]:
