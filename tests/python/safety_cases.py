@@ -505,12 +505,12 @@ def result_cases() -> list[dict]:
     out.append(case("result/copy", "copy_result", ok({"equal": True}, check_value=True), deep=False))
     out.append(case("result/deepcopy", "copy_result", ok({"equal": True}, check_value=True), deep=True))
     out.append(case("result/scenario_deleted_then_used", "result_scenario_gone",
-                    ok({"frame": [56, 8], "explain_equal": True, "merged": 110}, check_value=True)))
+                    ok({"frame": [70, 8], "explain_equal": True, "merged": 110}, check_value=True)))
     out.append(case("result/array_outlives_result", "array_outlives_result", ok({"equal": True}, check_value=True)))
     out.append(case("result/core_scenario_outlives_wrapper", "core_scenario_outlives_wrapper",
                     ok({"name": "r1_article_world", "messages": 10, "explained": True}, check_value=True)))
     out.append(case("result/zero_messages_is_usable", "zero_messages_result",
-                    ok({"frame": [56, 8], "acceptance": {"p50": None, "p90": None, "p99": None}}, check_value=True)))
+                    ok({"frame": [70, 8], "acceptance": {"p50": None, "p90": None, "p99": None}}, check_value=True)))
     for variant, exp in [("none", raises(TE, "scenario")), ("junk_tally", raises(TE, "tally")),
                          ("bool_seed", raises(TE, "seed")), ("negative_seed", raises(VE, "seed")),
                          ("ranges_not_pairs", raises(TE, "message_ranges")),
@@ -737,8 +737,8 @@ def sweep_cases() -> list[dict]:
         ("scenario=str", {P: [300]}, {"scenario": "r1.json"}, raises(TE, "scenario")),
         ("progress=3", {P: [300]}, {"progress": 3}, raises(TE, "progress")),
         ("progress_raises", {P: [300, 600]}, {"progress": {"$raiser": "sweep"}}, raises("CallbackError", "sweep")),
-        ("numpy_values", {P: {"$nparray": [300, 600]}}, {}, ok([112, 10], check_value=True)),
-        ("valid", {P: [300, 600]}, {}, ok([112, 10], check_value=True)),
+        ("numpy_values", {P: {"$nparray": [300, 600]}}, {}, ok([140, 10], check_value=True)),
+        ("valid", {P: [300, 600]}, {}, ok([140, 10], check_value=True)),
     ]:
         out.append(case(f"sweep/{cid}", "call_sweep", exp, params=params, kwargs=kwargs))
     for cid, scenarios, exp, defect in [
@@ -750,7 +750,7 @@ def sweep_cases() -> list[dict]:
         ("str_in_dict", {"a": "$r1", "b": "r1.json"}, raises(TE, "scenario"), None),
         ("duplicate_labels", ["$r1", "$r1"], raises(VE, "not unique"), None),
         ("invalid_scenario", {"a": "$r1", "b": "$r1_bad_retry"}, raises(VE, "retry.first_retry_s"), None),
-        ("valid", {"a": "$r1", "b": "$r1_slow_retry"}, ok([112, 9], check_value=True), None),
+        ("valid", {"a": "$r1", "b": "$r1_slow_retry"}, ok([140, 9], check_value=True), None),
     ]:
         out.append(case(f"compare/{cid}", "call_compare", exp, defect=defect, scenarios=scenarios))
     return out
@@ -1288,7 +1288,7 @@ def pickle_roundtrip(ctx: Ctx, what: str, protocol: int) -> Any:
     back = pickle.loads(pickle.dumps(obj, protocol=protocol))
     if what == "result":
         more = d.run(ctx.r1, messages=10, seed=1, threads=1, first_message=100)
-        usable = (back.to_frame().shape == (56, 8) and back.explain(message=3) == r.explain(message=3)
+        usable = (back.to_frame().shape == (70, 8) and back.explain(message=3) == r.explain(message=3)
                   and (back + more).messages == 110)
         return {"equal": back == r, "usable": usable}
     if what == "tally":
