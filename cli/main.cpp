@@ -150,17 +150,21 @@ int main(int argc, char** argv) {
     run->add_flag("-q,--quiet", quiet, "no progress bar");
     std::string checkpoint_path, resume_path;
     double checkpoint_interval = 60;
-    run->add_option("--checkpoint", checkpoint_path,
-                    "write completed work to this file (atomically; a symlink's target is replaced) every "
-                    "--checkpoint-interval seconds and on Ctrl-C or SIGTERM")
-        ->check(non_empty_path);
-    run->add_option("--checkpoint-interval", checkpoint_interval, "seconds between checkpoints")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    run->add_option("--resume", resume_path,
-                    "continue the run saved in this checkpoint (same scenario, seed and --messages); "
-                    "it keeps checkpointing there unless --checkpoint says otherwise")
-        ->check(non_empty_path);
+    // --checkpoint, --checkpoint-interval and --resume, as run and world both take them.
+    auto checkpoint_options = [&](CLI::App* sub, const std::string& written, const std::string& resumed) {
+        sub->add_option("--checkpoint", checkpoint_path,
+                        "write " + written + " to this file (atomically; a symlink's target is replaced) every "
+                        "--checkpoint-interval seconds, at the end and on Ctrl-C or SIGTERM")
+            ->check(non_empty_path);
+        sub->add_option("--checkpoint-interval", checkpoint_interval, "seconds between checkpoints")
+            ->capture_default_str()
+            ->check(CLI::NonNegativeNumber);
+        sub->add_option("--resume", resume_path,
+                        "continue the " + resumed + " saved in this checkpoint; it keeps checkpointing there unless "
+                        "--checkpoint says otherwise")
+            ->check(non_empty_path);
+    };
+    checkpoint_options(run, "completed work", "run (same scenario, seed and --messages)");
 
     auto* expl = app.add_subcommand("explain", "show one message's exact path, as in the full run with that seed");
     expl->add_option("scenario", scenario_path, "scenario JSON file; omitted: the embedded default scenario R1");
@@ -208,17 +212,7 @@ int main(int argc, char** argv) {
     wld->add_option("--explain", world_explain,
                     "show one message (id: sender << 44 | schedule item << 32 | serial) exactly as it went in the run "
                     "with --seed: its attempts, the receiver's state at each, its fate (--json - for JSON)");
-    wld->add_option("--checkpoint", checkpoint_path,
-                    "write the run's whole state at an epoch boundary to this file (atomically; a symlink's target is "
-                    "replaced) every --checkpoint-interval seconds, at the end and on Ctrl-C or SIGTERM")
-        ->check(non_empty_path);
-    wld->add_option("--checkpoint-interval", checkpoint_interval, "seconds between checkpoints")
-        ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    wld->add_option("--resume", resume_path,
-                    "continue the world run saved in this checkpoint (same world file and seed); "
-                    "it keeps checkpointing there unless --checkpoint says otherwise")
-        ->check(non_empty_path);
+    checkpoint_options(wld, "the run's whole state at an epoch boundary", "world run (same world file and seed)");
 
     try {
         app.parse(argc, argv);
