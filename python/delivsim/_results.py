@@ -75,10 +75,16 @@ def tally_frame(tally: _core.Tally, name: str, seed: int, kinds: tuple[str, str]
                    for p in tally.profile_names]
     if "by_truth" in rep:
         groups += [("truth", t, rep[by_truth][t], rep["by_truth"][t], None) for t in ("legitimate", "spam")]
+    # Rows in the library's own order of outcomes, responsible parties and stages (the
+    # report's JSON objects are sorted by name).
+    order: tuple[str, ...] = tuple({"outcome": _core.outcome_names, "responsible": _core.responsible_names,
+                                    "deciding_stage": _core.stage_names}.get(what, ()))
     rows = []
     for kind, group, counts, outcomes, rates in groups:
         messages = sum(outcomes.values())
-        for key, count in counts.items():
+        keys = [k for k in order if k in counts] + [k for k in counts if k not in order]
+        for key in keys:
+            count = counts[key]
             if not isinstance(count, int):  # a notice's time quantiles
                 continue
             if what == "outcome" and rates is not None:

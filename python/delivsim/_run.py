@@ -49,9 +49,10 @@ def _checkpoint_args(checkpoint: object, checkpoint_interval: object,
     delivsim.run and delivsim.world.run)."""
     if isinstance(checkpoint_interval, bool) or not isinstance(checkpoint_interval, numbers.Real):
         raise TypeError(f"checkpoint_interval must be a number of seconds, not {type(checkpoint_interval).__name__}")
-    if not checkpoint_interval >= 0:
+    interval = float(checkpoint_interval)
+    if not interval >= 0:
         raise ValueError(f"checkpoint_interval must be at least 0 seconds, got {checkpoint_interval}")
-    return (None if checkpoint is None else _path("checkpoint", checkpoint), float(checkpoint_interval),
+    return (None if checkpoint is None else _path("checkpoint", checkpoint), interval,
             None if resume is None else _path("resume", resume))
 
 

@@ -316,7 +316,7 @@ def _run_paired(labelled: list[tuple[dict[str, Any], Scenario]], messages: int, 
 def _paired_rows(frame: pd.DataFrame, a: Any, b: Any) -> dict[tuple[str, str, str], Any]:
     """(group_kind, group, outcome) -> :class:`delivsim.metrics.PairedDifference` of scenario
     ``a`` minus scenario ``b`` (labels of a paired compare_scenarios frame), for the overall
-    group and the baseline's classes and profiles."""
+    group, the baseline's classes and profiles, and legitimate mail and spam."""
     import numpy as np
 
     from . import metrics
@@ -337,6 +337,8 @@ def _paired_rows(frame: pd.DataFrame, a: Any, b: Any) -> dict[tuple[str, str, st
     groups = [("overall", "all", joint.sum(axis=(0, 1)))]
     groups += [("class", c, joint[i].sum(axis=0)) for i, c in enumerate(base.class_names)]
     groups += [("profile", p, joint[:, i].sum(axis=0)) for i, p in enumerate(base.profile_names)]
+    legit = np.array([bool(c.legit) for c in base.sender_classes])
+    groups += [("truth", truth, joint[legit == flag].sum(axis=(0, 1))) for truth, flag in (("legitimate", True), ("spam", False))]
     out = {}
     for kind, group, table in groups:
         for k, outcome in enumerate(outcome_names):

@@ -19,7 +19,7 @@ def test_grid_frame_shape_and_values(r1):
                                 "retry.lifetime_s": [86_400, 432_000]}, messages=N, seed=3)
     assert list(frame.columns) == ["point", "profiles.G.content.thresholds.spam_folder", "retry.lifetime_s",
                                    "group_kind", "group", "outcome", "count", "messages", "rate", "ci_low", "ci_high"]
-    groups = 1 + len(r1.class_names) + len(r1.profile_names)
+    groups = 1 + len(r1.class_names) + len(r1.profile_names) + 2  # and legitimate mail, spam
     assert len(frame) == 6 * groups * 7
     points = frame.groupby("point")[["profiles.G.content.thresholds.spam_folder", "retry.lifetime_s"]].first()
     assert points.values.tolist() == [[3.0, 86_400], [3.0, 432_000], [5.0, 86_400], [5.0, 432_000],

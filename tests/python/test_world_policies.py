@@ -33,8 +33,14 @@ def test_a_python_content_filter_gives_the_builtins_world():
     a = world.run(w, seed=3, threads=2)
     b = world.run(py, seed=3, threads=2)
     ra, rb = a.report(), b.report()
-    for key in ("outcomes", "bounces", "by_class", "by_profile", "by_class_profile", "responsible", "timeseries"):
+    for key in ("outcomes", "bounces", "by_class", "by_profile", "by_class_profile", "timeseries"):
         assert ra[key] == rb[key], key
+    # the same messages are blamed on the sender; the built-in splits a score verdict by the score's
+    # parts (a reputation adjustment that flipped it blames reputation), a Python policy's is content
+    sender_side = ("sender_content", "sender_reputation", "sender_configuration")
+    assert sum(ra["responsible"][k] for k in sender_side) == sum(rb["responsible"][k] for k in sender_side)
+    assert {k: v for k, v in ra["responsible"].items() if k not in sender_side} == \
+        {k: v for k, v in rb["responsible"].items() if k not in sender_side}
     # the content score a Python policy sees is shifted by the receiver's reputation levels, as the built-in's
     assert rb["deciding_stage"]["custom_policy"] == ra["deciding_stage"]["content_filter"] > 0
     for k, v in a.arrays().items():
