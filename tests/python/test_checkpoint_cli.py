@@ -4,7 +4,6 @@ refused with a clear error (exit 2)."""
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import random
 import signal
@@ -17,14 +16,6 @@ pytestmark = pytest.mark.slow  # runs of 4*10^7 messages, killed and resumed
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 MESSAGES = "40000000"
-
-
-@pytest.fixture(scope="module")
-def cli() -> str:
-    path = pathlib.Path(os.environ.get("DELIVSIM_CLI", ROOT / "build" / "delivsim"))
-    if not path.exists():
-        pytest.skip(f"delivsim CLI not built at {path} (set DELIVSIM_CLI)")
-    return str(path)
 
 
 def run_json(cli: str, *args: str) -> dict:

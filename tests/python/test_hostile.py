@@ -18,14 +18,6 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 CASES = json.loads((ROOT / "tests" / "hostile" / "cases.json").read_text())["cases"]
 
 
-@pytest.fixture(scope="module")
-def cli() -> str:
-    path = pathlib.Path(os.environ.get("DELIVSIM_CLI", ROOT / "build" / "delivsim"))
-    if not path.exists():
-        pytest.skip(f"delivsim CLI not built at {path} (set DELIVSIM_CLI)")
-    return str(path)
-
-
 def set_pointer(doc, pointer: str, value) -> None:
     """Sets a JSON pointer (RFC 6901) in doc; '-' appends to a list."""
     parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")]

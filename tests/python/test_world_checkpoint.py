@@ -5,7 +5,6 @@ another world or seed, or a damaged one, is refused with a one-line error (exit 
 from __future__ import annotations
 
 import json
-import os
 import pathlib
 import signal
 import subprocess
@@ -16,14 +15,6 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 WORLD = ROOT / "examples" / "scenarios" / "complaint_spiral.json"  # several seconds of epochs
 SMALL = ROOT / "tests" / "data" / "world" / "stateful_small.json"
-
-
-@pytest.fixture(scope="module")
-def cli() -> str:
-    path = pathlib.Path(os.environ.get("DELIVSIM_CLI", ROOT / "build" / "delivsim"))
-    if not path.exists():
-        pytest.skip(f"delivsim CLI not built at {path} (set DELIVSIM_CLI)")
-    return str(path)
 
 
 def world_json(cli: str, world: pathlib.Path, *args: str) -> dict:
