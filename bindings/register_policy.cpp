@@ -379,6 +379,18 @@ void register_policy(py::module_& m) {
         }, "none, header (RFC 2369) or one_click (RFC 8058)")
         .def_property_readonly("bulk", [](const PolicyMessage& p) { return p.m.transport.bulk; },
                                "The sender counts as a bulk sender at this receiver")
+        .def_property_readonly("indirect", [](const PolicyMessage& p) -> py::object {
+            const AuthResults& a = p.m.auth;
+            if (!a.has(AuthResults::forwarded)) return py::none();
+            py::dict d;
+            d["via"] = a.has(AuthResults::via_mailing_list) ? "mailing_list" : "forwarder";
+            d["envelope_rewritten"] = a.has(AuthResults::envelope_rewritten);
+            d["from_rewritten"] = a.has(AuthResults::from_rewritten);
+            d["arc_sealed"] = a.has(AuthResults::arc_sealed);
+            d["arc_dmarc_pass"] = a.has(AuthResults::arc_dmarc_pass);
+            d["arc_honoured"] = a.has(AuthResults::arc_honoured);
+            return std::move(d);
+        }, "None, or how the message came through a forwarder or mailing list (docs/forwarding.md)")
         .def("__repr__", [](const PolicyMessage& p) {
             return "<message " + std::to_string(p.m.index) + ": class " + p.sender_class + " -> " + p.profile + ", " +
                    std::to_string(p.m.size_bytes) + " bytes, DMARC " +

@@ -34,7 +34,9 @@ What ``evaluate`` receives (read-only; copies that may be kept):
   and transport facts ``spf`` and ``spf_aligned``, ``dkim`` (a list of (result, aligned) per
   signature), ``dmarc_result`` (``none`` means no record) and ``dmarc_policy`` (``no_record``,
   ``none``, ``quarantine``, ``reject``), ``ptr`` (``fcrdns``, ``no_ptr``, ``unconfirmed``,
-  ``temperror``), ``tls``, ``list_unsubscribe`` (``none``, ``header``, ``one_click``), ``bulk``;
+  ``temperror``), ``tls``, ``list_unsubscribe`` (``none``, ``header``, ``one_click``), ``bulk``,
+  ``indirect`` (None, or a dict: ``via`` forwarder or mailing_list, ``envelope_rewritten``,
+  ``from_rewritten``, ``arc_sealed``, ``arc_dmarc_pass``, ``arc_honoured``; docs/forwarding.md);
 - ``attempt`` (:class:`delivsim._core.PolicyAttempt`): ``index`` in the retry schedule,
   ``time_s`` after the first attempt, ``host`` (the MX host that took the session);
 - ``rng`` (:class:`delivsim._core.PolicyRng`): ``rng.uniform(k)`` is draw ``k`` (0, 1, 2, ...)

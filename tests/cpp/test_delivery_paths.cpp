@@ -67,6 +67,47 @@ TEST_CASE("MX fallback: a 4xx session hands the message to the next host until t
     CHECK(simulate(scenario_from(j), 100).decided_at(Outcome::inbox, 2) == 100);
 }
 
+TEST_CASE("MX limits: Exim tries hosts_max_try (5) hosts per attempt, Sendmail every host until a session opens") {
+    // Seven MX hosts, the first six busy (421 at the greeting): only the seventh takes mail.
+    auto seven = [](const char* retry) {
+        json j = minimal_scenario();
+        j["retry"] = json::parse(retry);
+        json mx = json::array();
+        for (int i = 0; i < 7; ++i)
+            mx.push_back({{"host", "mx" + std::to_string(i) + ".x.example"}, {"preference", 10 * (i + 1)}, {"down", 0.0},
+                          {"busy", i < 6 ? 1.0 : 0.0}});
+        j["recipient_profiles"][0]["mx"] = mx;
+        return scenario_from(j);
+    };
+    CHECK(seven(R"({"model": "exim"})").retry.mx.address_limit == 5);
+    CHECK(seven(R"({"model": "sendmail"})").retry.mx.address_limit == 100);
+    // Exim stops after five hosts: never reaches mx6, bounced 4.4.7 when the rule's cutoff passes.
+    Tally t = simulate(seven(R"({"model": "exim", "rule": "F,1h,15m"})"), 100);
+    CHECK(t.status(Status::expired) == 100);
+    CHECK(simulate(seven(R"({"model": "exim", "rule": "F,1h,15m", "hosts_max_try": 7})"), 100).decided_at(Outcome::inbox, 0) == 100);
+    CHECK(simulate(seven(R"({"model": "exim", "rule": "F,1h,15m", "hosts_max_try": 7, "hosts_max_try_hardlimit": 6})"), 100)
+              .status(Status::expired) == 100);
+    // Sendmail goes down the whole list in the first attempt.
+    CHECK(simulate(seven(R"({"model": "sendmail"})"), 100).decided_at(Outcome::inbox, 0) == 100);
+    const Explanation e = explain(seven(R"({"model": "sendmail"})"), 1, 2);
+    REQUIRE(e.attempts.size() == 1);
+    CHECK(e.attempts[0].tried.size() == 7);
+
+    // A 4xx session counts against Exim's limit too: greylisting (delay 0) at the first host,
+    // the second passes it within the same attempt. Sendmail keeps the 4xx for the next queue run.
+    json g = minimal_scenario();
+    g["retry"] = json::parse(R"({"model": "exim"})");
+    g["recipient_profiles"][0]["mx"] = json::parse(R"([{"host": "mx1.x.example", "preference": 10, "down": 0.0},
+                                                       {"host": "mx2.x.example", "preference": 20, "down": 0.0}])");
+    g["recipient_profiles"][0]["policies"].push_back({{"type", "greylist"}, {"delay_s", 0}});
+    CHECK(simulate(scenario_from(g), 100).decided_at(Outcome::inbox, 0) == 100);
+    g["retry"] = json::parse(R"({"model": "sendmail"})");
+    CHECK(simulate(scenario_from(g), 100).decided_at(Outcome::inbox, 1) == 100);
+
+    g["retry"] = json::parse(R"({"model": "exim", "hosts_max_try": 0})");
+    CHECK_THROWS_WITH(scenario_from(g), "retry.hosts_max_try: 0 would try no host (Exim counts from 1)");
+}
+
 TEST_CASE("MX limits: bad values name the field") {
     json j = two_hosts(R"({"model": "postfix", "mx_session_limit": -1})");
     CHECK_THROWS_WITH(scenario_from(j), "retry.mx_session_limit: -1 is negative");

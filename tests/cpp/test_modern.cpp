@@ -255,6 +255,26 @@ TEST_CASE("gmail_2025: unauthenticated 5.7.26, no PTR 5.7.25, bulk rules only fo
     CHECK(bounce_code(drawn_class(with_preset(minimal_scenario(), "yahoo_2024"), unauth)) == "5.7.9");
 }
 
+TEST_CASE("a DMARC p=reject failure: Gmail 550 5.7.26, Microsoft 550 5.7.509; reject_reply must be a 5xx") {
+    json fails = compliant_auth;
+    fails["dmarc_policy"] = "reject";
+    fails["from_domain"] = "other.example";  // neither identifier aligned
+    auto code = [&](const std::string& preset) {
+        const Tally t = simulate(scenario_from(drawn_class(with_preset(minimal_scenario(), preset), fails)), 100);
+        for (std::size_t st = 1; st < status_count; ++st)
+            if (t.status(static_cast<Status>(st)) == 100) return std::string(info(static_cast<Status>(st)).enhanced);
+        return std::string("not all bounced alike");
+    };
+    CHECK(code("gmail_2025") == "5.7.26");
+    CHECK(code("microsoft_2025") == "5.7.509");
+    CHECK(info(Status::dmarc_access_denied).reply == 550);
+    json bad = minimal_scenario();
+    bad["recipient_profiles"][0]["policies"].push_back(
+        {{"type", "dmarc_disposition"}, {"fail_reject", "reject"}, {"fail_quarantine", "spam_folder"}, {"reject_reply", "greylisted"}});
+    CHECK(error_of(bad) == "recipient_profiles[0].policies[3].reject_reply: 'greylisted' (451 4.7.1) is not a 5xx reply, "
+                           "as a DMARC reject needs");
+}
+
 TEST_CASE("a TLS failure at gmail_2025 is a 421 4.7.0 deferral, retried until the queue gives up") {
     const Tally t = simulate(scenario_from(drawn_class(with_preset(minimal_scenario(), "gmail_2025"), compliant_auth,
                                                       {{"tls", 0.0}})), 50);

@@ -306,6 +306,32 @@ TEST_CASE("world: Postfix holds back a destination that failed to connect, for t
     CHECK(free_ > 0);
 }
 
+TEST_CASE("world: the recipient's folders apply as in a run: safe senders reach the inbox, rescue, spam deletion") {
+    json doc = world_doc("tests/data/world/stateful_small.json");
+    const world::Result plain = run_world(doc);
+    const std::uint64_t spam_folder = plain.tally.outcome(Outcome::spam_folder), inbox = plain.tally.outcome(Outcome::inbox);
+    REQUIRE(spam_folder > 0);
+    // Every recipient has every sender in safe senders and every receiver honours it: nothing is
+    // left in the spam folder; the world's own dynamics (filing, feedback) are the same.
+    json safe = doc;
+    for (auto& c : safe["scenario"]["sender_classes"]) c["recipients"] = {{"safe_sender", 1.0}};
+    for (auto& p : safe["scenario"]["recipient_profiles"]) p["folders"] = {{"honours_safe_senders", true}};
+    const world::Result s = run_world(safe);
+    CHECK(s.tally.messages() == plain.tally.messages());
+    CHECK(s.tally.outcome(Outcome::spam_folder) == 0);
+    CHECK(s.tally.outcome(Outcome::inbox) == inbox + spam_folder);
+    CHECK(run_world(safe, 1, 3).tally.outcome(Outcome::inbox) == inbox + spam_folder);  // any thread count
+    // Spam-folder rescue: only legitimate mail, with its own draws.
+    json rescue = doc;
+    for (auto& c : rescue["scenario"]["sender_classes"]) c["recipients"] = {{"rescue", 1.0}, {"rescue_after_s", 3600}};
+    const world::Result r = run_world(rescue);
+    CHECK(r.tally.outcome(Outcome::spam_folder) < spam_folder);
+    // (the world's tally counts by sender: 0 shop and 2 bank send the newsletter class, 1 is the spammer)
+    CHECK(r.tally.outcome(Outcome::spam_folder) == plain.tally.outcome(Outcome::spam_folder, 1));
+    CHECK(r.tally.outcome(Outcome::inbox) ==
+          inbox + plain.tally.outcome(Outcome::spam_folder, 0) + plain.tally.outcome(Outcome::spam_folder, 2));
+}
+
 namespace {
 
 std::string temp_file(const char* name) { return (std::filesystem::temp_directory_path() / name).string(); }

@@ -38,7 +38,7 @@ import pytest
 REPO = pathlib.Path(__file__).resolve().parents[2]
 CASES_FILE = REPO / "tests" / "data" / "bad_scenarios" / "cases.json"
 EXAMPLES = REPO / "examples" / "scenarios"
-BASES = {"r1": EXAMPLES / "r1_article_world.json"}
+BASES = {"r1": EXAMPLES / "r1_article_world.json", "modern": EXAMPLES / "modern_2025.json"}
 
 STRUCTURED_OPS = ("set", "delete", "append", "set_nested")
 TEXT_OPS = ("text_replace", "raw_text")

@@ -97,6 +97,7 @@ inline constexpr Hop forwarder{"forwarder", false, false, false};    // .forward
 inline constexpr Hop mailing_list{"mailing_list", true, false, true};  // footer + "[list]" subject tag
 inline constexpr Hop gateway_footer{"gateway_footer", true, false, false};  // a corporate disclaimer
 inline constexpr Hop content_rewrite{"content_rewrite", false, true, false};  // link rewriting, re-encoding
+inline constexpr Hop subject_tag{"subject_tag", false, false, true};  // a "[list]" subject tag only
 }  // namespace hops
 
 inline void pass_through(DkimSignature& s, const Hop& hop) noexcept {

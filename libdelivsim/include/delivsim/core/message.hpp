@@ -78,6 +78,18 @@ struct AuthResults {
     DmarcPolicyFact dmarc_policy = DmarcPolicyFact::none;
     std::uint8_t dkim_count = 0;
     std::array<DkimFact, max_dkim_signatures> dkim{};
+    // How the message came: through a forwarder or mailing list (sender/forwarding.hpp), bits below.
+    std::uint8_t indirect = 0;
+    enum IndirectBit : std::uint8_t {
+        forwarded = 1,           // through an intermediary: the results above are for what it sent
+        via_mailing_list = 2,    // the intermediary is a mailing list (else a forwarder)
+        envelope_rewritten = 4,  // MAIL FROM is the intermediary's (SRS or the list's bounces)
+        from_rewritten = 8,      // From is the list's domain (DMARC was evaluated for it)
+        arc_sealed = 16,         // the intermediary added an ARC seal (RFC 8617)
+        arc_dmarc_pass = 32,     // the seal records DMARC pass at the intermediary's arrival
+        arc_honoured = 64,       // this receiver trusts the sealer: its DmarcResult is that pass
+    };
+    bool has(IndirectBit b) const noexcept { return (indirect & b) != 0; }
 
     bool dkim_pass() const noexcept {
         for (std::uint8_t i = 0; i < dkim_count; ++i)

@@ -95,8 +95,9 @@ enum class Status : std::uint8_t {
     spam_rate_limited,        // 421 4.7.28 Gmail: unusual rate of unsolicited mail
     complaints_deferred,      // 421 4.7.0 Yahoo [TSS04]: unexpected volume or user complaints
     reputation_rate_limited,  // 451 4.7.650 Microsoft: rate limited due to IP reputation
+    dmarc_access_denied,      // 550 5.7.509 Microsoft: DMARC failed under p=reject
 };
-inline constexpr std::size_t status_count = 31;
+inline constexpr std::size_t status_count = 32;
 
 struct StatusInfo {
     int reply;  // SMTP reply code; 0 where no server replied
@@ -135,6 +136,7 @@ inline constexpr auto status_table = std::to_array<StatusInfo>({
     {421, "4.7.28", "unusual rate of unsolicited mail, temporarily rate limited"},
     {421, "4.7.0", "temporarily deferred due to unexpected volume or user complaints"},
     {451, "4.7.650", "temporarily rate limited due to IP reputation"},
+    {550, "5.7.509", "Access denied, sending domain does not pass DMARC verification and has a DMARC policy of reject"},
 });
 static_assert(status_table.size() == status_count, "a reply for every status");
 constexpr const StatusInfo& info(Status s) { return status_table[static_cast<std::size_t>(s)]; }
@@ -145,8 +147,9 @@ inline constexpr auto status_names = std::to_array<std::string_view>({
     "mailbox_full_temporary", "greylisted", "rate_limited", "rate_limited_subnet", "reputation_rejected",
     "domain_not_found", "unrouteable_address", "greylisted_postgrey", "host_busy",
     "unauthenticated", "no_reverse_dns", "tls_required", "spf_required", "dkim_required", "dmarc_alignment_required",
-    "authentication_level", "policy_rejected", "spam_rate_limited", "complaints_deferred", "reputation_rate_limited"});
-static_assert(status_names.size() == status_count && status_count == static_cast<std::size_t>(Status::reputation_rate_limited) + 1, "a name for every value");
+    "authentication_level", "policy_rejected", "spam_rate_limited", "complaints_deferred", "reputation_rate_limited",
+    "dmarc_access_denied"});
+static_assert(status_names.size() == status_count && status_count == static_cast<std::size_t>(Status::dmarc_access_denied) + 1, "a name for every value");
 
 // The stage that decided a message's fate (or, for a temporary failure, the attempt's): one
 // of the engine's own steps named here, or a policy's. The policies' stages are numbered

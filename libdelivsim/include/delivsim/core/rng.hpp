@@ -55,7 +55,7 @@ enum MessageDraw : std::uint32_t {
     draw_attachment_scan = 11,
     draw_address_error_kind = 12,
     draw_auth_ip = 13,         // zone-based authentication: which sending IP
-    draw_auth_forwarded = 14,  // zone-based authentication: through the forwarder?
+    draw_auth_forwarded = 14,  // zone-based authentication: through the forwarder or list?
     draw_dmarc_pct = 15,       // zone-based authentication: DMARC pct= sampling
     // block 4 and 5: authentication and transport facts (sender/facts.hpp), drawn only by
     // classes that give them as probabilities
@@ -65,6 +65,8 @@ enum MessageDraw : std::uint32_t {
     draw_ptr = 19,                // "transport": reverse DNS of the sending IP
     draw_tls = 20,                // "transport": the session used STARTTLS
     draw_list_unsubscribe = 21,   // "transport": the List-Unsubscribe header
+    draw_forwarded = 22,          // "auth_results": through the forwarder or list (sender/forwarding.hpp)
+    draw_forwarded_spf = 23,      // "auth_results": SPF at the receiver when the forwarder kept MAIL FROM
 };
 
 // Stream::recipient: what the recipient and the receiver's folders do after acceptance.

@@ -107,6 +107,16 @@ inline json authentication_json(const Authentication& a, std::uint64_t seed, std
     return {{"ip", e.ip}, {"forwarded", e.forwarded}, {"spf", spf}, {"dkim", dkim}, {"dmarc", dmarc},
             {"message_result", dmarc_result_names[static_cast<std::size_t>(d.message_result())]}};
 }
+// How the message came (sender/forwarding.hpp): null when directly from the sender.
+inline json indirect_json(const AuthResults& a) {
+    if (!a.has(AuthResults::forwarded)) return nullptr;
+    return {{"via", a.has(AuthResults::via_mailing_list) ? "mailing_list" : "forwarder"},
+            {"envelope_rewritten", a.has(AuthResults::envelope_rewritten)},
+            {"from_rewritten", a.has(AuthResults::from_rewritten)},
+            {"arc_sealed", a.has(AuthResults::arc_sealed)},
+            {"arc_dmarc_pass", a.has(AuthResults::arc_dmarc_pass)},
+            {"arc_honoured", a.has(AuthResults::arc_honoured)}};
+}
 // The message's authentication facts (core/message.hpp), domains by name.
 inline json auth_results_json(const AuthResults& a, const std::vector<std::string>& domains) {
     auto domain = [&](std::uint8_t i) { return i < domains.size() ? json(domains[i]) : json(nullptr); };
@@ -117,7 +127,8 @@ inline json auth_results_json(const AuthResults& a, const std::vector<std::strin
     return {{"spf", {{"result", name(a.spf)}, {"domain", domain(a.spf_domain)}, {"identity", a.spf_helo ? "helo" : "mail_from"},
                      {"aligned", a.spf_aligned}}},
             {"dkim", dkim},
-            {"dmarc", {{"result", name(a.dmarc)}, {"policy", dmarc_policy_fact_names[static_cast<std::size_t>(a.dmarc_policy)]}}}};
+            {"dmarc", {{"result", name(a.dmarc)}, {"policy", dmarc_policy_fact_names[static_cast<std::size_t>(a.dmarc_policy)]}}},
+            {"indirect", indirect_json(a)}};
 }
 inline json transport_json(const Transport& t) {
     return {{"ptr", reverse_dns_names[static_cast<std::size_t>(t.ptr)]}, {"tls", t.tls},

@@ -1,6 +1,8 @@
 #pragma once
 // The receiver's handling of a DMARC failure (RFC 7489 section 6.6.2): it may follow the
 // published p=reject / p=quarantine, treat quarantine as the spam folder, or ignore it.
+// "reject_reply" (optional, a 5xx Status name, default dmarc_reject, Gmail's 550 5.7.26) is the
+// reply a reject gives: Microsoft writes 550 5.7.509 (dmarc_access_denied; docs/providers.md).
 #include <delivsim/policy/policy.hpp>
 
 namespace delivsim {
@@ -14,6 +16,7 @@ struct DmarcDisposition {
 
     Action on_fail_reject = Action::reject;
     Action on_fail_quarantine = Action::quarantine;
+    Status reject_reply = Status::dmarc_reject;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         if (m.dmarc == DmarcResult::fail_reject) return apply(on_fail_reject);
@@ -21,16 +24,25 @@ struct DmarcDisposition {
         return Verdict::proceed();
     }
     static DmarcDisposition parse(const Field& f, const ParseContext&) {
-        f.allow_keys({"type", "fail_reject", "fail_quarantine"});
-        return {static_cast<Action>(f["fail_reject"].choice(action_names)),
-                static_cast<Action>(f["fail_quarantine"].choice(action_names))};
+        f.allow_keys({"type", "fail_reject", "fail_quarantine", "reject_reply"});
+        DmarcDisposition d{static_cast<Action>(f["fail_reject"].choice(action_names)),
+                           static_cast<Action>(f["fail_quarantine"].choice(action_names))};
+        if (f.has("reject_reply")) {
+            const Field r = f["reject_reply"];
+            d.reject_reply = static_cast<Status>(r.choice(status_names));
+            const StatusInfo& st = info(d.reject_reply);
+            if (st.reply < 500 || st.reply > 599)
+                r.fail("'" + r.string() + "' (" + std::to_string(st.reply) + " " + std::string(st.enhanced) +
+                       ") is not a 5xx reply, as a DMARC reject needs");
+        }
+        return d;
     }
 
 private:
-    static Verdict apply(Action a) noexcept {
+    Verdict apply(Action a) const noexcept {
         constexpr auto who = Responsible::sender_configuration;
         switch (a) {
-            case Action::reject: return Verdict::reject(Status::dmarc_reject, who, stage_of<DmarcDisposition>);
+            case Action::reject: return Verdict::reject(reject_reply, who, stage_of<DmarcDisposition>);
             case Action::quarantine: return Verdict::file(Outcome::quarantined, who, stage_of<DmarcDisposition>);
             case Action::spam_folder: return Verdict::file(Outcome::spam_folder, who, stage_of<DmarcDisposition>);
             case Action::accept: break;

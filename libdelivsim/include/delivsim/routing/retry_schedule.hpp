@@ -38,8 +38,13 @@ enum class RetryModel { explicit_schedule, postfix, exim, sendmail };
 // session and answers 4xx hands the message to the next host while fewer than session_limit
 // sessions have been held. 0: no limit. Postfix: smtp_mx_address_limit 5 and
 // smtp_mx_session_limit 2 (postconf(5); src/smtp/smtp_trouble.c keeps a soft-failed recipient
-// for the next host unless the server is the last one). An explicit schedule: one session,
-// every host tried for a connection (R1's rule).
+// for the next host unless the server is the last one). Exim: hosts_max_try 5 IP addresses per
+// delivery, whether they failed to connect or deferred (its smtp transport; the absolute
+// hosts_max_try_hardlimit 50 only matters for hosts past their retry limits, which a run does
+// not track, so the limit is the smaller of the two). Sendmail: the next MX host whenever the
+// connection could not be opened (deliver.c: "try next MX site" when mci_state != MCIS_OPEN;
+// at most MAXMXHOSTS, 100), but a 4xx in an open session decides the attempt. An explicit schedule: one session, every host
+// tried for a connection (R1's rule).
 //
 // Relay hosts (a backup MX that accepts and relays later, MxHost::relay): a run's delivery
 // hands the message to one (`accept`), its onward delivery skips them (`skip`); a world treats
@@ -125,6 +130,7 @@ struct RetrySchedule {
         r.exim_rule = parse_exim_rule(default_exim_rule, nullptr);
         r.lifetime_s = r.exim_rule.back().cutoff_s;
         r.delay_warning_s = 86400;
+        r.mx = {exim_hosts_max_try, 0};
         return r;
     }
     static RetrySchedule sendmail_defaults() {
@@ -132,8 +138,11 @@ struct RetrySchedule {
         r.model = RetryModel::sendmail;
         r.queue_run_delay_s = 1800;
         r.delay_warning_s = 14400;
+        r.mx = {sendmail_max_mx_hosts, 1};
         return r;
     }
+    // Exim's smtp transport defaults (src/src/transports/smtp.c) and Sendmail's MAXMXHOSTS (conf.h).
+    static constexpr std::uint32_t exim_hosts_max_try = 5, exim_hosts_max_try_hardlimit = 50, sendmail_max_mx_hosts = 100;
 
     static constexpr std::string_view default_exim_rule = "F,2h,15m; G,16h,1h,1.5; F,4d,6h";
 
@@ -268,8 +277,15 @@ private:
                 f["minimal_backoff_s"].fail(f["minimal_backoff_s"].shown() + " is above maximal_backoff_s (4000, Postfix's default)");
             }
         } else if (m == 1) {
-            f.allow_keys({"model", "rule", "queue_run_interval_s", "delay_warning_s"});
+            f.allow_keys({"model", "rule", "queue_run_interval_s", "delay_warning_s", "hosts_max_try",
+                          "hosts_max_try_hardlimit"});
             r = exim_defaults();
+            std::uint32_t max_try = exim_hosts_max_try, hard = exim_hosts_max_try_hardlimit;
+            if (f.has("hosts_max_try")) max_try = mx_limit(f["hosts_max_try"]);
+            if (f.has("hosts_max_try_hardlimit")) hard = mx_limit(f["hosts_max_try_hardlimit"]);
+            for (const char* k : {"hosts_max_try", "hosts_max_try_hardlimit"})
+                if (f.has(k) && f[k].count() == 0) f[k].fail("0 would try no host (Exim counts from 1)");
+            r.mx.address_limit = std::min(max_try, hard);
             if (f.has("rule")) {
                 const Field rule = f["rule"];
                 r.exim_rule = parse_exim_rule(rule.string(), &rule);

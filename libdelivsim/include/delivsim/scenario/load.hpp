@@ -7,6 +7,7 @@
 
 #include <delivsim/core/json.hpp>
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -33,6 +34,32 @@ inline PolicyChain merge_preset(const PolicyChain& preset, const PolicyChain& ow
         out.policies.push_back(take_preset ? kept[i++] : own.policies[j++]);
     }
     return out;
+}
+
+// Completes the classes' forwarding once the profiles are known: the profile named by "to",
+// and which receivers trust the intermediary's ARC seal.
+inline void resolve_forwarding(Scenario& s, const Field& root) {
+    const auto classes = root["sender_classes"].items();
+    for (std::size_t i = 0; i < s.classes.size(); ++i) {
+        Forwarding* w = s.classes[i].forwarding_for_load();
+        if (!w) continue;
+        if (!w->to.empty()) {
+            const Field c = classes[i];
+            const Field to = (c.has("authentication") ? c["authentication"] : c["auth_results"])["forwarded"]["to"];
+            const auto names = s.profile_names();
+            const auto it = std::find(names.begin(), names.end(), w->to);
+            if (it == names.end()) {
+                std::string valid;
+                for (const auto& n : names) valid += (valid.empty() ? "" : ", ") + n;
+                to.fail("'" + w->to + "' is not a recipient profile (valid: " + valid + ")");
+            }
+            w->to_profile = static_cast<std::int32_t>(it - names.begin());
+        }
+        w->arc_trusted_by_profile.assign(s.profiles.size(), 0);
+        for (std::size_t p = 0; p < s.profiles.size(); ++p)
+            for (const auto& n : s.profiles[p].trusted_arc_sealers)
+                if (w->arc && n == w->domain) w->arc_trusted_by_profile[p] = 1;
+    }
 }
 
 // `hooks`: the custom policies ({"type": "python", ...}) the file may name (see policy/external.hpp).
@@ -78,7 +105,8 @@ inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nul
     seen.clear();
     std::vector<std::pair<Field, double>> pw;
     for (const Field& p : root["recipient_profiles"].items()) {
-        p.allow_keys({"name", "description", "weight", "mx", "implicit_mx", "dead_destination", "preset", "policies", "folders"});
+        p.allow_keys({"name", "description", "weight", "mx", "implicit_mx", "dead_destination", "preset", "policies", "folders",
+                      "trusted_arc_sealers"});
         BasicProfile<PolicyChain> prof;
         prof.name = unique_name(seen, p["name"]);
         if (p.has("description")) prof.description = p["description"].string();
@@ -97,10 +125,27 @@ inline Scenario parse_scenario(const json& doc, const ExternalHooks* hooks = nul
             prof.policies = PolicyChain::parse(p["policies"], ctx);
         }
         if (p.has("folders")) prof.folders = FolderHandling::parse(p["folders"]);
+        if (p.has("trusted_arc_sealers"))
+            for (const Field& d : p["trusted_arc_sealers"].items()) {
+                std::string n = parse_domain_name(d);
+                bool seals = false;
+                for (const auto& c : s.classes)
+                    if (const Forwarding* w = c.forwarding()) seals = seals || (w->arc && w->domain == n);
+                if (!seals) {
+                    std::string sealers;
+                    for (const auto& c : s.classes)
+                        if (const Forwarding* w = c.forwarding(); w && w->arc)
+                            sealers += (sealers.empty() ? "" : ", ") + w->domain;
+                    d.fail("no forwarder or mailing list of the sender classes seals with '" + n + "' (ARC sealers: " +
+                           (sealers.empty() ? "none" : sealers) + ")");
+                }
+                prof.trusted_arc_sealers.push_back(n);
+            }
         pw.emplace_back(p["weight"], prof.weight);
         s.profiles.push_back(std::move(prof));
     }
     s.profile_cdf = mixture_cdf(root["recipient_profiles"], pw);
+    resolve_forwarding(s, root);
     s.attempt_times = s.retry.attempt_times();
     // Results are kept in fixed-size tallies (see results/tally.hpp); refuse a scenario whose
     // tally alone would exhaust memory, rather than failing to allocate mid-run.

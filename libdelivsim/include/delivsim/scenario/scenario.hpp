@@ -24,6 +24,8 @@ struct BasicProfile {
     MxRouting routing;
     Chain policies;
     FolderHandling folders;  // after acceptance (recipient/folders.hpp)
+    // The ARC sealers (RFC 8617) whose recorded results this receiver honours (sender/forwarding.hpp).
+    std::vector<std::string> trusted_arc_sealers;
     int preset = -1;  // index into provider_presets (scenario/presets.hpp), or -1
 };
 

@@ -10,14 +10,16 @@
 //    "helo": "out1.example.com", "ips": ["192.0.2.10", "192.0.2.11"],
 //    "dkim": {"domain": "example.com", "selector": "s1", "key": "MIGf...", "key_bits": 2048},
 //    "forwarded": {"probability": 0.05, "hop": "mailing_list", "ip": "198.51.100.7"}}
-// "dkim" and "forwarded" are optional. Besides the DmarcResult, each message gets its full
+// "dkim" and "forwarded" are optional ("forwarded": sender/forwarding.hpp, with SRS, mailing
+// lists, From rewriting and ARC; "dkim" may add "body_length_limit": true, the l= tag). Besides the DmarcResult, each message gets its full
 // facts (core/message.hpp AuthResults): SPF's result for MAIL FROM's domain, the DKIM
 // signature's result, the identifiers' alignment with the From domain, the DMARC result and
 // the policy that applied ("no_record" without one), and the sending IP's reverse DNS
 // (auth/iprev.hpp). Domains are named by index into `domains` (0: the MAIL FROM domain,
 // then the DKIM d=). Per message: one IP, uniformly (draw_auth_ip); whether
-// the message went through the forwarder (draw_auth_forwarded): then SPF is checked for the
-// forwarder's IP (no SRS: MAIL FROM is unchanged) and the DKIM signature passes through the hop.
+// the message went through the intermediary (draw_auth_forwarded): then SPF is checked for its
+// IP (for MAIL FROM's domain, or the intermediary's with SRS or a list), the DKIM signature
+// passes through the hop, and DMARC is for the list's domain when it rewrites From.
 //
 // The cache. Without random DNS timeouts, SPF, DKIM and DMARC discovery/alignment are pure
 // functions of (zone, IP, identities), and a class's identities are fixed: the only per-message
@@ -42,7 +44,9 @@
 #include <delivsim/dns/zone.hpp>
 #include <delivsim/core/json.hpp>
 #include <delivsim/sender/facts.hpp>
+#include <delivsim/sender/forwarding.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,19 +54,11 @@
 
 namespace delivsim {
 
-// The DKIM hop presets a forwarded message can take (auth/dkim.hpp).
-inline constexpr std::array<std::string_view, 5> auth_hop_names{"relay", "forwarder", "mailing_list",
-                                                                "gateway_footer", "content_rewrite"};
-inline const auth::Hop& auth_hop(std::size_t i) noexcept {
-    static constexpr std::array<auth::Hop, 5> h{auth::hops::relay, auth::hops::forwarder, auth::hops::mailing_list,
-                                                auth::hops::gateway_footer, auth::hops::content_rewrite};
-    return h[i];
-}
-
 // One message's full evaluation (what explain shows).
 struct AuthEvaluation {
     std::string ip;
     bool forwarded = false;
+    std::string from_domain, mail_from_domain;  // as the receiver saw them (an intermediary may rewrite)
     auth::SpfCheck spf;
     auth::DkimCheck dkim;
     auth::DmarcEvaluation dmarc;
@@ -75,9 +71,7 @@ struct Authentication {
     std::string from_domain, mail_from_domain, helo;
     std::vector<std::string> ips;
     std::optional<auth::DkimSignature> dkim;
-    double forwarded_probability = 0;
-    std::size_t hop = 0;
-    std::string forwarder_ip;
+    Forwarding forwarding;             // probability 0: never forwarded
     std::vector<std::string> domains;  // what AuthResults' domain indices name
 
     // The cache: one entry per (ip index, forwarded), index ip * 2 + forwarded.
@@ -91,6 +85,11 @@ struct Authentication {
 
     // The message facts of an evaluation.
     AuthResults facts_of(const AuthEvaluation& e) const {
+        auto index = [&](const std::string& d) {
+            for (std::size_t i = 0; i < domains.size(); ++i)
+                if (domains[i] == d) return static_cast<std::uint8_t>(i);
+            return std::uint8_t{0};
+        };
         auto by_name = [](std::string_view n) {
             for (std::size_t i = 0; i < auth_result_count; ++i)
                 if (auth_result_names[i] == n) return static_cast<AuthResult>(i);
@@ -98,25 +97,23 @@ struct Authentication {
         };
         AuthResults a;
         a.spf = by_name(auth::name_of(e.spf.result));
-        a.spf_domain = 0;
-        a.spf_aligned = auth::aligned(mail_from_domain, from_domain, e.dmarc.aspf);
+        a.spf_domain = index(e.mail_from_domain);
+        a.spf_aligned = auth::aligned(e.mail_from_domain, e.from_domain, e.dmarc.aspf);
         a.dkim_count = 0;
         if (dkim) {
             a.dkim_count = 1;
-            a.dkim[0] = {dkim_domain_index(), by_name(auth::name_of(e.dkim.result)),
-                         auth::aligned(dkim->domain, from_domain, e.dmarc.adkim)};
+            a.dkim[0] = {index(dkim->domain), by_name(auth::name_of(e.dkim.result)),
+                         auth::aligned(dkim->domain, e.from_domain, e.dmarc.adkim)};
         }
+        if (e.forwarded) a.indirect = forwarding.indirect_bits();
         a.dmarc = by_name(auth::name_of(e.dmarc.result));
         a.dmarc_policy = !e.dmarc.policy ? DmarcPolicyFact::no_record
                                          : static_cast<DmarcPolicyFact>(1 + static_cast<std::uint8_t>(*e.dmarc.policy));
         return a;
     }
-    std::uint8_t dkim_domain_index() const noexcept {
-        return dkim && domains.size() > 1 && domains[1] == dkim->domain ? 1 : 0;
-    }
     std::vector<Case> cases;
 
-    std::string_view sending_ip(std::size_t k, bool fwd) const { return fwd ? forwarder_ip : ips[k]; }
+    std::string_view sending_ip(std::size_t k, bool fwd) const { return fwd ? std::string_view(forwarding.ip) : ips[k]; }
 
     // The chain SPF -> DKIM -> DMARC for one (ip, forwarded) case. With `timeouts`, each query
     // draws from the message's Stream::dns_timeout (see the top of this file). `sample` is the
@@ -126,20 +123,26 @@ struct Authentication {
         AuthEvaluation e;
         e.ip = std::string(sending_ip(k, fwd));
         e.forwarded = fwd;
+        // What the receiver sees from an intermediary: its envelope (SRS, a list's bounces) and
+        // HELO, and the list's From when it rewrites it.
+        const bool new_envelope = fwd && forwarding.envelope_rewritten();
+        e.mail_from_domain = new_envelope ? forwarding.domain : mail_from_domain;
+        e.from_domain = fwd && forwarding.rewrite_from ? forwarding.domain : from_domain;
         auto drawer = [timeouts](std::uint32_t base) {
             return [timeouts, base](std::uint32_t q) { return timeouts->uniform(Stream::dns_timeout, base + q); };
         };
         const auto spf_draw = drawer(spf_draw_base), dkim_draw = drawer(dkim_draw_base), dmarc_draw = drawer(dmarc_draw_base);
         auth::SpfOptions opt;
         opt.trace = trace;
-        e.spf = auth::check_host(*zone, e.ip, mail_from_domain, "bounces@" + mail_from_domain, helo, opt,
+        e.spf = auth::check_host(*zone, e.ip, e.mail_from_domain, "bounces@" + e.mail_from_domain,
+                                 new_envelope ? forwarding.domain : helo, opt,
                                  timeouts ? dns::TimeoutDraw(spf_draw) : dns::TimeoutDraw());
         auth::DkimSignature sig = dkim ? *dkim : auth::DkimSignature::unsigned_message();
-        if (fwd && dkim) auth::pass_through(sig, auth_hop(hop));
+        if (fwd && dkim) auth::pass_through(sig, auth_hop(forwarding.hop));
         e.dkim = auth::verify(*zone, sig, {}, timeouts ? dns::TimeoutDraw(dkim_draw) : dns::TimeoutDraw());
         std::vector<std::string> dkim_pass;
         if (e.dkim.result == auth::DkimResult::pass) dkim_pass.push_back(sig.domain);
-        e.dmarc = auth::evaluate_dmarc(*zone, from_domain, mail_from_domain, e.spf.result,
+        e.dmarc = auth::evaluate_dmarc(*zone, e.from_domain, e.mail_from_domain, e.spf.result,
                                        std::span<const std::string>(dkim_pass), sample, {},
                                        timeouts ? dns::TimeoutDraw(dmarc_draw) : dns::TimeoutDraw());
         return e;
@@ -166,6 +169,9 @@ struct Authentication {
                 c.if_not_sampled = u.message_result();
                 c.pct = e.dmarc.pct >= 100 ? 1.0 : e.dmarc.pct / 100.0;
                 c.facts = facts_of(e);
+                // The ARC seal records what the intermediary saw on arrival: the direct case's DMARC.
+                if (fwd && forwarding.arc && cases[k * 2].facts.dmarc == AuthResult::pass)
+                    c.facts.indirect |= AuthResults::arc_dmarc_pass;
                 c.ptr = auth::check_iprev(*zone, e.ip).result;
                 cases.push_back(c);
             }
@@ -178,7 +184,7 @@ struct Authentication {
             k = static_cast<std::size_t>(rng.uniform(Stream::message, draw_auth_ip) * static_cast<double>(ips.size()));
             if (k >= ips.size()) k = ips.size() - 1;
         }
-        const bool fwd = forwarded_probability > 0 && rng.bernoulli(Stream::message, draw_auth_forwarded, forwarded_probability);
+        const bool fwd = forwarding.probability > 0 && rng.bernoulli(Stream::message, draw_auth_forwarded, forwarding.probability);
         return k * 2 + (fwd ? 1 : 0);
     }
 
@@ -204,11 +210,13 @@ struct Authentication {
             const AuthEvaluation e = evaluate(ci / 2, ci % 2 == 1, sample, &rng);
             m.dmarc = e.dmarc.message_result();
             m.auth = facts_of(e);
-            return;
+            m.auth.indirect = c.facts.indirect;
+        } else {
+            m.auth = c.facts;
+            if (c.if_sampled == c.if_not_sampled) m.dmarc = c.if_sampled;
+            else m.dmarc = rng.uniform(Stream::message, draw_dmarc_pct) < c.pct ? c.if_sampled : c.if_not_sampled;
         }
-        m.auth = c.facts;
-        if (c.if_sampled == c.if_not_sampled) m.dmarc = c.if_sampled;
-        else m.dmarc = rng.uniform(Stream::message, draw_dmarc_pct) < c.pct ? c.if_sampled : c.if_not_sampled;
+        if (ci % 2 == 1) forwarding.arrive(m);
     }
     DmarcResult draw(MessageRng& rng) const {
         Message m;
@@ -247,24 +255,21 @@ struct Authentication {
         if (a->ips.size() > 1024) f["ips"].fail("more than 1024 sending IPs");
         if (f.has("dkim")) {
             const Field d = f["dkim"];
-            d.allow_keys({"domain", "selector", "key", "key_bits"});
+            d.allow_keys({"domain", "selector", "key", "key_bits", "body_length_limit"});
             const std::string key = d.has("key") ? d["key"].string() : std::string();
             const std::uint64_t bits = d.has("key_bits") ? d["key_bits"].count() : 2048;
             if (bits < 1 || bits > 16384) d["key_bits"].fail(d["key_bits"].shown() + " is not in 1..16384");
             a->dkim = auth::sign(domain(d["domain"]), d["selector"].name(), static_cast<unsigned>(bits),
                                  auth::DkimAlgorithm::rsa_sha256, key);
+            if (d.has("body_length_limit")) a->dkim->body_length_limit = d["body_length_limit"].boolean();
         }
-        if (f.has("forwarded")) {
-            const Field fw = f["forwarded"];
-            fw.allow_keys({"probability", "hop", "ip"});
-            a->forwarded_probability = fw["probability"].probability();
-            a->hop = fw["hop"].choice(auth_hop_names);
-            a->forwarder_ip = ip(fw["ip"]);
-        } else {
-            a->forwarder_ip = a->ips[0];  // never used: the forwarded cases are never picked
-        }
+        if (f.has("forwarded")) a->forwarding = Forwarding::parse(f["forwarded"], true);
+        else a->forwarding.ip = a->ips[0];  // never used: the forwarded cases are never picked
         a->domains.push_back(a->mail_from_domain);
         if (a->dkim && a->dkim->domain != a->mail_from_domain) a->domains.push_back(a->dkim->domain);
+        const std::string& via = a->forwarding.domain;
+        if (a->forwarding.given() && !via.empty() && std::find(a->domains.begin(), a->domains.end(), via) == a->domains.end())
+            a->domains.push_back(via);
         a->compile();
         return a;
     }

@@ -10,7 +10,8 @@
 //    "alignment": "relaxed",                                         // or strict (aspf and adkim)
 //    "spf": {"domain": "bounces.esp.example", "result": {"pass": 0.97, "softfail": 0.03}},
 //    "dkim": [{"domain": "shop.example", "result": "pass"},         // at most two signatures
-//             {"domain": "esp.example", "result": {"pass": 0.99, "fail": 0.01}}]}
+//             {"domain": "esp.example", "result": {"pass": 0.99, "fail": 0.01}}],
+//    "forwarded": {...}}                                             // optional, sender/forwarding.hpp
 // A result is one value's name or a distribution over them. Alignment is computed once from the
 // domains (organizational domains from the Public Suffix List, auth/public_suffix.hpp).
 //
@@ -25,13 +26,20 @@
 // (legacy_auth_results below): SPF passes aligned exactly when DMARC passes; "none" is read as
 // no DMARC record; no DKIM signature.
 //
-// Draws: Stream::message slots draw_spf, draw_dkim_0/1, draw_ptr, draw_tls and
-// draw_list_unsubscribe (core/rng.hpp), each only when its value is uncertain.
+// Forwarded (sender/forwarding.hpp): the facts above are drawn as the intermediary received
+// them, then changed by the hop: SPF becomes "forwarded.spf" (MAIL FROM kept) or a pass for the
+// intermediary's domain (SRS, a list); a signature the hop breaks fails; with "rewrite_from",
+// alignment and the policy are the list domain's. DMARC follows from the changed facts.
+//
+// Draws: Stream::message slots draw_spf, draw_dkim_0/1, draw_ptr, draw_tls,
+// draw_list_unsubscribe, draw_forwarded and draw_forwarded_spf (core/rng.hpp), each only when
+// its value is uncertain.
 #include <delivsim/auth/public_suffix.hpp>
 #include <delivsim/core/json.hpp>
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/rng.hpp>
 #include <delivsim/dns/zone.hpp>
+#include <delivsim/sender/forwarding.hpp>
 #include <delivsim/sender/mixture.hpp>
 
 #include <array>
@@ -145,6 +153,45 @@ struct DrawnAuthentication {
     std::vector<Signature> dkim;
     DmarcPolicyFact policy = DmarcPolicyFact::no_record;
 
+    // Forwarded mail (sender/forwarding.hpp) and what the hop makes of the facts.
+    Forwarding forwarding;
+    ValueDistribution<auth_result_count> forwarded_spf;  // MAIL FROM kept: SPF for the intermediary's IP
+    std::uint8_t forwarded_spf_domain = 0;               // the intermediary's domain (envelope rewritten)
+    bool forwarded_spf_aligned = false;                   // SPF's domain aligned with the From it sees
+    std::array<bool, max_dkim_signatures> forwarded_dkim_aligned{};
+    bool forwarded_dkim_breaks = false;
+    DmarcPolicyFact forwarded_policy = DmarcPolicyFact::no_record;
+
+    // RFC 7489 section 4.2: pass when SPF or a DKIM signature passes aligned.
+    static void settle_dmarc(Message& m, DmarcPolicyFact policy) noexcept {
+        AuthResults& a = m.auth;
+        const bool pass = (a.spf == AuthResult::pass && a.spf_aligned) || a.dkim_aligned_pass();
+        a.dmarc_policy = policy;
+        a.dmarc = pass ? AuthResult::pass : policy == DmarcPolicyFact::no_record ? AuthResult::none : AuthResult::fail;
+        m.dmarc = dmarc_disposition_of(a.dmarc, policy);
+    }
+
+    // The facts the receiver finds after the intermediary's hop.
+    void forward(Message& m, MessageRng& rng) const noexcept {
+        AuthResults& a = m.auth;
+        const bool arrived_pass = a.dmarc == AuthResult::pass;
+        if (forwarding.envelope_rewritten()) {
+            a.spf = AuthResult::pass;
+            a.spf_domain = forwarded_spf_domain;
+        } else {
+            a.spf = static_cast<AuthResult>(forwarded_spf.draw(rng, draw_forwarded_spf));
+        }
+        a.spf_aligned = forwarded_spf_aligned;
+        for (std::size_t i = 0; i < a.dkim_count; ++i) {
+            if (forwarded_dkim_breaks && a.dkim[i].result == AuthResult::pass) a.dkim[i].result = AuthResult::fail;
+            a.dkim[i].aligned = forwarded_dkim_aligned[i];
+        }
+        settle_dmarc(m, forwarded_policy);
+        a.indirect = forwarding.indirect_bits();
+        if (forwarding.arc && arrived_pass) a.indirect |= AuthResults::arc_dmarc_pass;
+        forwarding.arrive(m);
+    }
+
     void draw(Message& m, MessageRng& rng) const noexcept {
         AuthResults& a = m.auth;
         a.spf = static_cast<AuthResult>(spf.draw(rng, draw_spf));
@@ -155,14 +202,12 @@ struct DrawnAuthentication {
         for (std::size_t i = 0; i < dkim.size(); ++i)
             a.dkim[i] = {dkim[i].domain, static_cast<AuthResult>(dkim[i].result.draw(rng, draw_dkim_0 + static_cast<std::uint32_t>(i))),
                          dkim[i].aligned};
-        const bool pass = (a.spf == AuthResult::pass && a.spf_aligned) || a.dkim_aligned_pass();
-        a.dmarc_policy = policy;
-        a.dmarc = pass ? AuthResult::pass : policy == DmarcPolicyFact::no_record ? AuthResult::none : AuthResult::fail;
-        m.dmarc = dmarc_disposition_of(a.dmarc, policy);
+        settle_dmarc(m, policy);
+        if (forwarding.given() && rng.bernoulli(Stream::message, draw_forwarded, forwarding.probability)) forward(m, rng);
     }
 
     static DrawnAuthentication parse(const Field& f, std::vector<std::string>& domains) {
-        f.allow_keys({"from_domain", "dmarc_policy", "alignment", "spf", "dkim"});
+        f.allow_keys({"from_domain", "dmarc_policy", "alignment", "spf", "dkim", "forwarded"});
         DrawnAuthentication d;
         const std::string from = parse_domain_name(f["from_domain"]);
         d.policy = static_cast<DmarcPolicyFact>(f["dmarc_policy"].choice(dmarc_policy_fact_names));
@@ -188,6 +233,34 @@ struct DrawnAuthentication {
                 g.aligned = aligned(dom);
                 g.result = ValueDistribution<auth_result_count>::parse(s["result"], auth_result_names, dkim_results_allowed);
                 d.dkim.push_back(g);
+            }
+        }
+        if (f.has("forwarded")) {
+            const Field fw = f["forwarded"];
+            Forwarding& w = d.forwarding = Forwarding::parse(fw, false);
+            const std::string seen_from = w.rewrite_from ? w.domain : from;
+            auto aligned_seen = [&](const std::string& id) {
+                return strict ? id == seen_from : auth::organizational_domain(id) == auth::organizational_domain(seen_from);
+            };
+            if (w.envelope_rewritten()) {
+                if (fw.has("spf"))
+                    fw["spf"].fail("the intermediary rewrites MAIL FROM to its own domain (SRS or a list): SPF is "
+                                   "checked for that domain and passes; 'spf' is for a forwarder that keeps MAIL FROM");
+                d.forwarded_spf_domain = domain_index(domains, w.domain, fw["domain"]);
+                d.forwarded_spf_aligned = aligned_seen(w.domain);
+            } else {
+                d.forwarded_spf = ValueDistribution<auth_result_count>::parse(fw["spf"], auth_result_names, spf_results_allowed);
+                d.forwarded_spf_aligned = aligned_seen(spf_domain);
+            }
+            if (w.arc && !w.envelope_rewritten()) domain_index(domains, w.domain, fw["domain"]);
+            for (std::size_t i = 0; i < d.dkim.size(); ++i) d.forwarded_dkim_aligned[i] = aligned_seen(domains[d.dkim[i].domain]);
+            d.forwarded_dkim_breaks = w.breaks_dkim();
+            if (w.rewrite_from) {
+                d.forwarded_policy = static_cast<DmarcPolicyFact>(fw["dmarc_policy"].choice(dmarc_policy_fact_names));
+            } else {
+                if (fw.has("dmarc_policy"))
+                    fw["dmarc_policy"].fail("is only for \"rewrite_from\": otherwise DMARC is the From domain's (\"dmarc_policy\" above)");
+                d.forwarded_policy = d.policy;
             }
         }
         return d;

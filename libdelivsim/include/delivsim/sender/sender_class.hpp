@@ -55,6 +55,27 @@ struct SenderClass {
     // What this class's recipients do (recipient/folders.hpp): safe senders, spam rescue.
     RecipientHabits recipients;
 
+    // The class's forwarded share (sender/forwarding.hpp), or null; `forwarding_for_load` gives
+    // the loader a copy to complete (the profile it goes to, the receivers that trust its seal).
+    const Forwarding* forwarding() const noexcept {
+        if (authentication && authentication->forwarding.given()) return &authentication->forwarding;
+        if (auth_results && auth_results->forwarding.given()) return &auth_results->forwarding;
+        return nullptr;
+    }
+    Forwarding* forwarding_for_load() {
+        if (authentication && authentication->forwarding.given()) {
+            auto a = std::make_shared<Authentication>(*authentication);
+            authentication = a;
+            return &a->forwarding;
+        }
+        if (auth_results && auth_results->forwarding.given()) {
+            auto a = std::make_shared<DrawnAuthentication>(*auth_results);
+            auth_results = a;
+            return &a->forwarding;
+        }
+        return nullptr;
+    }
+
     // Inlined into draw_message() (engine/deliver.hpp) in every program.
     [[gnu::always_inline]] void draw(Message& m, MessageRng& rng) const noexcept {
         m.legit = legit;

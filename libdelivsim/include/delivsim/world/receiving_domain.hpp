@@ -358,7 +358,18 @@ private:
         if constexpr (std::decay_t<Trace>::enabled)
             if (i == 0) trace.message(m);
 
-        auto decide = [&](const Fate& f) {
+        auto decide = [&](Fate f) {
+            // The recipient's folders (recipient/folders.hpp), as in a run: safe senders, spam
+            // rescue and deletion, quarantine release and expiry may change the fate. The
+            // feedback above (engagement, complaints, Postmaster counts) saw the filing itself.
+            if (f.outcome != Outcome::bounced) {
+                const RecipientHabits& habits = w_->scenario.classes[snd.sender_class].recipients;
+                if (profile_->folders.any() || habits.any()) {
+                    const FolderFate after = after_acceptance(f, m, habits, profile_->folders, rng);
+                    if constexpr (requires { trace.after(after); })
+                        if (after.after != AfterAcceptance::none) trace.after(after);
+                }
+            }
             Message mt = m;
             mt.sender_class = s;  // the world's tally counts by sender
             tally_.record(mt, f);

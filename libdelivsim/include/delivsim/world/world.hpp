@@ -418,6 +418,15 @@ inline World parse_world(const json& doc, const ExternalHooks* hooks = nullptr) 
     if (w.scenario.attempt_times.size() > 65535)  // attempt indices are 16 bits in the queue
         Field(doc, "").child("scenario.retry.lifetime_s")
             .fail("gives " + std::to_string(w.scenario.attempt_times.size()) + " attempts, more than a world's 65535");
+    // A world delivers each message at its recipient's domain: a class cannot send its
+    // forwarded share to another profile.
+    for (std::size_t c = 0; c < w.scenario.classes.size(); ++c)
+        if (const Forwarding* fw = w.scenario.classes[c].forwarding(); fw && fw->to_profile >= 0) {
+            const Field cf = Field(doc, "")["scenario"]["sender_classes"].items()[c];
+            (cf.has("authentication") ? cf["authentication"] : cf["auth_results"])["forwarded"]["to"].fail(
+                "a world delivers each message at its recipient's domain: leave 'to' out (the forwarded "
+                "share then reaches the recipient's own domain through the intermediary)");
+        }
     const auto class_names = w.scenario.class_names();
     const auto profile_names = w.scenario.profile_names();
     // Greylisting and quotas are state here, kept by the receivers, not per-message draws.
