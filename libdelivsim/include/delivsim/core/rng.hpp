@@ -116,16 +116,18 @@ class MessageRng {
 public:
     static constexpr std::uint32_t draws_per_block = 4;
 
-    // The blocks nearly every message needs (message blocks 0 to 2, the first attempt's
+    // The blocks nearly every message needs (message blocks 0 and 1, the first attempt's
     // routing block) are computed up front, together: they are independent, so the CPU
-    // overlaps the Philox evaluations instead of running them one after another. Block 2
-    // (DMARC, attachment, dead destination) is needed by about three R1 messages in four.
+    // overlaps the Philox evaluations instead of running them one after another. Message
+    // block 2 (DMARC, attachment, dead destination; about three R1 messages in four) is a
+    // head block in batches, where it costs little, and computed on first use otherwise
+    // (a world message's retry builds its generator again and often reads none of it).
     MessageRng(std::uint64_t seed, std::uint64_t message_index) noexcept
         : key_{{seed, 0}}, index_(message_index) {
         head_[0] = block(Stream::message, 0);
         head_[1] = block(Stream::message, 1);
-        head_[2] = block(Stream::message, 2);
         head_[3] = block(Stream::mx_routing, 0);
+        have_block2_ = false;
     }
     using Block = r123::Philox4x64::ctr_type;
     // The head blocks, in this order: (stream, block) of each, for head_blocks().
@@ -152,7 +154,11 @@ public:
     // size of the calling function and left it out of line in the larger draw_message().
     [[gnu::always_inline]] std::uint64_t bits(Stream stream, std::uint32_t draw) noexcept {
         const std::uint32_t b = draw / draws_per_block, lane = draw % draws_per_block;
-        if (stream == Stream::message && b < 3) return head_[b][lane];
+        if (stream == Stream::message && b < 2) return head_[b][lane];
+        if (stream == Stream::message && b == 2) {
+            if (!have_block2_) compute_block2();
+            return head_[2][lane];
+        }
         if (stream == Stream::mx_routing && b == 0) return head_[3][lane];
         if (!(cached_ && stream == cached_stream_ && b == cached_block_)) refill(stream, b);
         return last_[lane];
@@ -185,6 +191,10 @@ public:
     }
 
 private:
+    [[gnu::noinline]] void compute_block2() noexcept {
+        head_[2] = block(Stream::message, 2);
+        have_block2_ = true;
+    }
     [[gnu::noinline]] void refill(Stream stream, std::uint32_t b) noexcept {
         last_ = block(stream, b);
         cached_ = true;
@@ -198,6 +208,7 @@ private:
     r123::Philox4x64::key_type key_;
     std::uint64_t index_;
     Block head_[4];
+    bool have_block2_ = true;
     bool cached_ = false;
     Stream cached_stream_{};
     std::uint32_t cached_block_ = 0;
