@@ -36,6 +36,54 @@ inline bool before(const Pending& a, const Pending& b) noexcept {
 }
 inline std::uint32_t sender_of(std::uint64_t id) noexcept { return static_cast<std::uint32_t>(id >> 44); }
 
+// Puts attempts timed in [a, b) into the processing order, the order std::sort with before()
+// gives, in about linear time: a counting sort on short slices of [a, b) into `scratch`,
+// then an insertion sort that only ever moves an attempt within its slice (a couple of
+// attempts each). The slice of a time never decreases with the time, so the order is the same.
+// (std::sort cost about 7% of the campaigns benchmark's instructions.)
+inline void sort_attempts(std::vector<Pending>& v, std::vector<Pending>& scratch, std::vector<std::uint32_t>& counts,
+                          double a, double b) {
+    const std::size_t n = v.size();
+    if (n < 32) {
+        std::sort(v.begin(), v.end(), [](const Pending& x, const Pending& y) { return before(x, y); });
+        return;
+    }
+    const std::size_t slices = n / 2;
+    const double scale = static_cast<double>(slices) / (b - a);
+    const auto slice = [&](double t) noexcept -> std::size_t {
+        const double x = (t - a) * scale;
+        if (!(x > 0)) return 0;
+        return x < static_cast<double>(slices - 1) ? static_cast<std::size_t>(x) : slices - 1;
+    };
+    counts.assign(slices + 1, 0);
+    for (const Pending& p : v) ++counts[slice(p.time) + 1];
+    for (std::size_t k = 1; k <= slices; ++k) counts[k] += counts[k - 1];
+    scratch.resize(n);
+    for (const Pending& p : v) scratch[counts[slice(p.time)]++] = p;
+    // counts[k] is now where slice k ends. A crowded slice (a campaign sent at one instant)
+    // is sorted as a whole, so that no input costs quadratic time.
+    std::size_t begin = 0;
+    for (std::size_t k = 0; k < slices; begin = counts[k++]) {
+        const std::size_t end = counts[k];
+        if (end - begin > 32) {
+            std::sort(scratch.begin() + static_cast<std::ptrdiff_t>(begin), scratch.begin() + static_cast<std::ptrdiff_t>(end),
+                      [](const Pending& x, const Pending& y) { return before(x, y); });
+            continue;
+        }
+        for (std::size_t i = begin + 1; i < end; ++i) {
+            if (!before(scratch[i], scratch[i - 1])) continue;
+            const Pending x = scratch[i];
+            std::size_t j = i;
+            do {
+                scratch[j] = scratch[j - 1];
+                --j;
+            } while (j > begin && before(x, scratch[j - 1]));
+            scratch[j] = x;
+        }
+    }
+    v.swap(scratch);
+}
+
 struct Feedback {
     enum class Kind : std::uint8_t { complaint, engagement, trap };
     double arrive_s;
@@ -91,10 +139,7 @@ public:
     // through the same step, recorded. `cancel`, when set, stops the epoch part-way (the run
     // is then abandoned).
     void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr) {
-        (void)a;
-        // A lambda, not the function's address: std::sort then inlines the comparison (through
-        // a function pointer it was a call per comparison, 18% of the campaigns benchmark).
-        std::sort(fresh_.begin(), fresh_.end(), [](const Pending& x, const Pending& y) { return before(x, y); });
+        sort_attempts(fresh_, scratch_, slice_counts_, a, b);
         auto later = [](const Pending& x, const Pending& y) { return before(y, x); };
         std::size_t i = 0;
         for (std::uint32_t n = 0;; ++n) {
@@ -536,6 +581,8 @@ private:
     std::vector<Mailbox> mailboxes_;
     std::vector<Feedback> feedback_;
     std::vector<Pending> fresh_, heap_;
+    std::vector<Pending> scratch_;            // sort_attempts()' buffers, kept to save allocations
+    std::vector<std::uint32_t> slice_counts_;
     // Deliveries of the queued messages (Pending::delivery) and the free slots among them.
     std::vector<Delivery> deliveries_;
     std::vector<std::uint32_t> free_;
