@@ -28,6 +28,29 @@ struct Pending {
     // no_delivery until its first deferral (most messages never need one).
     std::uint32_t delivery = no_delivery;
     static constexpr std::uint32_t no_delivery = 0xffffffffu;
+    // Where the draws of its first attempt wait (MessageDraws, computed when it was
+    // generated): part << part_bits | index; not_drawn for a retry (drawn as it goes).
+    std::uint32_t drawn = not_drawn;
+    static constexpr std::uint32_t not_drawn = 0xffffffffu;
+    static constexpr unsigned part_bits = 8;
+};
+
+// The Philox blocks a message's first attempt needs, computed when it is generated, together
+// for consecutive messages of a schedule item (core/philox_batch.hpp: eight at a time with
+// AVX-512) and on the generating threads: its MessageRng head blocks and its feedback block.
+struct MessageDraws {
+    MessageRng::Block heads[MessageRng::head_count];
+    MessageRng::Block feedback;  // Stream::world_message block 1 (draw_world_engagement and after)
+    // The blocks computed per message, in this order: world_message block 0 (generation's
+    // own draws), the heads, the feedback block.
+    static constexpr std::size_t columns = MessageRng::head_count + 2;
+    static constexpr philox_batch::Columns<columns> column_ids = [] {
+        philox_batch::Columns<columns> c{};
+        c[0] = {static_cast<std::uint64_t>(Stream::world_message), draw_world_recipient / 4};
+        for (std::size_t h = 0; h < MessageRng::head_count; ++h) c[1 + h] = MessageRng::head_columns[h];
+        c[columns - 1] = {static_cast<std::uint64_t>(Stream::world_message), draw_world_engagement / 4};
+        return c;
+    }();
 };
 // The processing order: earliest first, ties by id. Ids are unique and a message has one
 // pending attempt at a time, so the order is total.
@@ -120,6 +143,8 @@ public:
     bool idle() const noexcept { return heap_.empty() && feedback_.empty(); }
     std::size_t greylist_triplets() const noexcept { return greylist_.triplets(); }
     const Postmaster& postmaster() const noexcept { return postmaster_; }
+    // Where this epoch's first attempts find their draws (Pending::drawn): per generating part.
+    std::vector<const MessageDraws*>& draw_parts() noexcept { return draw_parts_; }
     // The world's shared blocklist (read during epochs, updated between them by the run).
     void use_blocklist(const Blocklist* b) noexcept { blocklist_ = b; }
     void take_trap_hits(std::vector<TrapHit>& out) {
@@ -290,6 +315,7 @@ private:
         const Recipient& rc;
         std::uint32_t sender;
         double t;  // absolute simulated time of the attempt
+        const MessageDraws* drawn;  // or nullptr: drawn here
         Mailbox* box = nullptr;
 
         Verdict before_chain(Message& m, const Attempt& a, MessageRng& rng) {
@@ -361,7 +387,8 @@ private:
             // Deleted by a rule or held in the gateway's quarantine: not in the mailbox.
             if (box && o != Outcome::rule_deleted && o != Outcome::quarantined) box->fill += m.size_bytes;
             if (o != Outcome::inbox && o != Outcome::spam_folder) return;
-            const DrawBlock fb(d.seed_, p.id, Stream::world_message, draw_world_engagement);
+            const DrawBlock fb = drawn ? DrawBlock(draw_world_engagement, drawn->feedback)
+                                       : DrawBlock(d.seed_, p.id, Stream::world_message, draw_world_engagement);
             const RecipientList& list = d.w_->lists[rc.list];
             const ClassFeedback& cf = d.w_->class_feedback[snd.sender_class];
             const double at = t + d.settings_->feedback_delay_s;
@@ -390,7 +417,11 @@ private:
         const std::uint32_t i = p.attempt;
         // List hygiene: the sender no longer mails a recipient that bounced hard or complained.
         if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return Pending{0, 0, 0, 0, 0, 0};
-        MessageRng rng(seed_, p.id);
+        const MessageDraws* drawn =
+            p.drawn == Pending::not_drawn
+                ? nullptr
+                : &draw_parts_[p.drawn & ((1u << Pending::part_bits) - 1)][p.drawn >> Pending::part_bits];
+        MessageRng rng = drawn ? MessageRng(seed_, p.id, drawn->heads) : MessageRng(seed_, p.id);
         Message m;
         m.index = p.id;
         m.sender_class = snd.sender_class;
@@ -435,7 +466,7 @@ private:
             if constexpr (std::decay_t<Trace>::enabled) trace.attempt(a, v, d.session);
         } else {
             v = attempt_step(routing, w_->scenario.retry.mx, profile_->policies, m, d, rng, a,
-                             AttemptState{*this, p, recipients[p.recipient], s, p.time}, trace);
+                             AttemptState{*this, p, recipients[p.recipient], s, p.time, drawn}, trace);
             if (postfix && v.action == Action::temp_fail && v.status == Status::no_host_answered)
                 dead_until_[s] = p.time + w_->scenario.retry.minimal_backoff_s;
         }
@@ -446,6 +477,7 @@ private:
         ++series_->receiver_deferrals[(bucket_ * series_->receivers + index_) * status_count + static_cast<std::size_t>(v.status)];
         if (i + 1 >= times_->size()) return decide(expire(v, *times_));
         Pending n = p;
+        n.drawn = Pending::not_drawn;
         n.attempt = static_cast<std::uint16_t>(i + 1);
         n.time = p.t0 + (*times_)[i + 1];
         if (n.delivery == Pending::no_delivery) {
@@ -583,6 +615,7 @@ private:
     std::vector<Pending> fresh_, heap_;
     std::vector<Pending> scratch_;            // sort_attempts()' buffers, kept to save allocations
     std::vector<std::uint32_t> slice_counts_;
+    std::vector<const MessageDraws*> draw_parts_;
     // Deliveries of the queued messages (Pending::delivery) and the free slots among them.
     std::vector<Delivery> deliveries_;
     std::vector<std::uint32_t> free_;
