@@ -158,7 +158,7 @@ public:
         return !heap_.empty() && heap_.front().time < b ? heap_.size() : 0;
     }
 
-    // Processes the epoch [a, b): this epoch's first attempts (in fresh(), any order) and
+    // Processes the epoch [a, b): this epoch's first attempts (put in fresh(), any order) and
     // the queued retries that fall due, in (time, id) order; then applies arrived feedback,
     // decays the counts and recomputes levels and limits. The traced message (trace()) goes
     // through the same step, recorded. `cancel`, when set, stops the epoch part-way (the run

@@ -2,10 +2,12 @@
 // world::run: the world simulated epoch by epoch (design in world/world.hpp), on the one
 // runner (engine/runner.hpp: one thread pool for the whole run, started once). Per epoch:
 //  1. generation: each sender's messages of the epoch, by sender ranges (on threads when the
-//     epoch has enough work), into
-//     per-thread per-domain vectors (a domain sorts its own, so the split does not matter);
+//     epoch has enough work), into per-part per-domain vectors (a domain orders its own, so
+//     the split does not matter), with the Philox blocks of their first attempts computed in
+//     batches (MessageDraws);
 //  2. delivery: each receiving domain processes its attempts in (time, id) order, domains
-//     in parallel;
+//     in parallel, the busiest first; threads with no domain left meanwhile generate the next
+//     epoch (step 1 reads nothing a domain changes);
 //  3. merge: each domain's counts are added into the time series in domain order.
 // The run goes on after duration_s, without new mail, until every queue and every pending
 // feedback has drained (at most the retry lifetime later).
@@ -155,7 +157,6 @@ public:
         ar("finished", finished_);
         ar("generated", generated_);
         ar("cursors", cursors_);
-        ahead_ = false;  // what was generated ahead follows the cursors no more once they are read
         ar("series", res_.series);
         ar("domains", domains_);
         ar("blocklist", blocklist_);
@@ -204,12 +205,12 @@ public:
         if (ahead_ && ahead_epoch_ == e) {
             cur_ ^= 1;
             cursors_.swap(cursors_ahead_);
-        } else if (generated_ >= parallel_threshold) {
+            ahead_ = false;
+        } else if (drop_ahead(); generated_ >= parallel_threshold) {
             pool.for_each(parts_, [&](std::size_t part) { generate(part, a, b, gen_[cur_][part], cursors_); });
         } else {
             for (unsigned part = 0; part < parts_; ++part) generate(part, a, b, gen_[cur_][part], cursors_);
         }
-        ahead_ = false;
         auto& gen = gen_[cur_];
         generated_ = 0;
         std::uint64_t work = 0;
@@ -296,6 +297,16 @@ private:
         std::vector<Pending> pending;
         std::vector<MessageDraws> draws;
     };
+    // Forgets what was generated ahead, if anything (the buffers are appended to).
+    void drop_ahead() {
+        if (!ahead_) return;
+        for (auto& part : gen_[cur_ ^ 1])
+            for (Generated& g : part) {
+                g.pending.clear();
+                g.draws.clear();
+            }
+        ahead_ = false;
+    }
     // Work (messages, queue entries) below which an epoch runs on the calling thread alone.
     static constexpr std::uint64_t parallel_threshold = 2048;
 
