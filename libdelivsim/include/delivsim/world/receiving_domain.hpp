@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <span>
 #include <unordered_map>
 
 namespace delivsim::world {
@@ -59,38 +60,46 @@ inline bool before(const Pending& a, const Pending& b) noexcept {
 }
 inline std::uint32_t sender_of(std::uint64_t id) noexcept { return static_cast<std::uint32_t>(id >> 44); }
 
-// Puts attempts timed in [a, b) into the processing order, the order std::sort with before()
-// gives, in about linear time: a counting sort on short slices of [a, b) into `scratch`,
-// then an insertion sort that only ever moves an attempt within its slice (a couple of
-// attempts each). The slice of a time never decreases with the time, so the order is the same.
-// (std::sort cost about 7% of the campaigns benchmark's instructions.)
-inline void sort_attempts(std::vector<Pending>& v, std::vector<Pending>& scratch, std::vector<std::uint32_t>& counts,
-                          double a, double b) {
-    const std::size_t n = v.size();
+// Puts the attempts of `parts` (timed in [a, b)) into `out` in the processing order, the
+// order std::sort with before() gives, in about linear time: a counting sort on short slices
+// of [a, b), then an insertion sort that only ever moves an attempt within its slice (a
+// couple of attempts each). The slice of a time never decreases with the time, so the order
+// is the same. (std::sort cost about 7% of the campaigns benchmark's instructions.)
+inline void sort_attempts(const std::vector<std::span<const Pending>>& parts, std::vector<Pending>& out,
+                          std::vector<std::uint32_t>& counts, std::vector<std::uint32_t>& slice_of, double a, double b) {
+    std::size_t n = 0;
+    for (const auto& part : parts) n += part.size();
+    out.clear();
     if (n < 32) {
-        std::sort(v.begin(), v.end(), [](const Pending& x, const Pending& y) { return before(x, y); });
+        for (const auto& part : parts) out.insert(out.end(), part.begin(), part.end());
+        std::sort(out.begin(), out.end(), [](const Pending& x, const Pending& y) { return before(x, y); });
         return;
     }
     const std::size_t slices = n / 2;
-    const double scale = static_cast<double>(slices) / (b - a);
-    const auto slice = [&](double t) noexcept -> std::size_t {
-        const double x = (t - a) * scale;
-        if (!(x > 0)) return 0;
-        return x < static_cast<double>(slices - 1) ? static_cast<std::size_t>(x) : slices - 1;
-    };
+    const double scale = static_cast<double>(slices) / (b - a), last = static_cast<double>(slices - 1);
     counts.assign(slices + 1, 0);
-    for (const Pending& p : v) ++counts[slice(p.time) + 1];
+    slice_of.resize(n);
+    std::size_t i = 0;
+    for (const auto& part : parts)
+        for (const Pending& p : part) {
+            const double x = (p.time - a) * scale;
+            const auto k = static_cast<std::uint32_t>(!(x > 0) ? 0.0 : x < last ? x : last);
+            slice_of[i++] = k;
+            ++counts[k + 1];
+        }
     for (std::size_t k = 1; k <= slices; ++k) counts[k] += counts[k - 1];
-    scratch.resize(n);
-    for (const Pending& p : v) scratch[counts[slice(p.time)]++] = p;
+    out.resize(n);
+    Pending* const scratch = out.data();
+    i = 0;
+    for (const auto& part : parts)
+        for (const Pending& p : part) scratch[counts[slice_of[i++]]++] = p;
     // counts[k] is now where slice k ends. A crowded slice (a campaign sent at one instant)
     // is sorted as a whole, so that no input costs quadratic time.
     std::size_t begin = 0;
     for (std::size_t k = 0; k < slices; begin = counts[k++]) {
         const std::size_t end = counts[k];
         if (end - begin > 32) {
-            std::sort(scratch.begin() + static_cast<std::ptrdiff_t>(begin), scratch.begin() + static_cast<std::ptrdiff_t>(end),
-                      [](const Pending& x, const Pending& y) { return before(x, y); });
+            std::sort(scratch + begin, scratch + end, [](const Pending& x, const Pending& y) { return before(x, y); });
             continue;
         }
         for (std::size_t i = begin + 1; i < end; ++i) {
@@ -104,7 +113,6 @@ inline void sort_attempts(std::vector<Pending>& v, std::vector<Pending>& scratch
             scratch[j] = x;
         }
     }
-    v.swap(scratch);
 }
 
 struct Feedback {
@@ -138,7 +146,8 @@ public:
     void tracing(const WorldTracing* t) noexcept { tracing_ = t; }
 
     std::vector<Mailbox>& mailboxes() noexcept { return mailboxes_; }
-    std::vector<Pending>& fresh() noexcept { return fresh_; }
+    // This epoch's first attempts, in any order: per generating part (read by run_epoch()).
+    std::vector<std::span<const Pending>>& fresh_parts() noexcept { return fresh_parts_; }
     const Tally& tally() const noexcept { return tally_; }
     bool idle() const noexcept { return heap_.empty() && feedback_.empty(); }
     std::size_t greylist_triplets() const noexcept { return greylist_.triplets(); }
@@ -158,13 +167,13 @@ public:
         return !heap_.empty() && heap_.front().time < b ? heap_.size() : 0;
     }
 
-    // Processes the epoch [a, b): this epoch's first attempts (put in fresh(), any order) and
+    // Processes the epoch [a, b): this epoch's first attempts (in fresh_parts(), any order) and
     // the queued retries that fall due, in (time, id) order; then applies arrived feedback,
     // decays the counts and recomputes levels and limits. The traced message (trace()) goes
     // through the same step, recorded. `cancel`, when set, stops the epoch part-way (the run
     // is then abandoned).
     void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr) {
-        sort_attempts(fresh_, scratch_, slice_counts_, a, b);
+        sort_attempts(fresh_parts_, fresh_, slice_counts_, slice_of_, a, b);
         auto later = [](const Pending& x, const Pending& y) { return before(y, x); };
         std::size_t i = 0;
         for (std::uint32_t n = 0;; ++n) {
@@ -240,7 +249,7 @@ public:
 
     // Everything the domain remembers between two epochs, for checkpoints (world/checkpoint.hpp):
     // what () reads keeps the world's shape, what list() reads is as long as it was. Between
-    // epochs this epoch's counts have been flushed and no first attempt waits in fresh().
+    // epochs this epoch's counts have been flushed and no first attempt waits in fresh_parts().
     template <class Archive>
     void state(Archive& ar) {
         ar("tally", tally_);
@@ -613,8 +622,8 @@ private:
     std::vector<Mailbox> mailboxes_;
     std::vector<Feedback> feedback_;
     std::vector<Pending> fresh_, heap_;
-    std::vector<Pending> scratch_;            // sort_attempts()' buffers, kept to save allocations
-    std::vector<std::uint32_t> slice_counts_;
+    std::vector<std::span<const Pending>> fresh_parts_;
+    std::vector<std::uint32_t> slice_counts_, slice_of_;  // sort_attempts()' buffers, kept to save allocations
     std::vector<const MessageDraws*> draw_parts_;
     // Deliveries of the queued messages (Pending::delivery) and the free slots among them.
     std::vector<Delivery> deliveries_;

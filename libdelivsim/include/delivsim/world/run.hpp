@@ -224,19 +224,22 @@ public:
             busy += n > 0;
         }
         auto deliver = [&](std::size_t d) {
-            auto& fresh = domains_[d].fresh();
+            auto& fresh = domains_[d].fresh_parts();
             auto& draws = domains_[d].draw_parts();
+            fresh.clear();
             draws.clear();
             for (auto& g : gen) {
-                fresh.insert(fresh.end(), g[d].pending.begin(), g[d].pending.end());
-                g[d].pending.clear();
+                fresh.emplace_back(g[d].pending);
                 draws.push_back(g[d].draws.data());
             }
             domains_[d].set_series(&res_.series, bucket);
             // This run's blocklist, handed over each epoch (a copied or moved run has its own).
             domains_[d].use_blocklist(blocklist_.enabled() ? &blocklist_ : nullptr);
             domains_[d].run_epoch(a, b, recipients_, o.cancel);
-            for (auto& g : gen) g[d].draws.clear();
+            for (auto& g : gen) {
+                g[d].pending.clear();
+                g[d].draws.clear();
+            }
             if (bucket_end) domains_[d].sample(res_.series, bucket, b);
         };
         if (work >= parallel_threshold && pool.size() > 1) {
@@ -248,7 +251,7 @@ public:
             order_.resize(R);
             for (std::size_t d = 0; d < R; ++d) order_[d] = d;
             std::stable_sort(order_.begin(), order_.end(), [&](std::size_t x, std::size_t y) {
-                std::size_t nx = domains_[x].queued_due(b), ny = domains_[y].queued_due(b);
+                std::size_t nx = domains_[x].queued_due(b), ny = domains_[y].queued_due(b);  // + first attempts:
                 for (const auto& g : gen) nx += g[x].pending.size(), ny += g[y].pending.size();
                 return nx > ny;
             });
