@@ -24,6 +24,9 @@ class DrawBlock {
 public:
     DrawBlock(std::uint64_t seed, std::uint64_t index, Stream stream, std::uint32_t first_slot) noexcept
         : block_(first_slot / 4), bits_(philox_block(seed, index, stream, first_slot / 4)) {}
+    // The same block computed elsewhere (with others, core/philox_batch.hpp).
+    DrawBlock(std::uint32_t first_slot, const MessageRng::Block& computed) noexcept
+        : block_(first_slot / 4), bits_{computed[0], computed[1], computed[2], computed[3]} {}
     std::uint64_t bits(std::uint32_t slot) const noexcept {
         assert(slot / 4 == block_ && "the slot is in another block");
         return bits_[slot % 4];

@@ -2,10 +2,12 @@
 // world::run: the world simulated epoch by epoch (design in world/world.hpp), on the one
 // runner (engine/runner.hpp: one thread pool for the whole run, started once). Per epoch:
 //  1. generation: each sender's messages of the epoch, by sender ranges (on threads when the
-//     epoch has enough work), into
-//     per-thread per-domain vectors (a domain sorts its own, so the split does not matter);
+//     epoch has enough work), into per-part per-domain vectors (a domain orders its own, so
+//     the split does not matter), with the Philox blocks of their first attempts computed in
+//     batches (MessageDraws);
 //  2. delivery: each receiving domain processes its attempts in (time, id) order, domains
-//     in parallel;
+//     in parallel, the busiest first; threads with no domain left meanwhile generate the next
+//     epoch (step 1 reads nothing a domain changes);
 //  3. merge: each domain's counts are added into the time series in domain order.
 // The run goes on after duration_s, without new mail, until every queue and every pending
 // feedback has drained (at most the retry lifetime later).
@@ -139,8 +141,12 @@ public:
 
     // How many parts generation is split into (any number gives the same results).
     void set_parts(unsigned parts) {
-        parts_ = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(parts, w_->senders.size())));
-        gen_.assign(parts_, std::vector<std::vector<Pending>>(w_->receivers.size()));
+        // At most 2^part_bits parts: Pending::drawn names the part in that many bits.
+        parts_ = static_cast<unsigned>(std::max<std::size_t>(
+            1, std::min<std::size_t>({parts, w_->senders.size(), std::size_t{1} << Pending::part_bits})));
+        for (auto& g : gen_) g.assign(parts_, std::vector<Generated>(w_->receivers.size()));
+        ahead_ = false;
+        batch_.assign(parts_, std::vector<MessageRng::Block>(batch * MessageDraws::columns));
     }
 
     // The whole state at an epoch boundary, for checkpoints (world/checkpoint.hpp). The
@@ -195,35 +201,70 @@ public:
         }
         // Threads only where there is enough work to share: an idle epoch (the drain, a quiet
         // night) costs microseconds, less than waking the pool. Never a change in results.
-        if (generated_ >= parallel_threshold) pool.for_each(parts_, [&](std::size_t part) { generate(part, a, b); });
-        else
-            for (unsigned part = 0; part < parts_; ++part) generate(part, a, b);
+        // This epoch's messages: generated ahead during the last epoch, or now.
+        if (ahead_ && ahead_epoch_ == e) {
+            cur_ ^= 1;
+            cursors_.swap(cursors_ahead_);
+            ahead_ = false;
+        } else if (drop_ahead(); generated_ >= parallel_threshold) {
+            pool.for_each(parts_, [&](std::size_t part) { generate(part, a, b, gen_[cur_][part], cursors_); });
+        } else {
+            for (unsigned part = 0; part < parts_; ++part) generate(part, a, b, gen_[cur_][part], cursors_);
+        }
+        auto& gen = gen_[cur_];
         generated_ = 0;
         std::uint64_t work = 0;
         unsigned busy = 0;
         for (std::size_t d = 0; d < R; ++d) {
             std::uint64_t n = 0;
-            for (const auto& g : gen_) n += g[d].size();
+            for (const auto& g : gen) n += g[d].pending.size();
             generated_ += n;
             n += domains_[d].queued_due(b);
             work += n + w.ips.size() / 16;
             busy += n > 0;
         }
         auto deliver = [&](std::size_t d) {
-            auto& fresh = domains_[d].fresh();
-            for (auto& g : gen_) {
-                fresh.insert(fresh.end(), g[d].begin(), g[d].end());
-                g[d].clear();
+            auto& fresh = domains_[d].fresh_parts();
+            auto& draws = domains_[d].draw_parts();
+            fresh.clear();
+            draws.clear();
+            for (auto& g : gen) {
+                fresh.emplace_back(g[d].pending);
+                draws.push_back(g[d].draws.data());
             }
             domains_[d].set_series(&res_.series, bucket);
             // This run's blocklist, handed over each epoch (a copied or moved run has its own).
             domains_[d].use_blocklist(blocklist_.enabled() ? &blocklist_ : nullptr);
             domains_[d].run_epoch(a, b, recipients_, o.cancel);
+            for (auto& g : gen) {
+                g[d].pending.clear();
+                g[d].draws.clear();
+            }
             if (bucket_end) domains_[d].sample(res_.series, bucket, b);
         };
-        if (work >= parallel_threshold && busy > 1) pool.for_each(R, deliver);
-        else
+        if (work >= parallel_threshold && pool.size() > 1) {
+            // The next epoch's messages depend on nothing the domains change: threads that have
+            // no domain left generate them meanwhile (into the other buffers, from a copy of the
+            // cursors, taken up by the next call). The busiest domains start first.
+            const bool ahead = e + 1 < max_epochs_;
+            if (ahead) cursors_ahead_ = cursors_;
+            order_.resize(R);
+            for (std::size_t d = 0; d < R; ++d) order_[d] = d;
+            std::stable_sort(order_.begin(), order_.end(), [&](std::size_t x, std::size_t y) {
+                std::size_t nx = domains_[x].queued_due(b), ny = domains_[y].queued_due(b);  // + first attempts:
+                for (const auto& g : gen) nx += g[x].pending.size(), ny += g[y].pending.size();
+                return nx > ny;
+            });
+            const double a1 = b, b1 = static_cast<double>(e + 2) * w.epoch_s;
+            pool.for_each(R + (ahead ? parts_ : 0), [&](std::size_t k) {
+                if (k < R) deliver(order_[k]);
+                else generate(k - R, a1, b1, gen_[cur_ ^ 1][k - R], cursors_ahead_);
+            });
+            ahead_ = ahead;
+            ahead_epoch_ = e + 1;
+        } else {
             for (std::size_t d = 0; d < R; ++d) deliver(d);
+        }
         if (o.cancelled()) throw Cancelled();
         for (auto& d : domains_) {
             d.flush(res_.series, bucket);
@@ -254,33 +295,86 @@ public:
     }
 
 private:
+    // This epoch's new messages for one domain, from one part, and their first attempts' draws.
+    struct Generated {
+        std::vector<Pending> pending;
+        std::vector<MessageDraws> draws;
+    };
+    // Forgets what was generated ahead, if anything (the buffers are appended to).
+    void drop_ahead() {
+        if (!ahead_) return;
+        for (auto& part : gen_[cur_ ^ 1])
+            for (Generated& g : part) {
+                g.pending.clear();
+                g.draws.clear();
+            }
+        ahead_ = false;
+    }
     // Work (messages, queue entries) below which an epoch runs on the calling thread alone.
     static constexpr std::uint64_t parallel_threshold = 2048;
 
-    void generate(std::size_t part, double a, double b) {
+    // Messages whose draws generate() computes together (core/philox_batch.hpp).
+    static constexpr std::size_t batch = 64;
+
+    // Generates the messages of senders part [part] of the epoch [a, b) into `out` (per
+    // domain), moving `cursors` on.
+    void generate(std::size_t part, double a, double b, std::vector<Generated>& out,
+                  std::vector<std::vector<ScheduleCursor>>& cursors) {
         const World& w = *w_;
         const std::size_t S = w.senders.size();
-        auto& out = gen_[part];
+        MessageRng::Block* blocks = batch_[part].data();
+        constexpr std::size_t C = MessageDraws::columns;
         for (std::size_t s = part * S / parts_; s < (part + 1) * S / parts_; ++s) {
             const Sender& snd = w.senders[s];
             for (std::uint32_t k = 0; k < snd.schedule.size(); ++k) {
                 const ScheduleItem& it = snd.schedule[k];
                 const RecipientList& list = w.lists[it.list];
-                ScheduleCursor& c = cursors_[s][k];
-                auto emit = [&](double t, std::uint64_t id, std::uint64_t r, std::uint64_t ip_bits) {
-                    const auto ip = static_cast<std::uint16_t>(snd.ips[to_index(ip_bits, snd.ips.size())]);
-                    out[recipients_[r].domain].push_back(Pending{t, t, id, static_cast<std::uint32_t>(r), 0, ip});
+                ScheduleCursor& c = cursors[s][k];
+                // Message `serial` of the item, whose blocks are blocks[j * C ...]: queued at
+                // its recipient's domain, with its first attempt's draws beside it.
+                auto emit = [&](double t, std::uint64_t serial, std::size_t j, std::uint64_t r) {
+                    const MessageRng::Block* blk = blocks + j * C;
+                    const auto ip = static_cast<std::uint16_t>(
+                        snd.ips[to_index(DrawBlock(draw_world_ip, blk[0]).bits(draw_world_ip), snd.ips.size())]);
+                    Generated& g = out[recipients_[r].domain];
+                    Pending p{t, t, detail::message_id(static_cast<std::uint32_t>(s), k, serial),
+                              static_cast<std::uint32_t>(r), 0, ip};
+                    if (g.draws.size() < (std::size_t{1} << (32 - Pending::part_bits)) - 1) {
+                        p.drawn = static_cast<std::uint32_t>(g.draws.size() << Pending::part_bits | part);
+                        MessageDraws d;  // not zeroed first: every block is set here
+                        for (std::size_t h = 0; h < MessageRng::head_count; ++h) d.heads[h] = blk[1 + h];
+                        d.feedback = blk[C - 1];
+                        g.draws.push_back(d);
+                    }
+                    g.pending.push_back(p);
+                };
+                // The blocks of serials [first, first + n) (n <= batch).
+                auto compute = [&](std::uint64_t first, std::size_t n) {
+                    philox_batch::blocks(seed_, detail::message_id(static_cast<std::uint32_t>(s), k, first), n,
+                                         MessageDraws::column_ids, blocks);
                 };
                 if (it.kind == ScheduleItem::Kind::campaign) {
+                    // Every send time is at or after at_s: a campaign not begun costs nothing.
+                    if (it.at_s >= b) continue;
                     const double n = static_cast<double>(it.messages);
+                    // About how many are due before b (so that few blocks are computed in vain).
+                    const double due = it.spread_s > 0 ? (b - it.at_s) / it.spread_s * n + 1 : n;
                     while (c.emitted < it.messages) {
-                        const std::uint64_t id = detail::message_id(static_cast<std::uint32_t>(s), k, c.emitted);
-                        const DrawBlock blk(seed_, id, Stream::world_message, draw_world_recipient);
-                        const double t =
-                            it.at_s + (static_cast<double>(c.emitted) + blk.uniform(draw_world_send_time)) / n * it.spread_s;
-                        if (t >= b) break;
-                        emit(t, id, list.first_recipient + c.emitted % list.size, blk.bits(draw_world_ip));
-                        ++c.emitted;
+                        const std::uint64_t left = it.messages - c.emitted;
+                        const double expect = std::max(1.0, due - static_cast<double>(c.emitted));
+                        const auto m = static_cast<std::size_t>(
+                            std::min<double>({static_cast<double>(batch), static_cast<double>(left), expect}));
+                        compute(c.emitted, m);
+                        std::size_t j = 0;
+                        for (; j < m; ++j) {
+                            const double t = it.at_s + (static_cast<double>(c.emitted) +
+                                                        DrawBlock(draw_world_send_time, blocks[j * C]).uniform(draw_world_send_time)) /
+                                                           n * it.spread_s;
+                            if (t >= b) break;
+                            emit(t, c.emitted, j, list.first_recipient + c.emitted % list.size);
+                            ++c.emitted;
+                        }
+                        if (j < m) break;
                     }
                     continue;
                 }
@@ -289,14 +383,17 @@ private:
                 const std::uint64_t total = due_by(it, hi, w.duration_s);
                 if (total <= c.emitted) continue;
                 const std::uint64_t n = total - c.emitted;
-                for (std::uint64_t j = 0; j < n; ++j) {
-                    const std::uint64_t id = detail::message_id(static_cast<std::uint32_t>(s), k, c.emitted + j);
-                    const DrawBlock blk(seed_, id, Stream::world_message, draw_world_recipient);
-                    double t = lo + (static_cast<double>(j) + blk.uniform(draw_world_send_time)) / static_cast<double>(n) *
-                                        (hi - lo);
-                    if (t >= hi) t = std::nextafter(hi, lo);
-                    emit(t, id, list.first_recipient + to_index(blk.bits(draw_world_recipient), list.size),
-                         blk.bits(draw_world_ip));
+                for (std::uint64_t j0 = 0; j0 < n; j0 += batch) {
+                    const auto m = static_cast<std::size_t>(std::min<std::uint64_t>(batch, n - j0));
+                    compute(c.emitted + j0, m);
+                    for (std::size_t jj = 0; jj < m; ++jj) {
+                        const std::uint64_t j = j0 + jj;
+                        const DrawBlock blk(draw_world_recipient, blocks[jj * C]);
+                        double t = lo + (static_cast<double>(j) + blk.uniform(draw_world_send_time)) / static_cast<double>(n) *
+                                            (hi - lo);
+                        if (t >= hi) t = std::nextafter(hi, lo);
+                        emit(t, c.emitted + j, jj, list.first_recipient + to_index(blk.bits(draw_world_recipient), list.size));
+                    }
                 }
                 c.emitted = total;
             }
@@ -310,7 +407,15 @@ private:
     Blocklist blocklist_;
     std::vector<std::vector<ScheduleCursor>> cursors_;
     unsigned parts_ = 1;
-    std::vector<std::vector<std::vector<Pending>>> gen_;  // per part, per domain: this epoch's new messages
+    // Per part, per domain: this epoch's messages (gen_[cur_]), and the next epoch's when they
+    // were generated ahead (ahead_: for epoch ahead_epoch_, with the cursors after them).
+    std::vector<std::vector<Generated>> gen_[2];
+    unsigned cur_ = 0;
+    bool ahead_ = false;
+    std::uint64_t ahead_epoch_ = 0;
+    std::vector<std::vector<ScheduleCursor>> cursors_ahead_;
+    std::vector<std::size_t> order_;  // domains, busiest first
+    std::vector<std::vector<MessageRng::Block>> batch_;  // per part: generate()'s blocks
     std::uint64_t per_bucket_ = 1, send_epochs_ = 0, max_epochs_ = 0, epoch_ = 0;
     std::uint64_t generated_ = 0;  // messages the last epoch generated (whether to share the next one)
     bool finished_ = false;

@@ -16,7 +16,7 @@
 //    reputation counts, and limits and levels are recomputed, at epoch ends.
 //  - Domains run in parallel on threads; per-epoch per-domain counters are merged in domain
 //    order, all integers. So results are bit-identical for any thread count, and memory is
-//    the world state plus one epoch of messages.
+//    the world state plus one epoch of messages (two with threads: see world/run.hpp).
 //  - Message id = sender << 44 | schedule item << 32 | serial. Draws: Stream::message and
 //    Stream::mx_routing as in the core (index = message id); the world's own streams
 //    world_message, world_recipient (index = recipient id) and world_attempt, every slot
