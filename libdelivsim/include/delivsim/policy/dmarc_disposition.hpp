@@ -14,6 +14,7 @@ struct DmarcDisposition {
 
     Action on_fail_reject = Action::reject;
     Action on_fail_quarantine = Action::quarantine;
+    bool operator==(const DmarcDisposition&) const = default;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         if (m.dmarc == DmarcResult::fail_reject) return apply(on_fail_reject);
