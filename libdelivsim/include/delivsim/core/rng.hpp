@@ -142,29 +142,26 @@ public:
     std::uint64_t message_index() const noexcept { return index_; }
     std::uint64_t seed() const noexcept { return key_[0]; }
 
-    // 64 random bits: draw `draw` of stream `stream`.
-    std::uint64_t bits(Stream stream, std::uint32_t draw) noexcept {
+    // 64 random bits: draw `draw` of stream `stream`. Always inlined: with the stream and
+    // draw known at the call, a head-block draw is one load; GCC's own choice depends on the
+    // size of the calling function and left it out of line in the larger draw_message().
+    [[gnu::always_inline]] std::uint64_t bits(Stream stream, std::uint32_t draw) noexcept {
         const std::uint32_t b = draw / draws_per_block, lane = draw % draws_per_block;
         if (stream == Stream::message && b < 2) return head_[b][lane];
         if (stream == Stream::mx_routing && b == 0) return head_[2][lane];
-        if (!(cached_ && stream == cached_stream_ && b == cached_block_)) {
-            last_ = block(stream, b);
-            cached_ = true;
-            cached_stream_ = stream;
-            cached_block_ = b;
-        }
+        if (!(cached_ && stream == cached_stream_ && b == cached_block_)) refill(stream, b);
         return last_[lane];
     }
 
     // Uniform on the open interval (0, 1): `uniform(...) < p` is never true for p = 0 and
     // always true for p = 1, so degenerate probabilities stay exact.
-    double uniform(Stream stream, std::uint32_t draw) noexcept {
+    [[gnu::always_inline]] double uniform(Stream stream, std::uint32_t draw) noexcept {
         // Same value as r123::u01fixedpt<double>: (1 | top 53 bits) * 2^-53. Converting
         // through int64 (exact below 2^53) avoids the slow unsigned-to-double sequence.
         return to_uniform(bits(stream, draw));
     }
 
-    bool bernoulli(Stream stream, std::uint32_t draw, double p) noexcept {
+    [[gnu::always_inline]] bool bernoulli(Stream stream, std::uint32_t draw, double p) noexcept {
         return uniform(stream, draw) < p;
     }
 
@@ -183,6 +180,12 @@ public:
     }
 
 private:
+    [[gnu::noinline]] void refill(Stream stream, std::uint32_t b) noexcept {
+        last_ = block(stream, b);
+        cached_ = true;
+        cached_stream_ = stream;
+        cached_block_ = b;
+    }
     Block block(Stream stream, std::uint64_t b) const noexcept {
         return r123::Philox4x64{}(Block{{index_, static_cast<std::uint64_t>(stream), b, 0}}, key_);
     }

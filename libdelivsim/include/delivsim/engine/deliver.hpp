@@ -33,7 +33,7 @@ template <class Scenario>
 // own attempts' draws (numbered after the sender's); the primary sees the backup MX's address,
 // not the sender's (no DNSBL listing). A refusal there is a bounce the backup MX sends, later.
 template <class Scenario, class Chain, class Trace>
-Fate relay_onward(const Scenario& s, const Chain& chain, const Message& m, Delivery& d, MessageRng& rng,
+[[gnu::noinline]] Fate relay_onward(const Scenario& s, const Chain& chain, const Message& m, Delivery& d, MessageRng& rng,
                   const Attempt& accepted, FolderFate& after, Trace&& trace) {
     const auto& routing = s.profiles[m.profile].routing;
     Message relayed = m;

@@ -31,6 +31,8 @@ public:
     bool implicit() const noexcept { return implicit_; }
     double dead_destination() const noexcept { return dead_destination_; }
     bool relay(int h) const noexcept { return hosts_[static_cast<std::size_t>(h)].relay; }
+    // No host is ever busy and none is a relay: trying hosts is only finding one that answers.
+    bool plain() const noexcept { return plain_; }
 
     // Visits the hosts of `attempt` in the order the sending MTA tries them, calling
     // on_host(h, up) for each until it returns true (stop). Draws: the shuffles of
@@ -147,12 +149,14 @@ public:
         r.group_start_.push_back(r.hosts_.size());
         // Keep each attempt's draws block-aligned: usually one Philox block per attempt.
         constexpr std::size_t b = MessageRng::draws_per_block;
+        r.plain_ = std::none_of(r.hosts_.begin(), r.hosts_.end(), [](const MxHost& h) { return h.busy > 0 || h.relay; });
         r.stride_ = static_cast<std::uint32_t>((r.shuffles_ + r.hosts_.size() + b - 1) / b * b);
         return r;
     }
 
 private:
     std::vector<MxHost> hosts_;        // sorted by preference
+    bool plain_ = true;
     std::vector<std::size_t> group_start_;
     std::uint32_t shuffles_ = 0;       // shuffle draws per attempt
     std::uint32_t stride_ = MessageRng::draws_per_block;         // draws per attempt
