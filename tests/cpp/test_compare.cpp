@@ -161,6 +161,7 @@ TEST_CASE("chain tree: the stages strategies share are held once") {
     CHECK(same_chain(*a, *chain(R"([{"type": "dnsbl"}, {"type": "unknown_user"}, {"type": "greylist", "delay_s": 300}])")));
     CHECK_FALSE(same_chain(*a, *b));
     // Each lane's verdict and Session are those of its own chain, from any Session.
+    std::size_t deferred = 0;
     for (std::uint64_t i = 0; i < 2000; ++i) {
         MessageRng rng(5, i);
         const Message m = draw_message(s, rng);
@@ -178,10 +179,13 @@ TEST_CASE("chain tree: the stages strategies share are held once") {
             CHECK(lanes[l].verdict.action == v.action);
             CHECK(lanes[l].verdict.stage == v.stage);
             CHECK(lanes[l].verdict.status == v.status);
-            CHECK(lanes[l].delivery.session.memory == alone.memory);
+            // The Session is kept where the lane goes on with it: after a deferral.
+            if (v.action == Action::temp_fail) CHECK(lanes[l].delivery.session.memory == alone.memory);
+            deferred += v.action == Action::temp_fail;
             ++l;
         }
     }
+    CHECK(deferred > 1000);  // greylisting defers about half of a and b's messages
 }
 
 TEST_CASE("compare: the messages are shared, so strategy-independent fates pair up exactly") {

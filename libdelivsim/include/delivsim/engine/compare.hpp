@@ -23,6 +23,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -284,8 +285,8 @@ public:
 
     // Runs the lanes of `group`, whose Sessions equal slot[0], through their chains:
     // lanes[l].verdict and lanes[l].session for each lane l of `group`. `slot`: slots() Sessions.
-    void evaluate(const Message& m, MessageRng& rng, const Attempt& a, std::uint64_t group, Lane* lanes,
-                  Session* slot) const {
+    [[gnu::always_inline]] void evaluate(const Message& m, MessageRng& rng, const Attempt& a, std::uint64_t group,
+                                         Lane* lanes, Session* slot) const {
         // In preorder; a node works in its parent's Session when it is the last child, else
         // in a copy one slot further (its siblings after it still need the parent's).
         const Node* const begin = nodes_.data();
@@ -303,9 +304,12 @@ public:
                 ++node;  // on to the children
                 continue;
             }
+            // A lane the chain decided never uses its Session again (a backup MX, which
+            // does, takes the message without a chain); a deferred lane goes on with it.
+            const bool deferred = v.action == Action::temp_fail;
             for (std::uint64_t t = node->lanes & group; t; t &= t - 1) {
                 Lane& lane = lanes[std::countr_zero(t)];
-                lane.delivery.session = s;
+                if (deferred) lane.delivery.session = s;
                 lane.verdict = v;
             }
             node = next;
@@ -388,8 +392,11 @@ public:
     Lockstep(const ChainTree& tree, Lane* lanes, Session* slot) : tree_(tree), lanes_(lanes), slot_(slot) {}
 
     // The fates of message `m` (drawn from `rng`) under every lane: fates[to[l]] for lane l.
+    // `plain`: no host of the profile is a backup MX and no folder handling applies to the
+    // message, so that finish_settled() would keep every settled fate as it is.
     template <class Scenario>
-    void deliver(const Scenario& s, const Message& m, MessageRng& rng, Fate* fates, const std::uint32_t* to) {
+    void deliver(const Scenario& s, const Message& m, MessageRng& rng, Fate* fates, const std::uint32_t* to,
+                 bool plain) {
         const std::size_t n = tree_.lanes();
         const auto& routing = s.profiles[m.profile].routing;
         if (const auto decided = decided_before_sessions(m, routing, s.retry.unresolvable_domain())) {
@@ -421,8 +428,10 @@ public:
                     continue;
                 }
                 const Attempt at{i, times[i], lane.host};
-                fates[to[l]] = finish_settled(s, tree_.chain(l), m, fresh_ ? empty : lane.delivery, rng, lane.verdict, at,
-                                              *settle(lane.verdict, at), NoTrace{});
+                const Fate settled = *settle(lane.verdict, at);
+                fates[to[l]] = plain ? settled
+                                     : finish_settled(s, tree_.chain(l), m, fresh_ ? empty : lane.delivery, rng,
+                                                      lane.verdict, at, settled, NoTrace{});
                 open &= ~(t & -t);
             }
         }
@@ -439,7 +448,7 @@ private:
 
     // The undecided lanes at one host, grouped by equal Sessions (all empty before the first
     // stage has run), each group through the chain tree once.
-    Verdict evaluate(const Message& m, MessageRng& rng, const Attempt& a) {
+    [[gnu::noinline]] Verdict evaluate(const Message& m, MessageRng& rng, const Attempt& a) {
         if (fresh_) {
             slot_[0] = Session{};
             tree_.evaluate(m, rng, a, undecided_, lanes_, slot_);
@@ -447,9 +456,10 @@ private:
         } else {
             for (std::uint64_t todo = undecided_; todo;) {
                 const Lane& lead = lanes_[std::countr_zero(todo)];
-                std::uint64_t group = 0;
-                for (std::uint64_t t = todo; t; t &= t - 1)
-                    if (lanes_[std::countr_zero(t)].delivery.session.memory == lead.delivery.session.memory) group |= t & -t;
+                std::uint64_t group = todo & -todo;
+                for (std::uint64_t t = todo & (todo - 1); t; t &= t - 1)
+                    if (std::memcmp(&lanes_[std::countr_zero(t)].delivery.session, &lead.delivery.session, sizeof(Session)) == 0)
+                        group |= t & -t;
                 slot_[0] = lead.delivery.session;
                 tree_.evaluate(m, rng, a, group, lanes_, slot_);
                 todo &= ~group;
@@ -499,15 +509,21 @@ struct CompareSetup {
     std::vector<Column> column;              // [profile][k]
     std::vector<bool> has_score;             // [k]
     std::vector<std::vector<Lanes>> lanes;   // [profile]: the trees of the distinct chains
+    std::vector<bool> finishing_profile;     // [profile]: a backup MX or folder handling
+    std::vector<bool> finishing_class;       // [class]: recipients who act on their mail
 
     CompareSetup(const Scenario& sc, const std::vector<Strategy>& strategies)
         : s(sc), k(strategies.size()), profiles(sc.profiles.size()), column(k * profiles), has_score(k, false),
-          lanes(profiles) {
+          lanes(profiles), finishing_profile(profiles), finishing_class(sc.classes.size()) {
+        for (std::size_t c = 0; c < sc.classes.size(); ++c) finishing_class[c] = sc.classes[c].recipients.any();
         for (std::size_t i = 0; i < k; ++i)
             if (strategies[i].chains.size() != profiles)
                 throw std::invalid_argument("strategy '" + strategies[i].name + "' was made for another scenario");
         for (std::size_t p = 0; p < profiles; ++p) {
             Column* row = column.data() + p * k;
+            const auto& hosts = sc.profiles[p].routing.hosts();
+            finishing_profile[p] = sc.profiles[p].folders.any() ||
+                                   std::any_of(hosts.begin(), hosts.end(), [](const auto& h) { return h.relay; });
             std::vector<const PolicyChain*> distinct;
             std::vector<std::uint32_t> leader;
             for (std::size_t i = 0; i < k; ++i) {
@@ -563,21 +579,26 @@ struct CompareSetup {
                     const std::uint32_t j = group.strategy[0];
                     fates[j] = deliver_through(s, *row[j].chain, m, rng);
                 } else {
-                    Lockstep(group.tree, lane_state.data(), slot.data()).deliver(s, m, rng, fates.data(), group.strategy.data());
+                    const bool plain = !finishing_profile[m.profile] && !finishing_class[m.sender_class];
+                    Lockstep(group.tree, lane_state.data(), slot.data())
+                        .deliver(s, m, rng, fates.data(), group.strategy.data(), plain);
                 }
             }
+            Fate* const fate = fates.data();
+            double* const score = scores.data();
+            std::uint8_t* const coded = code.data();
             for (std::size_t j = 0; j < k; ++j) {
                 const Column& c = row[j];
-                if (c.same_as != j) fates[j] = fates[c.same_as];
-                out.tally_mut(j).record(m, fates[j]);
-                code[j] = static_cast<std::uint8_t>(static_cast<std::size_t>(fates[j].outcome) * judged_count +
-                                                    static_cast<std::size_t>(judged(fates[j])));
+                if (c.same_as != j) fate[j] = fate[c.same_as];
+                out.tally_mut(j).record(m, fate[j]);
+                coded[j] = static_cast<std::uint8_t>(static_cast<std::size_t>(fate[j].outcome) * judged_count +
+                                                     static_cast<std::size_t>(judged(fate[j])));
                 if (c.scorer) {
-                    scores[j] = c.same_as == j ? policy_score(*c.scorer, m) : scores[c.same_as];
-                    out.record_score(j, m.sender_class, m.profile, scores[j]);
+                    score[j] = c.same_as == j ? policy_score(*c.scorer, m) : score[c.same_as];
+                    out.record_score(j, m.sender_class, m.profile, score[j]);
                 }
             }
-            out.record_joint(m.legit, code.data());
+            out.record_joint(m.legit, coded);
         });
     }
 };
