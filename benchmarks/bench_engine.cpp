@@ -4,10 +4,15 @@
 
 #include <benchmark/benchmark.h>
 
+#include "compare_case.hpp"
+
 #include <chrono>
 #include <ctime>
 
 namespace {
+
+using delivsim_bench::four_strategies;
+using delivsim_bench::r1_features;
 
 const delivsim::Scenario& r1() {
     static const delivsim::Scenario s = delivsim::default_scenario();
@@ -95,16 +100,6 @@ void BM_Philox_Draw(benchmark::State& state) {
 }
 BENCHMARK(BM_Philox_Draw);
 
-// Strategy comparison (engine/compare.hpp) on R1's mail with content features
-// (examples/scenarios/r1_content_features.json): K strategies on the same messages, one core.
-// Issue 6's target: K = 4 in under 2x the time of K = 1, since the message draw and the
-// strategy-independent work are done once. BM_Compare_Ratio prints that ratio directly.
-//   build/benchmarks/delivsim_bench --benchmark_filter=Compare
-const delivsim::Scenario& r1_features() {
-    static const delivsim::Scenario s = delivsim::load_scenario(DELIVSIM_SOURCE_DIR "/examples/scenarios/r1_content_features.json");
-    return s;
-}
-
 // R1's chains over R1 with content features: the cost of drawing the features.
 void BM_R1Features_OneCore(benchmark::State& state) { simulate_on_one_core(state, r1_features()); }
 BENCHMARK(BM_R1Features_OneCore)->Unit(benchmark::kMillisecond);
@@ -118,36 +113,10 @@ const delivsim::Scenario& modern_2025() {
 void BM_Modern2025_OneCore(benchmark::State& state) { simulate_on_one_core(state, modern_2025()); }
 BENCHMARK(BM_Modern2025_OneCore)->Unit(benchmark::kMillisecond);
 
-const std::vector<delivsim::Strategy>& four_strategies() {
-    static const std::vector<delivsim::Strategy> st = [] {
-        const std::string pre = R"({"type": "dnsbl"}, {"type": "size_limit", "max_bytes": 36000000}, {"type": "unknown_user"},
-            {"type": "mailbox_quota", "full": 0.003, "mode": "permanent"}, )";
-        const std::vector<std::pair<std::string, std::string>> specs = {
-            {"strict_content", "[" + pre + R"({"type": "dmarc_disposition", "fail_reject": "reject", "fail_quarantine": "quarantine"},
-                {"type": "content_filter", "dmarc_adjustment": {"none": 1.5}, "actions": [{"min_score": 12, "action": "reject"},
-                 {"min_score": 4, "action": "spam_folder"}]}, {"type": "mailbox_rules", "by_class": {"N": {"delete": 0.04, "move": 0.15}}}])"},
-            {"lax_content", "[" + pre + R"({"type": "dmarc_disposition", "fail_reject": "reject", "fail_quarantine": "quarantine"},
-                {"type": "content_filter", "dmarc_adjustment": {"none": 1.5}, "actions": [{"min_score": 8, "action": "spam_folder"}]},
-                {"type": "mailbox_rules", "by_class": {"N": {"delete": 0.04, "move": 0.15}}}])"},
-            {"rspamd_default", "[" + pre + R"({"type": "rspamd", "preset": "rspamd_default", "content_score": true, "rules": [
-                {"name": "PROMO", "feature": "promo_phrases", "op": ">=", "value": 3, "score": 2},
-                {"name": "BAD_URL", "feature": "url_hits", "op": ">=", "value": 1, "score": 6}]},
-                {"type": "mailbox_rules", "by_class": {"N": {"delete": 0.04, "move": 0.15}}}])"},
-            {"gateway", "[" + pre + R"({"type": "gateway", "policies": [
-                {"type": "url_reputation", "actions": [{"min_hits": 2, "action": "quarantine"}]},
-                {"type": "logistic", "intercept": -5, "weights": {"links": 0.1, "promo_phrases": 0.5, "html_ratio": 2,
-                 "reputation": -0.03, "attachment=executable": 5, "attachment=office_macro": 4, "content_score": 0.4},
-                 "actions": [{"min_probability": 0.9, "action": "quarantine"}, {"min_probability": 0.5, "action": "spam_folder"}]},
-                {"type": "attachment_scanner", "false_positive": 0.02, "detection": 0.9}]},
-                {"type": "mailbox_rules", "by_class": {"N": {"delete": 0.04, "move": 0.15}}}])"}};
-        std::vector<delivsim::Strategy> out;
-        for (const auto& [name, text] : specs)
-            out.push_back(delivsim::parse_strategy(r1_features(), name, delivsim::json::parse(text)));
-        return out;
-    }();
-    return st;
-}
-
+// Strategy comparison (engine/compare.hpp) on R1's mail with content features
+// (benchmarks/compare_case.hpp): K strategies on the same messages, one core. The message draw
+// and the strategy-independent work are done once. BM_Compare_Ratio prints K = 4 over K = 1.
+//   build/benchmarks/delivsim_bench --benchmark_filter=Compare
 // CPU time of the calling thread: the machine is shared, and wall-clock time would count
 // other processes' time slices into one side of the ratio or the other.
 double thread_cpu_seconds() {
@@ -203,8 +172,7 @@ BENCHMARK(BM_Compare_Ratio)->Unit(benchmark::kMillisecond)->Iterations(40);
 void BM_Compare_vs_Run(benchmark::State& state) {
     const std::uint64_t batch = 1 << 16;
     const auto& s = r1_features();
-    std::vector<delivsim::Strategy> st{{"own", std::vector<std::shared_ptr<const delivsim::PolicyChain>>(s.profiles.size())}};
-    st.insert(st.end(), four_strategies().begin(), four_strategies().begin() + 3);
+    const std::vector<delivsim::Strategy> st = delivsim_bench::own_and_three();
     const std::vector<delivsim::Strategy> one(st.begin(), st.begin() + 1);
     const delivsim::detail::CompareSetup setup1(s, one), setup4(s, st);
     std::uint64_t next = 0;

@@ -92,6 +92,102 @@ TEST_CASE("compare: a strategy equal to the scenario's chains gives exactly the 
                   c.tally(0).outcome(static_cast<Outcome>(o), Tally::all, p));
 }
 
+// Strategies that share their first stages and part at different depths, with stages that
+// remember across attempts (greylisting, a temporary quota, rspamd's greylisting) before and
+// after the parting, over MX hosts that are down, busy or a backup relay, two sessions per
+// attempt, and recipient folders: every strategy's Tally is still exactly its plain run.
+Scenario r1_with_rough_routing() {
+    json j = r1_with_features().document;
+    j["retry"] = json::parse(R"({"model": "postfix", "mx_session_limit": 2, "mx_address_limit": 3})");
+    j["recipient_profiles"][0]["mx"] = json::parse(R"([{"host": "mx1.g.example", "preference": 5, "down": 0.2, "busy": 0.1},
+        {"host": "mx2.g.example", "preference": 5, "down": 0.2, "busy": 0.1},
+        {"host": "backup.g.example", "preference": 20, "down": 0.1, "relay": true}])");
+    j["recipient_profiles"][0]["folders"] = json::parse(R"({"spam_retention_s": 86400})");
+    j["recipient_profiles"][1]["mx"][0]["busy"] = 0.05;
+    return parse_scenario(j);
+}
+
+std::string chain_of(const std::vector<std::string>& stages) {
+    std::string out = "[";
+    for (const auto& st : stages) out += (out.size() > 1 ? ", " : "") + st;
+    return out + "]";
+}
+
+TEST_CASE("compare: strategies sharing their first stages and parting at different depths each give their plain run") {
+    const Scenario s = r1_with_rough_routing();
+    const std::string dnsbl = R"({"type": "dnsbl"})", size = R"({"type": "size_limit", "max_bytes": 36000000})",
+                      unknown = R"({"type": "unknown_user"})",
+                      quota = R"({"type": "mailbox_quota", "full": 0.05, "mode": "temporary", "still_full": 0.5})",
+                      grey = R"({"type": "greylist", "delay_s": 600})",
+                      lax = R"({"type": "content_filter", "dmarc_adjustment": {"none": 1.5}, "actions": [{"min_score": 8, "action": "spam_folder"}]})",
+                      strict = R"({"type": "content_filter", "actions": [{"min_score": 4, "action": "quarantine"}]})",
+                      rspamd = R"({"type": "rspamd", "preset": "rspamd_default", "content_score": true, "greylist_delay_s": 900})";
+    auto st = strategies(s, {{"grey_early", chain_of({dnsbl, grey, size, unknown, quota, lax})},  // parts at stage 1
+                             {"grey_after_quota", chain_of({dnsbl, size, unknown, quota, grey, lax})},
+                             {"lax", chain_of({dnsbl, size, unknown, quota, lax})},  // parts at stage 4
+                             {"strict", chain_of({dnsbl, size, unknown, quota, strict})},
+                             {"rspamd", chain_of({dnsbl, size, unknown, quota, rspamd})},
+                             {"prefix_only", chain_of({dnsbl, size, unknown, quota})},  // ends where the others go on
+                             {"lax_again", chain_of({dnsbl, size, unknown, quota, lax})},  // equal to lax, parsed apart
+                             {"only_H", R"({"H": )" + chain_of({size, unknown, grey, strict}) + "}"}});
+    st.insert(st.begin() + 2, base_strategy(s, "base"));
+    const Comparison c = compare(s, st, options(20000));
+    for (std::size_t k = 0; k < st.size(); ++k) {
+        CAPTURE(st[k].name);
+        Scenario edited = s;
+        for (std::size_t p = 0; p < s.profiles.size(); ++p)
+            if (st[k].chains[p]) edited.profiles[p].policies = *st[k].chains[p];
+        CHECK(c.tally(k) == run(edited, options(20000)));
+    }
+    // The routing above does make messages wait, retry and go through the backup MX.
+    const Tally& base = c.tally(2);
+    CHECK(base.decided_at(Outcome::inbox, 1) > 0);
+    // And the same comparison whatever the threads.
+    CHECK(compare(s, st, options(20000, 2)) == c);
+    CHECK(compare(s, st, options(20000, 8)) == c);
+}
+
+TEST_CASE("chain tree: the stages strategies share are held once") {
+    const Scenario s = r1_with_features();
+    auto chain = [&](const std::string& text) { return std::make_shared<const PolicyChain>(parse_chain(json::parse(text), s.class_names())); };
+    const auto a = chain(R"([{"type": "dnsbl"}, {"type": "unknown_user"}, {"type": "greylist", "delay_s": 300}])");
+    const auto b = chain(R"([{"type": "dnsbl"}, {"type": "unknown_user"}, {"type": "greylist", "delay_s": 60}])");
+    const auto c = chain(R"([{"type": "dnsbl"}, {"type": "unknown_user"}])");
+    const auto d = chain(R"([{"type": "size_limit", "max_bytes": 1000}, {"type": "unknown_user"}])");
+    // a and b share two stages, c is their prefix, d shares nothing: 2 + 1 + 1 + 0 + 2 stages.
+    const detail::ChainTree tree({a.get(), b.get(), c.get(), d.get()});
+    CHECK(tree.stages() == 6);
+    CHECK(detail::ChainTree({a.get(), a.get()}).stages() == 3);
+    CHECK(same_chain(*a, *chain(R"([{"type": "dnsbl"}, {"type": "unknown_user"}, {"type": "greylist", "delay_s": 300}])")));
+    CHECK_FALSE(same_chain(*a, *b));
+    // Each lane's verdict and Session are those of its own chain, from any Session.
+    std::size_t deferred = 0;
+    for (std::uint64_t i = 0; i < 2000; ++i) {
+        MessageRng rng(5, i);
+        const Message m = draw_message(s, rng);
+        Session start;
+        policy_memory<Greylist>(start) = {i % 2 == 0, 100.0};
+        const Attempt at{1, 400, 0};
+        std::array<detail::ChainTree::Lane, 4> lanes;
+        std::vector<Session> slot(tree.slots());
+        slot[0] = start;
+        tree.evaluate(m, rng, at, 0b1111, lanes.data(), slot.data());
+        std::size_t l = 0;
+        for (const auto* own : {a.get(), b.get(), c.get(), d.get()}) {
+            Session alone = start;
+            const Verdict v = own->evaluate(m, alone, rng, at);
+            CHECK(lanes[l].verdict.action == v.action);
+            CHECK(lanes[l].verdict.stage == v.stage);
+            CHECK(lanes[l].verdict.status == v.status);
+            // The Session is kept where the lane goes on with it: after a deferral.
+            if (v.action == Action::temp_fail) CHECK(lanes[l].delivery.session.memory == alone.memory);
+            deferred += v.action == Action::temp_fail;
+            ++l;
+        }
+    }
+    CHECK(deferred > 1000);  // greylisting defers about half of a and b's messages
+}
+
 TEST_CASE("compare: the messages are shared, so strategy-independent fates pair up exactly") {
     const Scenario s = r1_with_features();
     const auto st = strategies(s, {{"strict", content_only(4)}, {"lax", content_only(8)}, {"rspamd", rspamd_chain},

@@ -20,7 +20,10 @@
 #include <delivsim/engine/run.hpp>
 #include <delivsim/scenario/scenario.hpp>
 
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -202,9 +205,13 @@ public:
     Tally& tally_mut(std::size_t i) { return tallies_[i]; }
     void record_joint(bool legit, const std::uint8_t* code) noexcept {
         const std::size_t k = names_.size(), t = legit ? 0 : 1;
-        std::uint64_t* p = joint_.data();
-        for (std::size_t a = 0; a < k; ++a)
-            for (std::size_t b = a; b < k; ++b, p += 2 * codes * codes) ++p[(t * codes + code[a]) * codes + code[b]];
+        constexpr std::size_t pair_size = 2 * codes * codes;
+        std::uint64_t* pair = joint_.data() + t * codes * codes;
+        for (std::size_t a = 0; a < k; ++a) {
+            std::uint64_t* row = pair + code[a] * codes;  // [truth][code a][.] of pair (a, a)
+            for (std::size_t b = a; b < k; ++b, row += pair_size) ++row[code[b]];
+            pair += (k - a) * pair_size;
+        }
         ++messages_;
     }
     void record_score(std::size_t i, std::uint32_t cls, std::uint32_t profile, double score) noexcept {
@@ -244,35 +251,302 @@ private:
 
 namespace detail {
 
-// The strategies resolved against the scenario, for the message loop: per strategy and
-// profile the chain, the first strategy with the very same chain (its fate is reused), and
-// the score-based policy.
+// The chains of several strategies for one profile as a tree of the stages they share: a
+// node holds stages [from, to) of `chain`, which every chain of its lanes (bit l of `lanes`:
+// lane l) has at those places (same_policy); its children split the lanes by the stage that
+// follows, a lane whose chain ends there getting a child of no stages. Evaluating the tree
+// gives every lane the verdict and Session its own chain would give: a stage shared by lanes
+// runs once, on the Session they share, and each child goes on from a copy of it.
+class ChainTree {
+public:
+    static constexpr std::size_t max_lanes = 64;
+    struct Lane {
+        Delivery delivery;      // its Session (a destination found dead never gets a session)
+        Verdict verdict;        // at the current attempt, once the lane has one
+        Verdict last_deferral;  // the last attempt's, while the lane is deferred
+        std::int32_t host = -1;
+    };
+
+    ChainTree() = default;
+    explicit ChainTree(std::vector<const PolicyChain*> chains) : chains_(std::move(chains)) {
+        if (chains_.empty() || chains_.size() > max_lanes) throw std::invalid_argument("chain tree: 1 to 64 lanes");
+        build(all_lanes(chains_.size()), 0, 0, true);
+    }
+    std::size_t lanes() const noexcept { return chains_.size(); }
+    const PolicyChain& chain(std::size_t lane) const { return *chains_[lane]; }
+    // The Sessions evaluate() works in.
+    std::size_t slots() const noexcept { return slots_; }
+    // The stages the tree holds: each shared stage once.
+    std::size_t stages() const noexcept {
+        std::size_t n = 0;
+        for (const Node& node : nodes_) n += static_cast<std::size_t>(node.last - node.first);
+        return n;
+    }
+
+    // Runs the lanes of `group`, whose Sessions equal slot[0], through their chains:
+    // lanes[l].verdict and lanes[l].session for each lane l of `group`. `slot`: slots() Sessions.
+    [[gnu::always_inline]] void evaluate(const Message& m, MessageRng& rng, const Attempt& a, std::uint64_t group,
+                                         Lane* lanes, Session* slot) const {
+        // In preorder; a node works in its parent's Session when it is the last child, else
+        // in a copy one slot further (its siblings after it still need the parent's).
+        const Node* const begin = nodes_.data();
+        const Node* const end = begin + nodes_.size();
+        for (const Node* node = begin; node != end;) {
+            if (!(node->lanes & group)) {
+                node = begin + node->skip;
+                continue;
+            }
+            Session& s = slot[node->slot];
+            if (node->slot != node->parent_slot) s = slot[node->parent_slot];
+            const Verdict v = PolicyChain::evaluate_stages(node->first, node->last, m, s, rng, a);
+            const Node* const next = begin + node->skip;
+            if (v.action == Action::proceed && next != node + 1) {
+                ++node;  // on to the children
+                continue;
+            }
+            // A lane the chain decided never uses its Session again (a backup MX, which
+            // does, takes the message without a chain); a deferred lane goes on with it.
+            const bool deferred = v.action == Action::temp_fail;
+            for (std::uint64_t t = node->lanes & group; t; t &= t - 1) {
+                Lane& lane = lanes[std::countr_zero(t)];
+                if (deferred) lane.delivery.session = s;
+                lane.verdict = v;
+            }
+            node = next;
+        }
+    }
+
+    static constexpr std::uint64_t all_lanes(std::size_t n) noexcept {
+        return n >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+    }
+
+private:
+    struct Node {
+        const AnyPolicy *first, *last;  // its stages, in the chain of one of its lanes
+        std::uint64_t lanes;
+        std::uint32_t skip;        // the node after its subtree
+        std::uint32_t slot, parent_slot;
+    };
+
+    // Appends the node of `lanes` from stage `from` and its subtree, in preorder.
+    void build(std::uint64_t lanes, std::size_t from, std::uint32_t parent_slot, bool last_child) {
+        const auto n = static_cast<std::uint32_t>(nodes_.size());
+        const PolicyChain& rep = *chains_[static_cast<std::size_t>(std::countr_zero(lanes))];
+        const std::uint32_t slot = n == 0 || last_child ? parent_slot : parent_slot + 1;
+        slots_ = std::max<std::size_t>(slots_, slot + 1);
+        auto all_share = [&](std::size_t at) {
+            for (std::uint64_t t = lanes; t; t &= t - 1) {
+                const PolicyChain& c = *chains_[static_cast<std::size_t>(std::countr_zero(t))];
+                if (c.policies.size() <= at || !same_policy(c.policies[at], rep.policies[at])) return false;
+            }
+            return true;
+        };
+        std::size_t to = from;
+        while (to < rep.policies.size() && all_share(to)) ++to;
+        nodes_.push_back({rep.policies.data() + from, rep.policies.data() + to, lanes, 0, slot, parent_slot});
+        // The children: the lanes whose chain ends here, then the lanes by their next stage.
+        std::vector<std::uint64_t> groups;
+        std::uint64_t ended = 0;
+        for (std::uint64_t t = lanes; t; t &= t - 1) {
+            const auto l = static_cast<std::size_t>(std::countr_zero(t));
+            const PolicyChain& c = *chains_[l];
+            if (c.policies.size() == to) {
+                ended |= std::uint64_t{1} << l;
+                continue;
+            }
+            auto g = std::find_if(groups.begin(), groups.end(), [&](std::uint64_t x) {
+                return same_policy(chains_[static_cast<std::size_t>(std::countr_zero(x))]->policies[to], c.policies[to]);
+            });
+            if (g == groups.end()) groups.push_back(std::uint64_t{1} << l);
+            else *g |= std::uint64_t{1} << l;
+        }
+        if (!groups.empty()) {
+            if (ended) groups.insert(groups.begin(), ended);
+            for (std::size_t c = 0; c < groups.size(); ++c)
+                build(groups[c], to, slot, c + 1 == groups.size());
+        }
+        nodes_[n].skip = static_cast<std::uint32_t>(nodes_.size());
+    }
+
+    std::vector<const PolicyChain*> chains_;
+    std::vector<Node> nodes_;
+    std::size_t slots_ = 0;
+};
+
+// A message delivered to one profile under several strategies side by side, lane l with the
+// chain tree's chain l: the strategy-independent work (the decisions before any session, the
+// dead-destination draw, every attempt's MX visit with its up/down and busy draws) is done
+// once, and at each host the lanes the attempt has not yet decided run through the chain tree
+// together. Lanes decide at different hosts and attempts; each one sees exactly the hosts,
+// draws, Sessions and verdicts its own deliver_through() would, so its fate is that one.
+//
+// The one delivery step (attempt_step) drives the lanes through a chain whose verdict is
+// temp_fail while some lane wants the next host: then the step goes on as it would for each of
+// them. When the step ends on a verdict of its own (no host answered, a busy host after the
+// last session, a backup MX that accepts), the lanes still undecided take that verdict.
+class Lockstep {
+public:
+    using Lane = ChainTree::Lane;
+
+    // `lanes`: tree.lanes() of them; `slot`: tree.slots() Sessions.
+    Lockstep(const ChainTree& tree, Lane* lanes, Session* slot) : tree_(tree), lanes_(lanes), slot_(slot) {}
+
+    // The fates of message `m` (drawn from `rng`) under every lane: fates[to[l]] for lane l.
+    // `plain`: no host of the profile is a backup MX and no folder handling applies to the
+    // message, so that finish_settled() would keep every settled fate as it is.
+    template <class Scenario>
+    void deliver(const Scenario& s, const Message& m, MessageRng& rng, Fate* fates, const std::uint32_t* to,
+                 bool plain) {
+        const std::size_t n = tree_.lanes();
+        const auto& routing = s.profiles[m.profile].routing;
+        if (const auto decided = decided_before_sessions(m, routing, s.retry.unresolvable_domain())) {
+            for (std::size_t l = 0; l < n; ++l) fates[to[l]] = *decided;
+            return;
+        }
+        Delivery d = open_delivery(routing, rng);
+        fresh_ = true;
+        MxLimits limits = s.retry.mx;
+        limits.relays = MxLimits::Relays::accept;
+        const auto& times = s.attempt_times;
+        std::uint64_t open = ChainTree::all_lanes(n);
+        for (std::uint32_t i = 0; i < times.size() && open; ++i) {
+            Attempt a{i, times[i], -1};
+            undecided_ = open;
+            const Verdict v = attempt_step(routing, limits, Chain{this}, m, d, rng, a);
+            const bool own = v.action == Action::temp_fail && v.stage == Stage::none;  // lanes_wait()
+            for (std::uint64_t t = undecided_; t; t &= t - 1) {
+                Lane& lane = lanes_[std::countr_zero(t)];
+                if (!own) lane.verdict = v;
+                lane.host = a.host;
+            }
+            static constexpr Delivery empty{};  // of a lane no stage has run for yet
+            for (std::uint64_t t = open; t; t &= t - 1) {
+                const auto l = static_cast<std::size_t>(std::countr_zero(t));
+                Lane& lane = lanes_[l];
+                if (lane.verdict.action == Action::temp_fail) {
+                    lane.last_deferral = lane.verdict;
+                    continue;
+                }
+                const Attempt at{i, times[i], lane.host};
+                const Fate settled = *settle(lane.verdict, at);
+                fates[to[l]] = plain ? settled
+                                     : finish_settled(s, tree_.chain(l), m, fresh_ ? empty : lane.delivery, rng,
+                                                      lane.verdict, at, settled, NoTrace{});
+                open &= ~(t & -t);
+            }
+        }
+        for (std::uint64_t t = open; t; t &= t - 1) {
+            const auto l = static_cast<std::size_t>(std::countr_zero(t));
+            fates[to[l]] = expire(lanes_[l].last_deferral, times);
+        }
+    }
+
+private:
+    // The verdict that keeps the step going while some lane wants the next host; no chain
+    // and no step gives it (the step's own verdicts name the routing stage).
+    static constexpr Verdict lanes_wait() { return Verdict::temp_fail(Status::none, Responsible::none, Stage::none); }
+
+    // The undecided lanes at one host, grouped by equal Sessions (all empty before the first
+    // stage has run), each group through the chain tree once.
+    [[gnu::noinline]] Verdict evaluate(const Message& m, MessageRng& rng, const Attempt& a) {
+        if (fresh_) {
+            slot_[0] = Session{};
+            tree_.evaluate(m, rng, a, undecided_, lanes_, slot_);
+            fresh_ = false;
+        } else {
+            for (std::uint64_t todo = undecided_; todo;) {
+                const Lane& lead = lanes_[std::countr_zero(todo)];
+                std::uint64_t group = todo & -todo;
+                for (std::uint64_t t = todo & (todo - 1); t; t &= t - 1)
+                    if (std::memcmp(&lanes_[std::countr_zero(t)].delivery.session, &lead.delivery.session, sizeof(Session)) == 0)
+                        group |= t & -t;
+                slot_[0] = lead.delivery.session;
+                tree_.evaluate(m, rng, a, group, lanes_, slot_);
+                todo &= ~group;
+            }
+        }
+        std::uint64_t waiting = 0;
+        for (std::uint64_t t = undecided_; t; t &= t - 1) {
+            Lane& lane = lanes_[std::countr_zero(t)];
+            if (lane.verdict.action == Action::temp_fail) waiting |= t & -t;
+            else lane.host = a.host;
+        }
+        undecided_ = waiting;
+        return waiting ? lanes_wait() : Verdict::proceed();
+    }
+
+    // What attempt_step() calls as the chain.
+    struct Chain {
+        Lockstep* self;
+        Verdict evaluate(const Message& m, Session&, MessageRng& rng, const Attempt& a) const {
+            return self->evaluate(m, rng, a);
+        }
+    };
+
+    const ChainTree& tree_;
+    Lane* lanes_;
+    Session* slot_;
+    std::uint64_t undecided_ = 0;  // lanes this attempt has not decided
+    bool fresh_ = true;            // no stage has run yet for this message
+};
+
+// The strategies resolved against the scenario, for the message loop: per profile and
+// strategy the chain, the first strategy with the same chain (its fate is reused) and the
+// score-based policy; per profile, the distinct chains as lanes of chain trees (64 per tree).
 struct CompareSetup {
+    struct Column {
+        const PolicyChain* chain;
+        std::uint32_t same_as;    // the first strategy with this chain
+        const AnyPolicy* scorer;  // may be null
+    };
+    struct Lanes {
+        ChainTree tree;
+        std::vector<std::uint32_t> strategy;  // by lane
+    };
+
     const Scenario& s;
     std::size_t k, profiles;
-    std::vector<const PolicyChain*> chain;   // [k][profile]
-    std::vector<std::uint32_t> same_as;      // [k][profile]: first strategy with this chain
-    std::vector<const AnyPolicy*> scorer;    // [k][profile], may be null
+    std::vector<Column> column;              // [profile][k]
     std::vector<bool> has_score;             // [k]
+    std::vector<std::vector<Lanes>> lanes;   // [profile]: the trees of the distinct chains
+    std::vector<bool> finishing_profile;     // [profile]: a backup MX or folder handling
+    std::vector<bool> finishing_class;       // [class]: recipients who act on their mail
 
     CompareSetup(const Scenario& sc, const std::vector<Strategy>& strategies)
-        : s(sc), k(strategies.size()), profiles(sc.profiles.size()), chain(k * profiles), same_as(k * profiles),
-          scorer(k * profiles), has_score(k, false) {
-        for (std::size_t i = 0; i < k; ++i) {
+        : s(sc), k(strategies.size()), profiles(sc.profiles.size()), column(k * profiles), has_score(k, false),
+          lanes(profiles), finishing_profile(profiles), finishing_class(sc.classes.size()) {
+        for (std::size_t c = 0; c < sc.classes.size(); ++c) finishing_class[c] = sc.classes[c].recipients.any();
+        for (std::size_t i = 0; i < k; ++i)
             if (strategies[i].chains.size() != profiles)
                 throw std::invalid_argument("strategy '" + strategies[i].name + "' was made for another scenario");
-            for (std::size_t p = 0; p < profiles; ++p) {
+        for (std::size_t p = 0; p < profiles; ++p) {
+            Column* row = column.data() + p * k;
+            const auto& hosts = sc.profiles[p].routing.hosts();
+            finishing_profile[p] = sc.profiles[p].folders.any() ||
+                                   std::any_of(hosts.begin(), hosts.end(), [](const auto& h) { return h.relay; });
+            std::vector<const PolicyChain*> distinct;
+            std::vector<std::uint32_t> leader;
+            for (std::size_t i = 0; i < k; ++i) {
                 const PolicyChain* c = strategies[i].chains[p] ? strategies[i].chains[p].get() : &sc.profiles[p].policies;
-                chain[i * profiles + p] = c;
-                std::uint32_t first = static_cast<std::uint32_t>(i);
+                auto same = static_cast<std::uint32_t>(i);
                 for (std::size_t j = 0; j < i; ++j)
-                    if (chain[j * profiles + p] == c) {
-                        first = static_cast<std::uint32_t>(j);
+                    if (same_chain(*row[j].chain, *c)) {
+                        same = static_cast<std::uint32_t>(j);
                         break;
                     }
-                same_as[i * profiles + p] = first;
-                scorer[i * profiles + p] = score_policy(*c);
-                if (scorer[i * profiles + p]) has_score[i] = true;
+                row[i] = {c, same, score_policy(*c)};
+                if (row[i].scorer) has_score[i] = true;
+                if (same == i) leader.push_back(same);
+            }
+            for (std::size_t b = 0; b < leader.size(); b += ChainTree::max_lanes) {
+                Lanes group;
+                std::vector<const PolicyChain*> chains;
+                for (std::size_t l = b; l < std::min(leader.size(), b + ChainTree::max_lanes); ++l) {
+                    group.strategy.push_back(leader[l]);
+                    chains.push_back(row[leader[l]].chain);
+                }
+                group.tree = ChainTree(std::move(chains));
+                lanes[p].push_back(std::move(group));
             }
         }
     }
@@ -291,25 +565,40 @@ struct CompareSetup {
         std::vector<Fate> fates(k);
         std::vector<std::uint8_t> code(k);
         std::vector<double> scores(k);
+        std::array<ChainTree::Lane, ChainTree::max_lanes> lane_state;
+        std::size_t slots = 0;
+        for (const auto& row : lanes)
+            for (const Lanes& group : row) slots = std::max(slots, group.tree.slots());
+        std::vector<Session> slot(slots);
         for_each_message(seed, first, count, [&](MessageRng& rng) {
             const Message m = draw_message(s, rng);
-            const std::size_t row = m.profile;
-            for (std::size_t j = 0; j < k; ++j) {
-                const std::size_t at = j * profiles + row;
-                const std::uint32_t same = same_as[at];
-                if (same == j) {
-                    fates[j] = deliver_through(s, *chain[at], m, rng);
-                    if (scorer[at]) scores[j] = policy_score(*scorer[at], m);
+            const Column* row = column.data() + m.profile * k;
+            // The distinct chains: one alone is a plain delivery; several go side by side.
+            for (const Lanes& group : lanes[m.profile]) {
+                if (group.strategy.size() == 1) {
+                    const std::uint32_t j = group.strategy[0];
+                    fates[j] = deliver_through(s, *row[j].chain, m, rng);
                 } else {
-                    fates[j] = fates[same];
-                    scores[j] = scores[same];
+                    const bool plain = !finishing_profile[m.profile] && !finishing_class[m.sender_class];
+                    Lockstep(group.tree, lane_state.data(), slot.data())
+                        .deliver(s, m, rng, fates.data(), group.strategy.data(), plain);
                 }
-                out.tally_mut(j).record(m, fates[j]);
-                code[j] = static_cast<std::uint8_t>(static_cast<std::size_t>(fates[j].outcome) * judged_count +
-                                                    static_cast<std::size_t>(judged(fates[j])));
-                if (scorer[at]) out.record_score(j, m.sender_class, m.profile, scores[j]);
             }
-            out.record_joint(m.legit, code.data());
+            Fate* const fate = fates.data();
+            double* const score = scores.data();
+            std::uint8_t* const coded = code.data();
+            for (std::size_t j = 0; j < k; ++j) {
+                const Column& c = row[j];
+                if (c.same_as != j) fate[j] = fate[c.same_as];
+                out.tally_mut(j).record(m, fate[j]);
+                coded[j] = static_cast<std::uint8_t>(static_cast<std::size_t>(fate[j].outcome) * judged_count +
+                                                     static_cast<std::size_t>(judged(fate[j])));
+                if (c.scorer) {
+                    score[j] = c.same_as == j ? policy_score(*c.scorer, m) : score[c.same_as];
+                    out.record_score(j, m.sender_class, m.profile, score[j]);
+                }
+            }
+            out.record_joint(m.legit, coded);
         });
     }
 };

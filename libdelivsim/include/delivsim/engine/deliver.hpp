@@ -61,6 +61,28 @@ template <class Scenario, class Chain, class Trace>
     return f;
 }
 
+// What follows an attempt whose verdict `v` settled the message as `fate` (settle()): a
+// backup MX's onward delivery (relay_onward), then what the recipient's folders do with an
+// accepted message (recipient/folders.hpp), which may change its fate. deliver_through() and
+// compare()'s strategies delivered side by side (engine/compare.hpp) both finish this way.
+template <class Scenario, class Chain, class Trace>
+Fate finish_settled(const Scenario& s, const Chain& chain, const Message& m, const Delivery& d, MessageRng& rng,
+                    const Verdict& v, const Attempt& a, Fate fate, Trace&& trace) {
+    const auto& profile = s.profiles[m.profile];
+    FolderFate after;
+    if (v.action == Action::proceed && a.host >= 0 && profile.routing.relay(a.host)) {
+        Delivery onward = d;  // the Session goes on at the domain's other hosts
+        fate = relay_onward(s, chain, m, onward, rng, a, after, trace);
+    }
+    if (fate.outcome != Outcome::bounced && (profile.folders.any() || s.classes[m.sender_class].recipients.any())) {
+        const FolderFate folders = after_acceptance(fate, m, s.classes[m.sender_class].recipients, profile.folders, rng);
+        if (folders.after != AfterAcceptance::none) after = folders;
+    }
+    if constexpr (requires { trace.after(after); })
+        if (after.after != AfterAcceptance::none) trace.after(after);
+    return fate;
+}
+
 // What the recipient's folders then do with an accepted message (recipient/folders.hpp) may
 // change its fate; a trace with `after(FolderFate)` records it.
 template <class Scenario, class Chain, class Trace = NoTrace>

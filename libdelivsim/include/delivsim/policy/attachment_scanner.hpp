@@ -11,6 +11,7 @@ struct AttachmentScanner {
     static constexpr bool judges_spam = true;
     double false_positive = 0;
     double detection = 0;
+    bool operator==(const AttachmentScanner&) const = default;
 
     Verdict evaluate(const Message& m, Session&, MessageRng& rng, const Attempt&) const noexcept {
         if (!m.has_attachment) return Verdict::proceed();

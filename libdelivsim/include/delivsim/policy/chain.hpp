@@ -21,6 +21,7 @@
 #include <delivsim/policy/unknown_user.hpp>
 #include <delivsim/policy/url_reputation.hpp>
 
+#include <concepts>
 #include <optional>
 #include <tuple>
 #include <variant>
@@ -85,6 +86,18 @@ struct PolicyChain {
     [[gnu::always_inline]] Verdict evaluate(const Message& m, Session& s, MessageRng& rng, const Attempt& a) const {
         for (const AnyPolicy& p : policies) {
             const Verdict v = dispatch<std::variant_size_v<AnyPolicy>>(p, m, s, rng, a);
+            if (v.action != Action::proceed) return v;
+        }
+        return Verdict::proceed();
+    }
+
+    // The stages [first, last) of a chain alone, on the Session the stages before them left:
+    // compare() (engine/compare.hpp) evaluates the stages its strategies share once and goes
+    // on from there with each strategy's own stages, on a copy of that Session each.
+    static Verdict evaluate_stages(const AnyPolicy* first, const AnyPolicy* last, const Message& m, Session& s,
+                                   MessageRng& rng, const Attempt& a) {
+        for (; first != last; ++first) {
+            const Verdict v = dispatch<std::variant_size_v<AnyPolicy>>(*first, m, s, rng, a);
             if (v.action != Action::proceed) return v;
         }
         return Verdict::proceed();
@@ -207,6 +220,29 @@ inline Gateway Gateway::parse(const Field& f, const ParseContext& ctx) {
 inline PolicyChain parse_chain(const json& policies, std::vector<std::string> class_names = {},
                                const std::string& where = "policies") {
     return PolicyChain::parse(Field(policies, where), ParseContext{std::move(class_names), nullptr, {}, {}});
+}
+
+// Whether two policies decide alike on every message, Session and attempt: the same object,
+// or equal parameters of a policy type that defines == (the built-in checks whose parameters
+// are plain values do). Others (content models, custom policies, gateways) count as different
+// unless they are the same object.
+inline bool same_policy(const AnyPolicy& a, const AnyPolicy& b) {
+    if (&a == &b) return true;
+    if (a.index() != b.index()) return false;
+    return std::visit(
+        [&](const auto& x) {
+            using P = std::decay_t<decltype(x)>;
+            if constexpr (std::equality_comparable<P>) return x == *std::get_if<P>(&b);
+            else return false;
+        },
+        a);
+}
+inline bool same_chain(const PolicyChain& a, const PolicyChain& b) {
+    if (&a == &b) return true;
+    if (a.policies.size() != b.policies.size()) return false;
+    for (std::size_t i = 0; i < a.policies.size(); ++i)
+        if (!same_policy(a.policies[i], b.policies[i])) return false;
+    return true;
 }
 
 // A score-based policy: one whose verdict compares a score, a pure function of the message,

@@ -19,9 +19,11 @@ struct ContentFilter {
     struct Threshold {
         double min_score;
         Action action;
+        bool operator==(const Threshold&) const = default;
     };
     std::array<double, dmarc_result_count> dmarc_adjustment{};  // added to the score
     std::vector<Threshold> thresholds;                          // descending min_score
+    bool operator==(const ContentFilter&) const = default;
 
     // The adjustments by name, for C++ construction:
     //   ContentFilter{.dmarc_adjustment = ContentFilter::adjust({.none = 1.5}), .thresholds = {...}}

@@ -17,6 +17,7 @@ struct DmarcDisposition {
     Action on_fail_reject = Action::reject;
     Action on_fail_quarantine = Action::quarantine;
     Status reject_reply = Status::dmarc_reject;
+    bool operator==(const DmarcDisposition&) const = default;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         if (m.dmarc == DmarcResult::fail_reject) return apply(on_fail_reject);

@@ -9,6 +9,7 @@ struct DnsblCheck {
     static constexpr std::string_view type_name = "dnsbl";
     static constexpr Phase phase = Phase::connect;
     static constexpr bool judges_spam = true;
+    bool operator==(const DnsblCheck&) const = default;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         return m.ip_listed ? Verdict::reject(Status::ip_blocklisted, responsible_for(m.ip_listing), stage_of<DnsblCheck>)

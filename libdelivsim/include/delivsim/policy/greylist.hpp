@@ -21,6 +21,7 @@ struct Greylist {
     };
     double delay_s = 0;
     Status reply = Status::greylisted;  // or greylisted_postgrey
+    bool operator==(const Greylist&) const = default;
 
     static constexpr std::array<std::string_view, 2> implementations{"milter", "postgrey"};
 

@@ -21,6 +21,7 @@ struct MailboxQuota {
     double full = 0;
     Mode mode = Mode::permanent;
     double still_full = 0;
+    bool operator==(const MailboxQuota&) const = default;
 
     Verdict evaluate(const Message&, Session& s, MessageRng& rng, const Attempt& a) const noexcept {
         using Q = Quota;

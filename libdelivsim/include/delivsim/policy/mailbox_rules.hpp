@@ -12,8 +12,10 @@ struct MailboxRules {
     struct Rule {
         double delete_p = 0;
         double move_p = 0;
+        bool operator==(const Rule&) const = default;
     };
     std::vector<Rule> by_class;  // indexed by sender class; classes not named have no rule
+    bool operator==(const MailboxRules&) const = default;
 
     Verdict evaluate(const Message& m, Session&, MessageRng& rng, const Attempt&) const noexcept {
         const Rule& r = by_class[m.sender_class];

@@ -11,7 +11,9 @@
 //   2. its line in BuiltinPolicies below (with the 8-byte words of its per-message memory,
 //      if it remembers anything from attempt to attempt: its `Memory` type, reached through
 //      policy_memory<itself>(session));
-//   3. its schema definition in libdelivsim/schema/scenario.schema.json.
+//   3. its schema definition in libdelivsim/schema/scenario.schema.json;
+//   4. if its parameters are plain values, a defaulted operator==: compare() then evaluates
+//      it once for the strategies that share it (same_policy in policy/chain.hpp).
 #include <delivsim/core/message.hpp>
 #include <delivsim/core/outcome.hpp>
 

@@ -9,6 +9,7 @@ struct SizeLimit {
     static constexpr Phase phase = Phase::envelope;
     static constexpr bool judges_spam = false;
     std::uint64_t max_bytes = 0;
+    bool operator==(const SizeLimit&) const = default;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         return m.size_bytes > max_bytes

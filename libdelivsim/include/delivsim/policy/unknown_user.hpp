@@ -8,6 +8,7 @@ struct UnknownUser {
     static constexpr std::string_view type_name = "unknown_user";
     static constexpr Phase phase = Phase::envelope;
     static constexpr bool judges_spam = false;
+    bool operator==(const UnknownUser&) const = default;
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
         return m.address_error == AddressError::unknown_user
