@@ -332,6 +332,19 @@ TEST_CASE("world: the recipient's folders apply as in a run: safe senders reach 
           inbox + plain.tally.outcome(Outcome::spam_folder, 0) + plain.tally.outcome(Outcome::spam_folder, 2));
 }
 
+TEST_CASE("world: a class's forwarded share cannot go to another profile ('to'), naming the field") {
+    json doc = world_doc("tests/data/world/stateful_small.json");
+    auto& c = doc["scenario"]["sender_classes"][0];
+    c.erase("dmarc");
+    c["auth_results"] = json::parse(R"({"from_domain": "news.example", "dmarc_policy": "none",
+        "spf": {"domain": "news.example", "result": "pass"},
+        "forwarded": {"probability": 0.1, "hop": "forwarder", "spf": "fail", "to": "corp"}})");
+    CHECK(world_error(doc).find("scenario.sender_classes[0].auth_results.forwarded.to: a world delivers each message at "
+                                "its recipient's domain") != std::string::npos);
+    c["auth_results"]["forwarded"].erase("to");
+    CHECK(world_error(doc) == "no error");
+}
+
 namespace {
 
 std::string temp_file(const char* name) { return (std::filesystem::temp_directory_path() / name).string(); }

@@ -1,8 +1,9 @@
 #pragma once
 // The receiver's handling of a DMARC failure (RFC 7489 section 6.6.2): it may follow the
 // published p=reject / p=quarantine, treat quarantine as the spam folder, or ignore it.
-// "reject_reply" (optional, a 5xx Status name, default dmarc_reject, Gmail's 550 5.7.26) is the
-// reply a reject gives: Microsoft writes 550 5.7.509 (dmarc_access_denied; docs/providers.md).
+// "reject_reply" (optional, default dmarc_reject, Gmail's 550 5.7.26) is the reply a reject
+// gives: Microsoft writes 550 5.7.509 (dmarc_access_denied; docs/providers.md). Both verdicts
+// are built at load: a message's evaluation is two comparisons and a copy.
 #include <delivsim/policy/policy.hpp>
 
 namespace delivsim {
@@ -17,30 +18,40 @@ struct DmarcDisposition {
     Action on_fail_reject = Action::reject;
     Action on_fail_quarantine = Action::quarantine;
     Status reject_reply = Status::dmarc_reject;
-    bool operator==(const DmarcDisposition&) const = default;
+    // What each failure gets, from the three above (set by parse(), or call prepare()).
+    Verdict if_fail_reject = apply(Action::reject, Status::dmarc_reject);
+    Verdict if_fail_quarantine = apply(Action::quarantine, Status::dmarc_reject);
+
+    void prepare() noexcept {
+        if_fail_reject = apply(on_fail_reject, reject_reply);
+        if_fail_quarantine = apply(on_fail_quarantine, reject_reply);
+    }
+    // The verdicts follow from the three settings, which say what the policy is.
+    bool operator==(const DmarcDisposition& o) const noexcept {
+        return on_fail_reject == o.on_fail_reject && on_fail_quarantine == o.on_fail_quarantine &&
+               reject_reply == o.reject_reply;
+    }
 
     Verdict evaluate(const Message& m, Session&, MessageRng&, const Attempt&) const noexcept {
-        if (m.dmarc == DmarcResult::fail_reject) return apply(on_fail_reject);
-        if (m.dmarc == DmarcResult::fail_quarantine) return apply(on_fail_quarantine);
+        if (m.dmarc == DmarcResult::fail_reject) return if_fail_reject;
+        if (m.dmarc == DmarcResult::fail_quarantine) return if_fail_quarantine;
         return Verdict::proceed();
     }
     static DmarcDisposition parse(const Field& f, const ParseContext&) {
         f.allow_keys({"type", "fail_reject", "fail_quarantine", "reject_reply"});
-        DmarcDisposition d{static_cast<Action>(f["fail_reject"].choice(action_names)),
-                           static_cast<Action>(f["fail_quarantine"].choice(action_names))};
+        DmarcDisposition d;
+        d.on_fail_reject = static_cast<Action>(f["fail_reject"].choice(action_names));
+        d.on_fail_quarantine = static_cast<Action>(f["fail_quarantine"].choice(action_names));
         if (f.has("reject_reply")) {
-            const Field r = f["reject_reply"];
-            d.reject_reply = static_cast<Status>(r.choice(status_names));
-            const StatusInfo& st = info(d.reject_reply);
-            if (st.reply < 500 || st.reply > 599)
-                r.fail("'" + r.string() + "' (" + std::to_string(st.reply) + " " + std::string(st.enhanced) +
-                       ") is not a 5xx reply, as a DMARC reject needs");
+            static constexpr std::array<std::string_view, 2> replies{"dmarc_reject", "dmarc_access_denied"};
+            d.reject_reply = f["reject_reply"].choice(replies) == 1 ? Status::dmarc_access_denied : Status::dmarc_reject;
         }
+        d.prepare();
         return d;
     }
 
 private:
-    Verdict apply(Action a) const noexcept {
+    static constexpr Verdict apply(Action a, Status reject_reply) noexcept {
         constexpr auto who = Responsible::sender_configuration;
         switch (a) {
             case Action::reject: return Verdict::reject(reject_reply, who, stage_of<DmarcDisposition>);
