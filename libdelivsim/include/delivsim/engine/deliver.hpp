@@ -33,9 +33,10 @@ template <class Scenario>
 // own attempts' draws (numbered after the sender's); the primary sees the backup MX's address,
 // not the sender's (no DNSBL listing). A refusal there is a bounce the backup MX sends, later.
 template <class Scenario, class Chain, class Trace>
-[[gnu::noinline]] Fate relay_onward(const Scenario& s, const Chain& chain, const Message& m, Delivery& d, MessageRng& rng,
-                  const Attempt& accepted, FolderFate& after, Trace&& trace) {
+[[gnu::noinline]] Fate relay_onward(const Scenario& s, const Chain& chain, const Message& m, const Delivery& sender_side,
+                                    MessageRng& rng, const Attempt& accepted, FolderFate& after, Trace&& trace) {
     const auto& routing = s.profiles[m.profile].routing;
+    Delivery d = sender_side;  // the Session goes on at the domain's other hosts
     Message relayed = m;
     relayed.ip_listed = false;
     MxLimits limits = s.retry.mx;
@@ -66,14 +67,12 @@ template <class Scenario, class Chain, class Trace>
 // accepted message (recipient/folders.hpp), which may change its fate. deliver_through() and
 // compare()'s strategies delivered side by side (engine/compare.hpp) both finish this way.
 template <class Scenario, class Chain, class Trace>
-Fate finish_settled(const Scenario& s, const Chain& chain, const Message& m, const Delivery& d, MessageRng& rng,
-                    const Verdict& v, const Attempt& a, Fate fate, Trace&& trace) {
+[[gnu::noinline]] Fate finish_settled(const Scenario& s, const Chain& chain, const Message& m, const Delivery& d,
+                                      MessageRng& rng, const Verdict& v, const Attempt& a, Fate fate, Trace&& trace) {
     const auto& profile = s.profiles[m.profile];
     FolderFate after;
-    if (v.action == Action::proceed && a.host >= 0 && profile.routing.relay(a.host)) {
-        Delivery onward = d;  // the Session goes on at the domain's other hosts
-        fate = relay_onward(s, chain, m, onward, rng, a, after, trace);
-    }
+    if (v.action == Action::proceed && a.host >= 0 && profile.routing.relay(a.host))
+        fate = relay_onward(s, chain, m, d, rng, a, after, trace);
     if (fate.outcome != Outcome::bounced && (profile.folders.any() || s.classes[m.sender_class].recipients.any())) {
         const FolderFate folders = after_acceptance(fate, m, s.classes[m.sender_class].recipients, profile.folders, rng);
         if (folders.after != AfterAcceptance::none) after = folders;
@@ -98,19 +97,7 @@ template <class Scenario, class Chain, class Trace = NoTrace>
     for (std::uint32_t i = 0; i < times.size(); ++i) {
         Attempt a{i, times[i], -1};
         const Verdict v = attempt_step(routing, limits, chain, m, d, rng, a, NoReceiverState{}, trace);
-        if (auto fate = settle(v, a)) {
-            FolderFate after;
-            if (v.action == Action::proceed && a.host >= 0 && routing.relay(a.host))
-                *fate = relay_onward(s, chain, m, d, rng, a, after, trace);
-            if (fate->outcome != Outcome::bounced &&
-                (profile.folders.any() || s.classes[m.sender_class].recipients.any())) {
-                const FolderFate folders = after_acceptance(*fate, m, s.classes[m.sender_class].recipients, profile.folders, rng);
-                if (folders.after != AfterAcceptance::none) after = folders;
-            }
-            if constexpr (requires { trace.after(after); })
-                if (after.after != AfterAcceptance::none) trace.after(after);
-            return *fate;
-        }
+        if (auto fate = settle(v, a)) return finish_settled(s, chain, m, d, rng, v, a, *fate, trace);
         last_deferral = v;
     }
     return expire(last_deferral, times);
