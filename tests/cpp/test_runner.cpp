@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -34,10 +35,20 @@ TEST_CASE("runner: a pool's threads are started once and serve every round") {
 TEST_CASE("runner: the first error is rethrown, later tasks are skipped, and the pool goes on") {
     WorkerPool pool(2);
     std::atomic<int> ran{0};
+    std::atomic<bool> throwing{false};
+    // Tasks after the failing one wait for it and then take 1 ms each: the other thread would
+    // have to be stalled for a second between `throwing` and the throw to run all 1000.
     CHECK_THROWS_WITH_AS(pool.for_each(1000,
                                        [&](std::size_t k) {
                                            ++ran;
-                                           if (k == 3) throw std::runtime_error("task 3 failed");
+                                           if (k == 3) {
+                                               throwing = true;
+                                               throw std::runtime_error("task 3 failed");
+                                           }
+                                           if (k > 3) {
+                                               while (!throwing) std::this_thread::yield();
+                                               std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                                           }
                                        }),
                          "task 3 failed", std::runtime_error);
     CHECK(ran.load() < 1000);
