@@ -11,6 +11,7 @@
 #include <array>
 #include <string>
 #include <vector>
+#include <utility>
 
 namespace delivsim {
 
@@ -40,14 +41,22 @@ public:
     // itself so a host's fate does not depend on the order it was tried in.
     template <class OnHost>
     void visit(MessageRng& rng, std::uint32_t attempt, OnHost&& on_host) const {
-        std::array<std::uint8_t, max_hosts> order;
         const std::size_t n = hosts_.size();
-        for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint8_t>(i);
         const std::uint32_t base = attempt * stride_;
+        const auto try_host = [&](std::size_t h) __attribute__((always_inline)) {
+            const bool up = !rng.bernoulli(Stream::mx_routing, base + shuffles_ + static_cast<std::uint32_t>(h), hosts_[h].down);
+            return on_host(static_cast<int>(h), up);
+        };
+        if (shuffled_groups_.empty()) {  // every preference distinct: the list's own order
+            for (std::size_t h = 0; h < n; ++h)
+                if (try_host(h)) return;
+            return;
+        }
+        std::array<std::uint8_t, max_hosts> order;
+        for (std::size_t i = 0; i < n; ++i) order[i] = static_cast<std::uint8_t>(i);
         std::uint32_t shuffle_draw = 0;
-        for (std::size_t g = 0; g + 1 < group_start_.size(); ++g) {
+        for (const auto& [b, e] : shuffled_groups_) {
             // Fisher-Yates within [b, e): multiply-shift maps 64 bits to [0, k) (bias < 2^-58).
-            const std::size_t b = group_start_[g], e = group_start_[g + 1];
             for (std::size_t j = e - 1; j > b; --j) {
                 const auto r = static_cast<std::size_t>(
                     (static_cast<unsigned __int128>(rng.bits(Stream::mx_routing, base + shuffle_draw++)) *
@@ -55,11 +64,8 @@ public:
                 std::swap(order[j], order[b + r]);
             }
         }
-        for (std::size_t i = 0; i < n; ++i) {
-            const std::uint32_t h = order[i];
-            const bool up = !rng.bernoulli(Stream::mx_routing, base + shuffles_ + h, hosts_[h].down);
-            if (on_host(static_cast<int>(h), up)) return;
-        }
+        for (std::size_t i = 0; i < n; ++i)
+            if (try_host(order[i])) return;
     }
 
     // The first host that answers at `attempt`, or -1 if none does (the whole MX list tried
@@ -142,11 +148,11 @@ public:
             profile["mx"].fail("every host is a relay: a backup MX needs a primary host to relay to");
         std::stable_sort(r.hosts_.begin(), r.hosts_.end(),
                          [](const MxHost& a, const MxHost& b) { return a.preference < b.preference; });
-        for (std::size_t i = 0; i < r.hosts_.size(); ++i) {
-            if (i == 0 || r.hosts_[i].preference != r.hosts_[i - 1].preference) r.group_start_.push_back(i);
-            else ++r.shuffles_;
+        for (std::size_t b = 0, e; b < r.hosts_.size(); b = e) {
+            for (e = b + 1; e < r.hosts_.size() && r.hosts_[e].preference == r.hosts_[b].preference;) ++e;
+            if (e - b > 1) r.shuffled_groups_.push_back({b, e});
+            r.shuffles_ += static_cast<std::uint32_t>(e - b - 1);
         }
-        r.group_start_.push_back(r.hosts_.size());
         // Keep each attempt's draws block-aligned: usually one Philox block per attempt.
         constexpr std::size_t b = MessageRng::draws_per_block;
         r.plain_ = std::none_of(r.hosts_.begin(), r.hosts_.end(), [](const MxHost& h) { return h.busy > 0 || h.relay; });
@@ -157,7 +163,7 @@ public:
 private:
     std::vector<MxHost> hosts_;        // sorted by preference
     bool plain_ = true;
-    std::vector<std::size_t> group_start_;
+    std::vector<std::pair<std::size_t, std::size_t>> shuffled_groups_;  // [begin, end) of equal preference, 2+ hosts
     std::uint32_t shuffles_ = 0;       // shuffle draws per attempt
     std::uint32_t stride_ = MessageRng::draws_per_block;         // draws per attempt
     bool null_mx_ = false, implicit_ = false;

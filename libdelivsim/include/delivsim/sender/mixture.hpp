@@ -11,7 +11,7 @@ namespace delivsim {
 // Small mixtures count without branches: the draw is random, so a binary search's
 // branches would mispredict half the time.
 template <class Cdf>
-inline std::uint32_t pick(const Cdf& cdf, double u) noexcept {
+[[gnu::always_inline]] inline std::uint32_t pick(const Cdf& cdf, double u) noexcept {
     const std::size_t n = std::size(cdf);
     if (n <= 16) {
         std::uint32_t k = 0;
