@@ -82,10 +82,17 @@ TEST_CASE("batched head blocks are Random123's Philox4x64 on every SIMD path, fo
                 std::vector<MessageRng::Block> heads(n * MessageRng::head_count);
                 for (std::uint64_t seed : {0ull, 1ull, 0xDEADBEEFCAFEF00Dull}) {
                     MessageRng::head_blocks(seed, first, n, heads.data());
+                    std::vector<double> normals(n);
+                    MessageRng::head_normals(n, heads.data(), normals.data());
                     for (std::size_t j = 0; j < n; ++j) {
-                        MessageRng alone(seed, first + j), batched(seed, first + j, heads.data() + j * MessageRng::head_count);
+                        MessageRng alone(seed, first + j), batched(seed, first + j, heads.data() + j * MessageRng::head_count),
+                            with_normal(seed, first + j, heads.data() + j * MessageRng::head_count, normals[j]);
                         for (auto stream : {Stream::message, Stream::mx_routing})
                             for (std::uint32_t d = 0; d < 8; ++d) REQUIRE(batched.bits(stream, d) == alone.bits(stream, d));
+                        // The batched normal is the single draw's, bit for bit.
+                        REQUIRE(with_normal.normal(Stream::message, draw_content_score) ==
+                                normal_quantile(alone.uniform(Stream::message, draw_content_score)));
+                        REQUIRE(alone.normal(Stream::message, draw_content_score) == normals[j]);
                         // And the counters are Random123's own, not a re-implementation agreeing with itself.
                         const auto ref = r123::Philox4x64{}({{first + j, 3, 0, 0}}, {{seed, 0}});
                         for (std::uint32_t w = 0; w < 4; ++w) REQUIRE(batched.bits(Stream::mx_routing, w) == ref[w]);

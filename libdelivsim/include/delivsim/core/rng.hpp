@@ -109,6 +109,9 @@ constexpr std::uint32_t world_attempt_draw(std::uint32_t attempt, WorldAttemptDr
     return attempt * world_attempt_slots + slot;
 }
 
+// Standard normal quantile (below): one compiled copy, so a batched and a single draw agree bit for bit.
+[[gnu::noinline]] inline double normal_quantile(double p) noexcept;
+
 // Draws of one message. Philox4x64-10 turns the 256-bit counter
 // {message index, stream, block, 0} under the key {seed, 0} into four 64-bit words, i.e.
 // four draws per block.
@@ -141,9 +144,27 @@ public:
         : key_{{seed, 0}}, index_(message_index) {
         for (std::size_t h = 0; h < head_count; ++h) head_[h] = heads[h];
     }
+    // ... and the head normal already computed (head_normals()).
+    MessageRng(std::uint64_t seed, std::uint64_t message_index, const Block* heads, double head_normal) noexcept
+        : MessageRng(seed, message_index, heads) {
+        head_normal_ = head_normal;
+        have_head_normal_ = true;
+    }
     // The head blocks of messages [first, first + n): out[j * head_count + h] for message first + j.
     static void head_blocks(std::uint64_t seed, std::uint64_t first, std::size_t n, Block* out) noexcept {
         philox_batch::blocks(seed, first, n, head_columns, out);
+    }
+
+    // The one normal draw most messages make (the content score) is computed for a batch at
+    // once, from head_blocks()' output: a quantile is a chain of dependent multiplies and a
+    // division, and independent messages let the CPU overlap those chains; one message at a
+    // time, the content filter's branch waits for it.
+    static constexpr Stream head_normal_stream = Stream::message;
+    static constexpr std::uint32_t head_normal_draw = draw_content_score;
+    static void head_normals(std::size_t n, const Block* heads, double* out) noexcept {
+        constexpr std::size_t b = head_normal_draw / draws_per_block, lane = head_normal_draw % draws_per_block;
+        static_assert(head_columns[b][0] == static_cast<std::uint64_t>(head_normal_stream) && head_columns[b][1] == b);
+        for (std::size_t j = 0; j < n; ++j) out[j] = normal_quantile(to_uniform(heads[j * head_count + b][lane]));
     }
 
     std::uint64_t message_index() const noexcept { return index_; }
@@ -174,6 +195,12 @@ public:
 
     [[gnu::always_inline]] bool bernoulli(Stream stream, std::uint32_t draw, double p) noexcept {
         return uniform(stream, draw) < p;
+    }
+
+    // Standard normal by inversion: normal_quantile(uniform(stream, draw)).
+    [[gnu::always_inline]] double normal(Stream stream, std::uint32_t draw) noexcept {
+        if (stream == head_normal_stream && draw == head_normal_draw && have_head_normal_) return head_normal_;
+        return normal_quantile(uniform(stream, draw));
     }
 
     // Blocks first .. first+N-1 of a stream, computed together (the CPU overlaps them) and
@@ -209,6 +236,8 @@ private:
     std::uint64_t index_;
     Block head_[4];
     bool have_block2_ = true;
+    bool have_head_normal_ = false;
+    double head_normal_ = 0;
     bool cached_ = false;
     Stream cached_stream_{};
     std::uint32_t cached_block_ = 0;
@@ -218,7 +247,7 @@ private:
 // Standard normal quantile, Wichura's algorithm AS 241 (PPND16, relative accuracy ~1e-16).
 // Inversion keeps one uniform per normal draw (a fixed draw budget per stream), and is
 // cheaper than Box-Muller: no log/sqrt in the central 85% of the distribution.
-inline double normal_quantile(double p) noexcept {
+[[gnu::noinline]] inline double normal_quantile(double p) noexcept {
     const double q = p - 0.5;
     if (std::fabs(q) <= 0.425) {
         // Central region, 85% of draws. Estrin's scheme evaluates the degree-7 polynomials

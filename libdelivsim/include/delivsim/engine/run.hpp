@@ -124,7 +124,8 @@ std::uint64_t chunk_count(const Scenario& s, const RunOptions& o) {
 }
 
 // Calls f(rng) with the draws of each message [first, first + count) in turn. On a vector
-// path (core/philox_batch.hpp) the head Philox blocks of 64 messages are computed together;
+// path (core/philox_batch.hpp) the head Philox blocks of 64 messages are computed together,
+// then their head normals;
 // on the scalar path each message computes its own, interleaved (faster than a scalar batch).
 // Either way the values are those of MessageRng(seed, i).
 template <class F>
@@ -138,11 +139,13 @@ void for_each_message(std::uint64_t seed, std::uint64_t first, std::uint64_t cou
     }
     constexpr std::size_t batch = 64;
     MessageRng::Block heads[batch * MessageRng::head_count];
+    double normals[batch];
     for (std::uint64_t done = 0; done < count;) {
         const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(batch, count - done));
         MessageRng::head_blocks(seed, first + done, n, heads);
+        MessageRng::head_normals(n, heads, normals);
         for (std::size_t j = 0; j < n; ++j) {
-            MessageRng rng(seed, first + done + j, heads + j * MessageRng::head_count);
+            MessageRng rng(seed, first + done + j, heads + j * MessageRng::head_count, normals[j]);
             f(rng);
         }
         done += n;

@@ -98,7 +98,7 @@ struct SenderClass {
         }
         if (transport) transport->draw(m, rng);
         m.content_score = score_sd > 0
-                              ? score_mean + score_sd * normal_quantile(rng.uniform(Stream::message, draw_content_score))
+                              ? score_mean + score_sd * rng.normal(Stream::message, draw_content_score)
                               : score_mean;
         m.has_attachment = m.size_bytes >= attachment_min_bytes && attachment_probability > 0 &&
                            rng.bernoulli(Stream::message, draw_attachment, attachment_probability);
