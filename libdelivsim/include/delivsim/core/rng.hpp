@@ -109,8 +109,49 @@ constexpr std::uint32_t world_attempt_draw(std::uint32_t attempt, WorldAttemptDr
     return attempt * world_attempt_slots + slot;
 }
 
-// Standard normal quantile (below): one compiled copy, so a batched and a single draw agree bit for bit.
-[[gnu::noinline]] inline double normal_quantile(double p) noexcept;
+// Standard normal quantile, Wichura's algorithm AS 241 (PPND16, relative accuracy ~1e-16).
+// Inversion keeps one uniform per normal draw (a fixed draw budget per stream), and is
+// cheaper than Box-Muller: no log/sqrt in the central 85% of the distribution. Never inlined:
+// one compiled copy, so a batched draw (MessageRng::head_normals) and a single one agree bit
+// for bit whatever the caller's floating-point contraction.
+[[gnu::noinline]] inline double normal_quantile(double p) noexcept {
+    const double q = p - 0.5;
+    if (std::fabs(q) <= 0.425) {
+        // Central region, 85% of draws. Estrin's scheme evaluates the degree-7 polynomials
+        // with a short dependency chain (Horner's is latency-bound here).
+        const double r = 0.180625 - q * q, r2 = r * r, r4 = r2 * r2;
+        const double num = (3.387132872796366608 + 133.14166789178437745 * r) +
+                           (1971.5909503065514427 + 13731.693765509461125 * r) * r2 +
+                           ((45921.953931549871457 + 67265.770927008700853 * r) +
+                            (33430.575583588128105 + 2509.0809287301226727 * r) * r2) * r4;
+        const double den = (1.0 + 42.313330701600911252 * r) +
+                           (687.1870074920579083 + 5394.1960214247511077 * r) * r2 +
+                           ((21213.794301586595867 + 39307.89580009271061 * r) +
+                            (28729.085735721942674 + 5226.495278852545925 * r) * r2) * r4;
+        return q * num / den;
+    }
+    double r = q < 0 ? p : 1.0 - p;
+    r = std::sqrt(-std::log(r));
+    double x;
+    if (r <= 5.0) {
+        r -= 1.6;
+        x = (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r +
+                 1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.7694972214606914055) * r +
+              4.6303378461565452959) * r + 1.42343711074968357734) /
+            (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r +
+                 0.14810397642748007459) * r + 0.68976733498510000455) * r + 1.6763848301838038494) * r +
+              2.05319162663775882187) * r + 1.0);
+    } else {
+        r -= 5.0;
+        x = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r +
+                 0.026532189526576123093) * r + 0.29656057182850489123) * r + 1.7848265399172913358) * r +
+              5.4637849111641143699) * r + 6.6579046435011037772) /
+            (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r +
+                 7.868691311456132591e-4) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r +
+              0.59983220655588793769) * r + 1.0);
+    }
+    return q < 0 ? -x : x;
+}
 
 // Draws of one message. Philox4x64-10 turns the 256-bit counter
 // {message index, stream, block, 0} under the key {seed, 0} into four 64-bit words, i.e.
@@ -243,47 +284,5 @@ private:
     std::uint32_t cached_block_ = 0;
     Block last_{};
 };
-
-// Standard normal quantile, Wichura's algorithm AS 241 (PPND16, relative accuracy ~1e-16).
-// Inversion keeps one uniform per normal draw (a fixed draw budget per stream), and is
-// cheaper than Box-Muller: no log/sqrt in the central 85% of the distribution.
-[[gnu::noinline]] inline double normal_quantile(double p) noexcept {
-    const double q = p - 0.5;
-    if (std::fabs(q) <= 0.425) {
-        // Central region, 85% of draws. Estrin's scheme evaluates the degree-7 polynomials
-        // with a short dependency chain (Horner's is latency-bound here).
-        const double r = 0.180625 - q * q, r2 = r * r, r4 = r2 * r2;
-        const double num = (3.387132872796366608 + 133.14166789178437745 * r) +
-                           (1971.5909503065514427 + 13731.693765509461125 * r) * r2 +
-                           ((45921.953931549871457 + 67265.770927008700853 * r) +
-                            (33430.575583588128105 + 2509.0809287301226727 * r) * r2) * r4;
-        const double den = (1.0 + 42.313330701600911252 * r) +
-                           (687.1870074920579083 + 5394.1960214247511077 * r) * r2 +
-                           ((21213.794301586595867 + 39307.89580009271061 * r) +
-                            (28729.085735721942674 + 5226.495278852545925 * r) * r2) * r4;
-        return q * num / den;
-    }
-    double r = q < 0 ? p : 1.0 - p;
-    r = std::sqrt(-std::log(r));
-    double x;
-    if (r <= 5.0) {
-        r -= 1.6;
-        x = (((((((7.7454501427834140764e-4 * r + 0.0227238449892691845833) * r + 0.24178072517745061177) * r +
-                 1.27045825245236838258) * r + 3.64784832476320460504) * r + 5.7694972214606914055) * r +
-              4.6303378461565452959) * r + 1.42343711074968357734) /
-            (((((((1.05075007164441684324e-9 * r + 5.475938084995344946e-4) * r + 0.0151986665636164571966) * r +
-                 0.14810397642748007459) * r + 0.68976733498510000455) * r + 1.6763848301838038494) * r +
-              2.05319162663775882187) * r + 1.0);
-    } else {
-        r -= 5.0;
-        x = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r + 0.0012426609473880784386) * r +
-                 0.026532189526576123093) * r + 0.29656057182850489123) * r + 1.7848265399172913358) * r +
-              5.4637849111641143699) * r + 6.6579046435011037772) /
-            (((((((2.04426310338993978564e-15 * r + 1.4215117583164458887e-7) * r + 1.8463183175100546818e-5) * r +
-                 7.868691311456132591e-4) * r + 0.0148753612908506148525) * r + 0.13692988092273580531) * r +
-              0.59983220655588793769) * r + 1.0);
-    }
-    return q < 0 ? -x : x;
-}
 
 }  // namespace delivsim
