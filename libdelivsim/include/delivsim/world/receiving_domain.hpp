@@ -30,15 +30,17 @@ struct Pending {
     std::uint32_t delivery = no_delivery;
     static constexpr std::uint32_t no_delivery = 0xffffffffu;
     // Where the draws of its first attempt wait (MessageDraws, computed when it was
-    // generated): part << part_bits | index; not_drawn for a retry (drawn as it goes).
+    // generated on a vector path): part << part_bits | index; not_drawn for a retry or on the
+    // scalar path (drawn as it goes).
     std::uint32_t drawn = not_drawn;
     static constexpr std::uint32_t not_drawn = 0xffffffffu;
     static constexpr unsigned part_bits = 8;
 };
 
-// The Philox blocks a message's first attempt needs, computed when it is generated, together
-// for consecutive messages of a schedule item (core/philox_batch.hpp: eight at a time with
-// AVX-512) and on the generating threads: its MessageRng head blocks and its feedback block.
+// The Philox blocks a message's first attempt needs, computed when it is generated (on a
+// vector path: WorldRun::generate), together for consecutive messages of a schedule item
+// (core/philox_batch.hpp: eight at a time with AVX-512) and on the generating threads: its
+// MessageRng head blocks and its feedback block.
 struct MessageDraws {
     MessageRng::Block heads[MessageRng::head_count];
     MessageRng::Block feedback;  // Stream::world_message block 1 (draw_world_engagement and after)
@@ -52,6 +54,8 @@ struct MessageDraws {
         c[columns - 1] = {static_cast<std::uint64_t>(Stream::world_message), draw_world_engagement / 4};
         return c;
     }();
+    // Generation's own block alone (the first column).
+    static constexpr philox_batch::Columns<1> generation_column{{column_ids[0]}};
 };
 // The processing order: earliest first, ties by id. Ids are unique and a message has one
 // pending attempt at a time, so the order is total.
