@@ -459,9 +459,7 @@ private:
                         if (after.after != AfterAcceptance::none) trace.after(after);
                 }
             }
-            Message mt = m;
-            mt.sender_class = s;  // the world's tally counts by sender
-            tally_.record(mt, f);
+            tally_.record(s, index_, f);  // the world's tally counts by sender
             count_outcome(s, f.outcome);
             if (snd.list_hygiene && f.outcome == Outcome::bounced &&
                 (f.status == Status::unknown_user || f.status == Status::bad_destination))
