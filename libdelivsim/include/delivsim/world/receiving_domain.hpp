@@ -69,15 +69,19 @@ inline std::uint32_t sender_of(std::uint64_t id) noexcept { return static_cast<s
 // of [a, b), then an insertion sort that only ever moves an attempt within its slice (a
 // couple of attempts each). The slice of a time never decreases with the time, so the order
 // is the same. (std::sort cost about 7% of the campaigns benchmark's instructions.)
-inline void sort_attempts(const std::vector<std::span<const Pending>>& parts, std::vector<Pending>& out,
-                          std::vector<std::uint32_t>& counts, std::vector<std::uint32_t>& slice_of, double a, double b) {
+// Returns how many there are: out[0, n). `out` only ever grows (its entries are overwritten,
+// not constructed anew each epoch).
+inline std::size_t sort_attempts(const std::vector<std::span<const Pending>>& parts, std::vector<Pending>& out,
+                                 std::vector<std::uint32_t>& counts, std::vector<std::uint32_t>& slice_of, double a,
+                                 double b) {
     std::size_t n = 0;
     for (const auto& part : parts) n += part.size();
-    out.clear();
+    if (out.size() < n) out.resize(n);
     if (n < 32) {
-        for (const auto& part : parts) out.insert(out.end(), part.begin(), part.end());
-        std::sort(out.begin(), out.end(), [](const Pending& x, const Pending& y) { return before(x, y); });
-        return;
+        Pending* end = out.data();
+        for (const auto& part : parts) end = std::copy(part.begin(), part.end(), end);
+        std::sort(out.data(), end, [](const Pending& x, const Pending& y) { return before(x, y); });
+        return n;
     }
     const std::size_t slices = n / 2;
     const double scale = static_cast<double>(slices) / (b - a), last = static_cast<double>(slices - 1);
@@ -92,7 +96,6 @@ inline void sort_attempts(const std::vector<std::span<const Pending>>& parts, st
             ++counts[k + 1];
         }
     for (std::size_t k = 1; k <= slices; ++k) counts[k] += counts[k - 1];
-    out.resize(n);
     Pending* const scratch = out.data();
     i = 0;
     for (const auto& part : parts)
@@ -117,6 +120,7 @@ inline void sort_attempts(const std::vector<std::span<const Pending>>& parts, st
             scratch[j] = x;
         }
     }
+    return n;
 }
 
 struct Feedback {
@@ -177,32 +181,27 @@ public:
     // through the same step, recorded. `cancel`, when set, stops the epoch part-way (the run
     // is then abandoned).
     void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr) {
-        sort_attempts(fresh_parts_, fresh_, slice_counts_, slice_of_, a, b);
-        auto later = [](const Pending& x, const Pending& y) { return before(y, x); };
+        const std::size_t fresh = sort_attempts(fresh_parts_, fresh_, slice_counts_, slice_of_, a, b);
         std::size_t i = 0;
+        Pending retry;
         for (std::uint32_t n = 0;; ++n) {
             if (cancel && n % 1024 == 1023 && cancel->load(std::memory_order_relaxed)) return;
-            const bool has_fresh = i < fresh_.size();
+            const bool has_fresh = i < fresh;
             const bool has_retry = !heap_.empty() && heap_.front().time < b;
             if (!has_fresh && !has_retry) break;
-            Pending p;
+            const Pending* p = &retry;
             if (has_fresh && (!has_retry || before(fresh_[i], heap_.front()))) {
-                p = fresh_[i++];
+                p = &fresh_[i++];
             } else {
                 std::pop_heap(heap_.begin(), heap_.end(), later);
-                p = heap_.back();
+                retry = heap_.back();
                 heap_.pop_back();
-                --queue_[sender_of(p.id)];
+                --queue_[sender_of(retry.id)];
             }
-            WorldTrace* traced = trace_ && p.id == trace_->id ? trace_ : tracing_ ? tracing_->find(p.id) : nullptr;
-            const Pending next = traced ? traced_attempt(p, recipients, *traced) : attempt(p, recipients);
-            if (next.attempt != 0) {
-                heap_.push_back(next);
-                std::push_heap(heap_.begin(), heap_.end(), later);
-                ++queue_[sender_of(next.id)];
-            }
+            WorldTrace* traced = trace_ && p->id == trace_->id ? trace_ : tracing_ ? tracing_->find(p->id) : nullptr;
+            if (traced) traced_attempt(*p, recipients, *traced);
+            else attempt(*p, recipients);
         }
-        fresh_.clear();
         end_epoch(b);
     }
 
@@ -296,7 +295,7 @@ public:
             ++queued[sender_of(p.id)];
         }
         if (queued != queue_) return "queued_by_sender: does not count the queue";
-        if (!std::is_heap(heap_.begin(), heap_.end(), [](const Pending& x, const Pending& y) { return before(y, x); }))
+        if (!std::is_heap(heap_.begin(), heap_.end(), later))
             return "queue: not in the queue's order";
         for (const std::uint32_t f : free_)
             if (f >= deliveries_.size()) return "free_deliveries: no such delivery";
@@ -421,15 +420,15 @@ private:
         }
     };
 
-    // One attempt of a message, through the delivery step; returns the next attempt to
-    // queue (attempt 0: none). `trace` sees this attempt as explain sees a run's.
+    // One attempt of a message, through the delivery step; a deferred message's next attempt
+    // is queued. `trace` sees this attempt as explain sees a run's.
     template <class Trace = NoTrace>
-    Pending attempt(const Pending& p, const std::vector<Recipient>& recipients, Trace&& trace = {}) {
+    void attempt(const Pending& p, const std::vector<Recipient>& recipients, Trace&& trace = {}) {
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
         const std::uint32_t i = p.attempt;
         // List hygiene: the sender no longer mails a recipient that bounced hard or complained.
-        if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return Pending{0, 0, 0, 0, 0, 0};
+        if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return;
         const MessageDraws* drawn =
             p.drawn == Pending::not_drawn
                 ? nullptr
@@ -467,7 +466,6 @@ private:
             if (p.delivery != Pending::no_delivery) free_.push_back(p.delivery);
             if constexpr (requires { trace.decided(f); }) trace.decided(f);
             if (tracing_ && tracing_->decided) tracing_->decided(p.id, m, f);
-            return Pending{0, 0, 0, 0, 0, 0};
         };
 
         const MxRouting& routing = profile_->routing;
@@ -512,12 +510,19 @@ private:
                 deliveries_[n.delivery] = d;
             }
         }
-        return n;
+        queue(n);
     }
+    // Queues a message's next attempt: the heap's top is the earliest in the processing order.
+    void queue(const Pending& n) {
+        heap_.push_back(n);
+        std::push_heap(heap_.begin(), heap_.end(), later);
+        ++queue_[sender_of(n.id)];
+    }
+    static bool later(const Pending& x, const Pending& y) noexcept { return before(y, x); }
 
     // The traced message's attempt: the receiver's state it meets (read without changing
     // anything), then the attempt itself, recorded by the delivery step's trace.
-    Pending traced_attempt(const Pending& p, const std::vector<Recipient>& recipients, WorldTrace& traced) {
+    void traced_attempt(const Pending& p, const std::vector<Recipient>& recipients, WorldTrace& traced) {
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
         const SendingIp& sip = w_->ips[p.ip];
@@ -540,7 +545,7 @@ private:
         if (settings_->greylist) seen.greylist_triplets = greylist_.triplets();
         if (const auto& mb = settings_->mailbox) seen.mailbox = {mailboxes_[rc.mailbox].peek(p.time, *mb), mb->quota_bytes};
         traced.seen.push_back(seen);
-        return attempt(p, recipients, traced);
+        attempt(p, recipients, traced);
     }
 
     static std::uint64_t hygiene_key(std::uint32_t sender, std::uint32_t recipient) noexcept {
