@@ -246,8 +246,8 @@ public:
     }
     // Receiver counts go straight into the series (only this domain writes its slice).
     void set_series(TimeSeries* ts, std::size_t bucket) noexcept {
-        series_ = ts;
-        bucket_ = bucket;
+        outcomes_row_ = &ts->receiver_outcomes[(bucket * ts->receivers + index_) * outcome_count];
+        deferrals_row_ = &ts->receiver_deferrals[(bucket * ts->receivers + index_) * status_count];
     }
 
     // Everything the domain remembers between two epochs, for checkpoints (world/checkpoint.hpp):
@@ -314,7 +314,7 @@ public:
 private:
     void count_outcome(std::uint32_t sender, Outcome o) noexcept {
         ++s_outcomes_[sender * outcome_count + static_cast<std::size_t>(o)];
-        ++series_->receiver_outcomes[(bucket_ * series_->receivers + index_) * outcome_count + static_cast<std::size_t>(o)];
+        ++outcomes_row_[static_cast<std::size_t>(o)];
     }
 
     // The receiver's state as the delivery step (engine/step.hpp) sees it during one attempt:
@@ -472,8 +472,8 @@ private:
         if (const auto decided = decided_before_sessions(m, routing, w_->scenario.retry.unresolvable_domain()))
             return decide(*decided);
         // The message's one Delivery: new at its first attempt, kept in the store while queued.
-        Delivery fresh;
-        Delivery& d = p.delivery == Pending::no_delivery ? (fresh = open_delivery(routing, rng)) : deliveries_[p.delivery];
+        Delivery fresh = p.delivery == Pending::no_delivery ? open_delivery(routing, rng) : Delivery{};
+        Delivery& d = p.delivery == Pending::no_delivery ? fresh : deliveries_[p.delivery];
         Attempt a{i, (*times_)[i], -1};
         // Postfix's dead destination: a connection failure to this domain (no host answered)
         // throttles it for the sender's queue manager, and its other messages are deferred
@@ -494,7 +494,7 @@ private:
 
         // Deferred: counted, then queued for the next attempt, or expired.
         ++s_deferrals_[s];
-        ++series_->receiver_deferrals[(bucket_ * series_->receivers + index_) * status_count + static_cast<std::size_t>(v.status)];
+        ++deferrals_row_[static_cast<std::size_t>(v.status)];
         if (i + 1 >= times_->size()) return decide(expire(v, *times_));
         Pending n = p;
         n.drawn = Pending::not_drawn;
@@ -653,8 +653,9 @@ private:
     const Blocklist* blocklist_ = nullptr;
     std::vector<TrapHit> trap_hits_;
     std::unordered_map<std::uint64_t, double> suppressed_;  // (sender, recipient) -> from when
-    TimeSeries* series_ = nullptr;
-    std::size_t bucket_ = 0;
+    // This epoch's bucket of the series, this domain's row: outcomes and deferrals by status.
+    std::uint64_t* outcomes_row_ = nullptr;
+    std::uint64_t* deferrals_row_ = nullptr;
 };
 
 }  // namespace delivsim::world
