@@ -146,6 +146,8 @@ public:
           queue_(w.senders.size()), dead_until_(w.senders.size(), -1.0),
           postmaster_(settings_->postmaster, w.sender_domains.size()) {
         decay_ = std::exp2(-w.epoch_s / settings_->reputation.half_life_s);
+        for (const Sender& snd : w.senders)
+            has_folders_.push_back(profile_->folders.any() || w.scenario.classes[snd.sender_class].recipients.any());
         recompute(0);
     }
 
@@ -184,6 +186,7 @@ public:
         const std::size_t fresh = sort_attempts(fresh_parts_, fresh_, slice_counts_, slice_of_, a, b);
         std::size_t i = 0;
         Pending retry;
+        const bool traced_any = trace_ || tracing_;
         for (std::uint32_t n = 0;; ++n) {
             if (cancel && n % 1024 == 1023 && cancel->load(std::memory_order_relaxed)) return;
             const bool has_fresh = i < fresh;
@@ -198,7 +201,10 @@ public:
                 heap_.pop_back();
                 --queue_[sender_of(retry.id)];
             }
-            WorldTrace* traced = trace_ && p->id == trace_->id ? trace_ : tracing_ ? tracing_->find(p->id) : nullptr;
+            WorldTrace* traced = !traced_any                      ? nullptr
+                                 : trace_ && p->id == trace_->id ? trace_
+                                 : tracing_                      ? tracing_->find(p->id)
+                                                                 : nullptr;
             if (traced) traced_attempt(*p, recipients, *traced);
             else attempt(*p, recipients);
         }
@@ -230,12 +236,12 @@ public:
                                                                                     : Level::high);
         }
         if (const auto& mb = settings_->mailbox) {
+            std::uint64_t* const bins = &ts.mailbox_fill[(bucket * R + index_) * TimeSeries::fill_bins];
+            const double quota = static_cast<double>(mb->quota_bytes);
             for (const Mailbox& m : mailboxes_) {
                 const std::uint64_t fill = m.peek(t, *mb);
-                const auto bin = std::min<std::uint64_t>(TimeSeries::fill_bins - 1,
-                                                         static_cast<std::uint64_t>(static_cast<double>(fill) /
-                                                                                    static_cast<double>(mb->quota_bytes) * 10.0));
-                ++ts.mailbox_fill[(bucket * R + index_) * TimeSeries::fill_bins + bin];
+                ++bins[std::min<std::uint64_t>(TimeSeries::fill_bins - 1,
+                                               static_cast<std::uint64_t>(static_cast<double>(fill) / quota * 10.0))];
             }
         }
     }
@@ -450,13 +456,11 @@ private:
             // The recipient's folders (recipient/folders.hpp), as in a run: safe senders, spam
             // rescue and deletion, quarantine release and expiry may change the fate. The
             // feedback above (engagement, complaints, Postmaster counts) saw the filing itself.
-            if (f.outcome != Outcome::bounced) {
+            if (f.outcome != Outcome::bounced && has_folders_[s]) {
                 const RecipientHabits& habits = w_->scenario.classes[snd.sender_class].recipients;
-                if (profile_->folders.any() || habits.any()) {
-                    const FolderFate after = after_acceptance(f, m, habits, profile_->folders, rng);
-                    if constexpr (requires { trace.after(after); })
-                        if (after.after != AfterAcceptance::none) trace.after(after);
-                }
+                const FolderFate after = after_acceptance(f, m, habits, profile_->folders, rng);
+                if constexpr (requires { trace.after(after); })
+                    if (after.after != AfterAcceptance::none) trace.after(after);
             }
             tally_.record(s, index_, f);  // the world's tally counts by sender
             count_outcome(s, f.outcome);
@@ -648,6 +652,9 @@ private:
     std::vector<std::uint32_t> free_;
     std::vector<std::uint64_t> s_outcomes_, s_deferrals_, s_sent_, queue_;
     std::vector<double> dead_until_;  // per sender: this destination is dead for it until then
+    // Per sender: this domain's folders or the sender's recipients can change an accepted
+    // message's fate (recipient/folders.hpp), so after_acceptance() has work to do.
+    std::vector<std::uint8_t> has_folders_;
     double decay_ = 1;
     Postmaster postmaster_;
     const Blocklist* blocklist_ = nullptr;
