@@ -10,6 +10,7 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <tuple>
 
 using namespace delivsim;
 
@@ -80,6 +81,20 @@ TEST_CASE("world: mailboxes are emptied on their owner's schedule, lazily") {
     CHECK(m.at(1499, s) == 50);
     CHECK(m.peek(1500, s) == 0);
     CHECK(m.at(1499.5, s) == 50);
+    CHECK(m.at(1500, s) == 0);  // emptied at 1500, exactly then
+    m.fill = 30;
+    CHECK(m.at(2499, s) == 30);
+    CHECK(m.peek(2500, s) == 0);
+    // A mailbox with the same state (as a checkpoint restores it) agrees at every step.
+    world::Mailbox r;
+    std::tie(r.fill, r.last_s, r.phase_s, r.never_empty) = std::tie(m.fill, m.last_s, m.phase_s, m.never_empty);
+    for (const double t : {2499.0, 2500.0, 2500.5, 3499.0, 3500.0, 3600.0}) {
+        CHECK(r.peek(t, s) == m.peek(t, s));
+        CHECK(r.at(t, s) == m.at(t, s));
+        m.fill += 10, r.fill += 10;
+    }
+    CHECK(m.at(3600, s) == 20);  // emptied at 3500, then 10 added twice
+    m.fill = 50;
     m.never_empty = true;
     CHECK(m.at(10000, s) == 50);
 }

@@ -45,8 +45,10 @@ public:
         if (!(delay_warning_s_ >= 0)) throw std::invalid_argument("tally: delay_warning_s must be >= 0");
     }
 
-    void record(const Message& m, const Fate& f) noexcept {
-        const std::size_t cell = m.sender_class * profiles_.size() + m.profile;
+    void record(const Message& m, const Fate& f) noexcept { record(m.sender_class, m.profile, f); }
+    // The same, counted under class `cls` and profile `profile` (a world counts by sender).
+    void record(std::size_t cls, std::size_t profile, const Fate& f) noexcept {
+        const std::size_t cell = cls * profiles_.size() + profile;
         const auto o = static_cast<std::size_t>(f.outcome);
         ++outcome_[cell * outcome_count + o];
         ++status_[cell * status_count + static_cast<std::size_t>(f.status)];
@@ -54,8 +56,8 @@ public:
         ++stage_[cell * stage_count + static_cast<std::size_t>(f.stage)];
         // Decision times are kept by class and by profile, not per cell: a per-cell
         // histogram would grow as classes x profiles x attempts.
-        ++class_decided_at_[(m.sender_class * outcome_count + o) * attempt_times_.size() + f.attempt];
-        ++profile_decided_at_[(m.profile * outcome_count + o) * attempt_times_.size() + f.attempt];
+        ++class_decided_at_[(cls * outcome_count + o) * attempt_times_.size() + f.attempt];
+        ++profile_decided_at_[(profile * outcome_count + o) * attempt_times_.size() + f.attempt];
         ++messages_;
     }
 

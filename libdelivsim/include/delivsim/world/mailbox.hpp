@@ -6,6 +6,7 @@
 // empty if an emptying time passed since it was last touched.
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 namespace delivsim::world {
 
@@ -23,21 +24,39 @@ struct Mailbox {
     double phase_s = 0;   // first emptying time
     bool never_empty = false;
 
-    // The fill at time t (t never decreases between calls).
+    // The fill at time t (t never decreases between calls; s is always the same settings).
     std::uint64_t at(double t, const MailboxSettings& s) noexcept {
         if (!never_empty && s.empty_every_s > 0 && t >= phase_s) {
-            const double now_k = std::floor((t - phase_s) / s.empty_every_s);
-            const double last_k = last_s < phase_s ? -1 : std::floor((last_s - phase_s) / s.empty_every_s);
-            if (now_k > last_k) fill = 0;
+            const double k = (t - phase_s) / s.empty_every_s, next = next_emptying(s);
+            // Emptied when k reaches the next whole count; the count at t is then floor(k).
+            if (k >= next) fill = 0;
+            next_k_ = k >= next ? std::floor(k) + 1 : next;
+            next_s_ = t;
         }
         last_s = t;
         return fill;
     }
     // The fill at time t without touching the state (for the fill distribution).
     std::uint64_t peek(double t, const MailboxSettings& s) const noexcept {
-        Mailbox copy = *this;
-        return copy.at(t, s);
+        if (!never_empty && s.empty_every_s > 0 && t >= phase_s && (t - phase_s) / s.empty_every_s >= next_emptying(s))
+            return 0;
+        return fill;
     }
+
+private:
+    // The count of emptying times (periods since phase_s) whose reaching empties the mailbox
+    // after last_s: floor((last_s - phase_s) / empty_every_s) + 1, or 0 before the first.
+    // floor(k) > floor(k_last) exactly when k >= floor(k_last) + 1, so no floor is needed
+    // until the mailbox is emptied.
+    double next_emptying(const MailboxSettings& s) const noexcept {
+        if (last_s < phase_s) return 0;
+        if (last_s == next_s_) return next_k_;
+        return std::floor((last_s - phase_s) / s.empty_every_s) + 1;
+    }
+    // next_emptying() as at() left it at time next_s_ (the last_s it set), kept so that the
+    // next call need not divide and round again. Not part of the state (checkpoints): a
+    // restored mailbox computes it anew.
+    double next_s_ = std::numeric_limits<double>::quiet_NaN(), next_k_ = 0;
 };
 
 }  // namespace delivsim::world

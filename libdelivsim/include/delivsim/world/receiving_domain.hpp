@@ -30,15 +30,17 @@ struct Pending {
     std::uint32_t delivery = no_delivery;
     static constexpr std::uint32_t no_delivery = 0xffffffffu;
     // Where the draws of its first attempt wait (MessageDraws, computed when it was
-    // generated): part << part_bits | index; not_drawn for a retry (drawn as it goes).
+    // generated on a vector path): part << part_bits | index; not_drawn for a retry or on the
+    // scalar path (drawn as it goes).
     std::uint32_t drawn = not_drawn;
     static constexpr std::uint32_t not_drawn = 0xffffffffu;
     static constexpr unsigned part_bits = 8;
 };
 
-// The Philox blocks a message's first attempt needs, computed when it is generated, together
-// for consecutive messages of a schedule item (core/philox_batch.hpp: eight at a time with
-// AVX-512) and on the generating threads: its MessageRng head blocks and its feedback block.
+// The Philox blocks a message's first attempt needs, computed when it is generated (on a
+// vector path: WorldRun::generate), together for consecutive messages of a schedule item
+// (core/philox_batch.hpp: eight at a time with AVX-512) and on the generating threads: its
+// MessageRng head blocks and its feedback block.
 struct MessageDraws {
     MessageRng::Block heads[MessageRng::head_count];
     MessageRng::Block feedback;  // Stream::world_message block 1 (draw_world_engagement and after)
@@ -52,6 +54,8 @@ struct MessageDraws {
         c[columns - 1] = {static_cast<std::uint64_t>(Stream::world_message), draw_world_engagement / 4};
         return c;
     }();
+    // Generation's own block alone (the first column).
+    static constexpr philox_batch::Columns<1> generation_column{{column_ids[0]}};
 };
 // The processing order: earliest first, ties by id. Ids are unique and a message has one
 // pending attempt at a time, so the order is total.
@@ -65,15 +69,19 @@ inline std::uint32_t sender_of(std::uint64_t id) noexcept { return static_cast<s
 // of [a, b), then an insertion sort that only ever moves an attempt within its slice (a
 // couple of attempts each). The slice of a time never decreases with the time, so the order
 // is the same. (std::sort cost about 7% of the campaigns benchmark's instructions.)
-inline void sort_attempts(const std::vector<std::span<const Pending>>& parts, std::vector<Pending>& out,
-                          std::vector<std::uint32_t>& counts, std::vector<std::uint32_t>& slice_of, double a, double b) {
+// Returns how many there are: out[0, n). `out` only ever grows (its entries are overwritten,
+// not constructed anew each epoch).
+inline std::size_t sort_attempts(const std::vector<std::span<const Pending>>& parts, std::vector<Pending>& out,
+                                 std::vector<std::uint32_t>& counts, std::vector<std::uint32_t>& slice_of, double a,
+                                 double b) {
     std::size_t n = 0;
     for (const auto& part : parts) n += part.size();
-    out.clear();
+    if (out.size() < n) out.resize(n);
     if (n < 32) {
-        for (const auto& part : parts) out.insert(out.end(), part.begin(), part.end());
-        std::sort(out.begin(), out.end(), [](const Pending& x, const Pending& y) { return before(x, y); });
-        return;
+        Pending* end = out.data();
+        for (const auto& part : parts) end = std::copy(part.begin(), part.end(), end);
+        std::sort(out.data(), end, [](const Pending& x, const Pending& y) { return before(x, y); });
+        return n;
     }
     const std::size_t slices = n / 2;
     const double scale = static_cast<double>(slices) / (b - a), last = static_cast<double>(slices - 1);
@@ -88,7 +96,6 @@ inline void sort_attempts(const std::vector<std::span<const Pending>>& parts, st
             ++counts[k + 1];
         }
     for (std::size_t k = 1; k <= slices; ++k) counts[k] += counts[k - 1];
-    out.resize(n);
     Pending* const scratch = out.data();
     i = 0;
     for (const auto& part : parts)
@@ -113,6 +120,7 @@ inline void sort_attempts(const std::vector<std::span<const Pending>>& parts, st
             scratch[j] = x;
         }
     }
+    return n;
 }
 
 struct Feedback {
@@ -138,6 +146,8 @@ public:
           queue_(w.senders.size()), dead_until_(w.senders.size(), -1.0),
           postmaster_(settings_->postmaster, w.sender_domains.size()) {
         decay_ = std::exp2(-w.epoch_s / settings_->reputation.half_life_s);
+        for (const Sender& snd : w.senders)
+            has_folders_.push_back(profile_->folders.any() || w.scenario.classes[snd.sender_class].recipients.any());
         recompute(0);
     }
 
@@ -173,32 +183,31 @@ public:
     // through the same step, recorded. `cancel`, when set, stops the epoch part-way (the run
     // is then abandoned).
     void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr) {
-        sort_attempts(fresh_parts_, fresh_, slice_counts_, slice_of_, a, b);
-        auto later = [](const Pending& x, const Pending& y) { return before(y, x); };
+        const std::size_t fresh = sort_attempts(fresh_parts_, fresh_, slice_counts_, slice_of_, a, b);
         std::size_t i = 0;
+        Pending retry;
+        const bool traced_any = trace_ || tracing_;
         for (std::uint32_t n = 0;; ++n) {
             if (cancel && n % 1024 == 1023 && cancel->load(std::memory_order_relaxed)) return;
-            const bool has_fresh = i < fresh_.size();
+            const bool has_fresh = i < fresh;
             const bool has_retry = !heap_.empty() && heap_.front().time < b;
             if (!has_fresh && !has_retry) break;
-            Pending p;
+            const Pending* p = &retry;
             if (has_fresh && (!has_retry || before(fresh_[i], heap_.front()))) {
-                p = fresh_[i++];
+                p = &fresh_[i++];
             } else {
                 std::pop_heap(heap_.begin(), heap_.end(), later);
-                p = heap_.back();
+                retry = heap_.back();
                 heap_.pop_back();
-                --queue_[sender_of(p.id)];
+                --queue_[sender_of(retry.id)];
             }
-            WorldTrace* traced = trace_ && p.id == trace_->id ? trace_ : tracing_ ? tracing_->find(p.id) : nullptr;
-            const Pending next = traced ? traced_attempt(p, recipients, *traced) : attempt(p, recipients);
-            if (next.attempt != 0) {
-                heap_.push_back(next);
-                std::push_heap(heap_.begin(), heap_.end(), later);
-                ++queue_[sender_of(next.id)];
-            }
+            WorldTrace* traced = !traced_any                      ? nullptr
+                                 : trace_ && p->id == trace_->id ? trace_
+                                 : tracing_                      ? tracing_->find(p->id)
+                                                                 : nullptr;
+            if (traced) traced_attempt(*p, recipients, *traced);
+            else attempt(*p, recipients);
         }
-        fresh_.clear();
         end_epoch(b);
     }
 
@@ -227,12 +236,12 @@ public:
                                                                                     : Level::high);
         }
         if (const auto& mb = settings_->mailbox) {
+            std::uint64_t* const bins = &ts.mailbox_fill[(bucket * R + index_) * TimeSeries::fill_bins];
+            const double quota = static_cast<double>(mb->quota_bytes);
             for (const Mailbox& m : mailboxes_) {
                 const std::uint64_t fill = m.peek(t, *mb);
-                const auto bin = std::min<std::uint64_t>(TimeSeries::fill_bins - 1,
-                                                         static_cast<std::uint64_t>(static_cast<double>(fill) /
-                                                                                    static_cast<double>(mb->quota_bytes) * 10.0));
-                ++ts.mailbox_fill[(bucket * R + index_) * TimeSeries::fill_bins + bin];
+                ++bins[std::min<std::uint64_t>(TimeSeries::fill_bins - 1,
+                                               static_cast<std::uint64_t>(static_cast<double>(fill) / quota * 10.0))];
             }
         }
     }
@@ -243,8 +252,8 @@ public:
     }
     // Receiver counts go straight into the series (only this domain writes its slice).
     void set_series(TimeSeries* ts, std::size_t bucket) noexcept {
-        series_ = ts;
-        bucket_ = bucket;
+        outcomes_row_ = &ts->receiver_outcomes[(bucket * ts->receivers + index_) * outcome_count];
+        deferrals_row_ = &ts->receiver_deferrals[(bucket * ts->receivers + index_) * status_count];
     }
 
     // Everything the domain remembers between two epochs, for checkpoints (world/checkpoint.hpp):
@@ -292,7 +301,7 @@ public:
             ++queued[sender_of(p.id)];
         }
         if (queued != queue_) return "queued_by_sender: does not count the queue";
-        if (!std::is_heap(heap_.begin(), heap_.end(), [](const Pending& x, const Pending& y) { return before(y, x); }))
+        if (!std::is_heap(heap_.begin(), heap_.end(), later))
             return "queue: not in the queue's order";
         for (const std::uint32_t f : free_)
             if (f >= deliveries_.size()) return "free_deliveries: no such delivery";
@@ -311,7 +320,7 @@ public:
 private:
     void count_outcome(std::uint32_t sender, Outcome o) noexcept {
         ++s_outcomes_[sender * outcome_count + static_cast<std::size_t>(o)];
-        ++series_->receiver_outcomes[(bucket_ * series_->receivers + index_) * outcome_count + static_cast<std::size_t>(o)];
+        ++outcomes_row_[static_cast<std::size_t>(o)];
     }
 
     // The receiver's state as the delivery step (engine/step.hpp) sees it during one attempt:
@@ -417,15 +426,15 @@ private:
         }
     };
 
-    // One attempt of a message, through the delivery step; returns the next attempt to
-    // queue (attempt 0: none). `trace` sees this attempt as explain sees a run's.
+    // One attempt of a message, through the delivery step; a deferred message's next attempt
+    // is queued. `trace` sees this attempt as explain sees a run's.
     template <class Trace = NoTrace>
-    Pending attempt(const Pending& p, const std::vector<Recipient>& recipients, Trace&& trace = {}) {
+    void attempt(const Pending& p, const std::vector<Recipient>& recipients, Trace&& trace = {}) {
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
         const std::uint32_t i = p.attempt;
         // List hygiene: the sender no longer mails a recipient that bounced hard or complained.
-        if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return Pending{0, 0, 0, 0, 0, 0};
+        if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return;
         const MessageDraws* drawn =
             p.drawn == Pending::not_drawn
                 ? nullptr
@@ -447,17 +456,13 @@ private:
             // The recipient's folders (recipient/folders.hpp), as in a run: safe senders, spam
             // rescue and deletion, quarantine release and expiry may change the fate. The
             // feedback above (engagement, complaints, Postmaster counts) saw the filing itself.
-            if (f.outcome != Outcome::bounced) {
+            if (f.outcome != Outcome::bounced && has_folders_[s]) {
                 const RecipientHabits& habits = w_->scenario.classes[snd.sender_class].recipients;
-                if (profile_->folders.any() || habits.any()) {
-                    const FolderFate after = after_acceptance(f, m, habits, profile_->folders, rng);
-                    if constexpr (requires { trace.after(after); })
-                        if (after.after != AfterAcceptance::none) trace.after(after);
-                }
+                const FolderFate after = after_acceptance(f, m, habits, profile_->folders, rng);
+                if constexpr (requires { trace.after(after); })
+                    if (after.after != AfterAcceptance::none) trace.after(after);
             }
-            Message mt = m;
-            mt.sender_class = s;  // the world's tally counts by sender
-            tally_.record(mt, f);
+            tally_.record(s, index_, f);  // the world's tally counts by sender
             count_outcome(s, f.outcome);
             if (snd.list_hygiene && f.outcome == Outcome::bounced &&
                 (f.status == Status::unknown_user || f.status == Status::bad_destination))
@@ -465,15 +470,14 @@ private:
             if (p.delivery != Pending::no_delivery) free_.push_back(p.delivery);
             if constexpr (requires { trace.decided(f); }) trace.decided(f);
             if (tracing_ && tracing_->decided) tracing_->decided(p.id, m, f);
-            return Pending{0, 0, 0, 0, 0, 0};
         };
 
         const MxRouting& routing = profile_->routing;
         if (const auto decided = decided_before_sessions(m, routing, w_->scenario.retry.unresolvable_domain()))
             return decide(*decided);
         // The message's one Delivery: new at its first attempt, kept in the store while queued.
-        Delivery fresh;
-        Delivery& d = p.delivery == Pending::no_delivery ? (fresh = open_delivery(routing, rng)) : deliveries_[p.delivery];
+        Delivery fresh = p.delivery == Pending::no_delivery ? open_delivery(routing, rng) : Delivery{};
+        Delivery& d = p.delivery == Pending::no_delivery ? fresh : deliveries_[p.delivery];
         Attempt a{i, (*times_)[i], -1};
         // Postfix's dead destination: a connection failure to this domain (no host answered)
         // throttles it for the sender's queue manager, and its other messages are deferred
@@ -494,7 +498,7 @@ private:
 
         // Deferred: counted, then queued for the next attempt, or expired.
         ++s_deferrals_[s];
-        ++series_->receiver_deferrals[(bucket_ * series_->receivers + index_) * status_count + static_cast<std::size_t>(v.status)];
+        ++deferrals_row_[static_cast<std::size_t>(v.status)];
         if (i + 1 >= times_->size()) return decide(expire(v, *times_));
         Pending n = p;
         n.drawn = Pending::not_drawn;
@@ -510,12 +514,19 @@ private:
                 deliveries_[n.delivery] = d;
             }
         }
-        return n;
+        queue(n);
     }
+    // Queues a message's next attempt: the heap's top is the earliest in the processing order.
+    void queue(const Pending& n) {
+        heap_.push_back(n);
+        std::push_heap(heap_.begin(), heap_.end(), later);
+        ++queue_[sender_of(n.id)];
+    }
+    static bool later(const Pending& x, const Pending& y) noexcept { return before(y, x); }
 
     // The traced message's attempt: the receiver's state it meets (read without changing
     // anything), then the attempt itself, recorded by the delivery step's trace.
-    Pending traced_attempt(const Pending& p, const std::vector<Recipient>& recipients, WorldTrace& traced) {
+    void traced_attempt(const Pending& p, const std::vector<Recipient>& recipients, WorldTrace& traced) {
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
         const SendingIp& sip = w_->ips[p.ip];
@@ -538,7 +549,7 @@ private:
         if (settings_->greylist) seen.greylist_triplets = greylist_.triplets();
         if (const auto& mb = settings_->mailbox) seen.mailbox = {mailboxes_[rc.mailbox].peek(p.time, *mb), mb->quota_bytes};
         traced.seen.push_back(seen);
-        return attempt(p, recipients, traced);
+        attempt(p, recipients, traced);
     }
 
     static std::uint64_t hygiene_key(std::uint32_t sender, std::uint32_t recipient) noexcept {
@@ -641,13 +652,17 @@ private:
     std::vector<std::uint32_t> free_;
     std::vector<std::uint64_t> s_outcomes_, s_deferrals_, s_sent_, queue_;
     std::vector<double> dead_until_;  // per sender: this destination is dead for it until then
+    // Per sender: this domain's folders or the sender's recipients can change an accepted
+    // message's fate (recipient/folders.hpp), so after_acceptance() has work to do.
+    std::vector<std::uint8_t> has_folders_;
     double decay_ = 1;
     Postmaster postmaster_;
     const Blocklist* blocklist_ = nullptr;
     std::vector<TrapHit> trap_hits_;
     std::unordered_map<std::uint64_t, double> suppressed_;  // (sender, recipient) -> from when
-    TimeSeries* series_ = nullptr;
-    std::size_t bucket_ = 0;
+    // This epoch's bucket of the series, this domain's row: outcomes and deferrals by status.
+    std::uint64_t* outcomes_row_ = nullptr;
+    std::uint64_t* deferrals_row_ = nullptr;
 };
 
 }  // namespace delivsim::world

@@ -323,7 +323,13 @@ private:
         const World& w = *w_;
         const std::size_t S = w.senders.size();
         MessageRng::Block* blocks = batch_[part].data();
-        constexpr std::size_t C = MessageDraws::columns;
+        // On the scalar path a block costs the same computed here as when an attempt reads it,
+        // so only generation's own block is computed ahead: the message's MessageRng and its
+        // feedback draw compute the others if they are read (message block 2 is read by few
+        // messages of most worlds, the feedback block by accepted mail only). A vector path
+        // computes them all here, where each costs a fraction of one computed alone.
+        const bool draw_ahead = simd_path() != SimdPath::scalar;
+        const std::size_t C = draw_ahead ? MessageDraws::columns : 1;
         for (std::size_t s = part * S / parts_; s < (part + 1) * S / parts_; ++s) {
             const Sender& snd = w.senders[s];
             for (std::uint32_t k = 0; k < snd.schedule.size(); ++k) {
@@ -339,7 +345,7 @@ private:
                     Generated& g = out[recipients_[r].domain];
                     Pending p{t, t, detail::message_id(static_cast<std::uint32_t>(s), k, serial),
                               static_cast<std::uint32_t>(r), 0, ip};
-                    if (g.draws.size() < (std::size_t{1} << (32 - Pending::part_bits)) - 1) {
+                    if (draw_ahead && g.draws.size() < (std::size_t{1} << (32 - Pending::part_bits)) - 1) {
                         p.drawn = static_cast<std::uint32_t>(g.draws.size() << Pending::part_bits | part);
                         MessageDraws d;  // not zeroed first: every block is set here
                         for (std::size_t h = 0; h < MessageRng::head_count; ++h) d.heads[h] = blk[1 + h];
@@ -350,8 +356,9 @@ private:
                 };
                 // The blocks of serials [first, first + n) (n <= batch).
                 auto compute = [&](std::uint64_t first, std::size_t n) {
-                    philox_batch::blocks(seed_, detail::message_id(static_cast<std::uint32_t>(s), k, first), n,
-                                         MessageDraws::column_ids, blocks);
+                    const std::uint64_t id = detail::message_id(static_cast<std::uint32_t>(s), k, first);
+                    if (draw_ahead) philox_batch::blocks(seed_, id, n, MessageDraws::column_ids, blocks);
+                    else philox_batch::blocks(seed_, id, n, MessageDraws::generation_column, blocks);
                 };
                 if (it.kind == ScheduleItem::Kind::campaign) {
                     // Every send time is at or after at_s: a campaign not begun costs nothing.
