@@ -194,6 +194,10 @@ public:
             if (!has_fresh && !has_retry) break;
             const Pending* p = &retry;
             if (has_fresh && (!has_retry || before(fresh_[i], heap_.front()))) {
+                // The draws were computed at generation, long enough ago to have left the
+                // cache: fetch those of a later first attempt while this one is delivered
+                // (waiting for them was a quarter of the campaigns benchmark's time).
+                if (i + prefetch_distance < fresh) prefetch(drawn_of(fresh_[i + prefetch_distance]));
                 p = &fresh_[i++];
             } else {
                 std::pop_heap(heap_.begin(), heap_.end(), later);
@@ -426,6 +430,20 @@ private:
         }
     };
 
+    // The draws of a first attempt computed at generation, or nullptr (drawn as it goes).
+    const MessageDraws* drawn_of(const Pending& p) const noexcept {
+        return p.drawn == Pending::not_drawn
+                   ? nullptr
+                   : &draw_parts_[p.drawn & ((1u << Pending::part_bits) - 1)][p.drawn >> Pending::part_bits];
+    }
+    static constexpr std::size_t prefetch_distance = 8;
+    static void prefetch(const MessageDraws* d) noexcept {
+        if (!d) return;
+        const auto* bytes = reinterpret_cast<const char*>(d);
+        for (std::size_t at = 0; at < sizeof(MessageDraws); at += 64) __builtin_prefetch(bytes + at);
+        __builtin_prefetch(bytes + sizeof(MessageDraws) - 1);
+    }
+
     // One attempt of a message, through the delivery step; a deferred message's next attempt
     // is queued. `trace` sees this attempt as explain sees a run's.
     template <class Trace = NoTrace>
@@ -435,10 +453,7 @@ private:
         const std::uint32_t i = p.attempt;
         // List hygiene: the sender no longer mails a recipient that bounced hard or complained.
         if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return;
-        const MessageDraws* drawn =
-            p.drawn == Pending::not_drawn
-                ? nullptr
-                : &draw_parts_[p.drawn & ((1u << Pending::part_bits) - 1)][p.drawn >> Pending::part_bits];
+        const MessageDraws* drawn = drawn_of(p);
         MessageRng rng = drawn ? MessageRng(seed_, p.id, drawn->heads) : MessageRng(seed_, p.id);
         Message m;
         m.index = p.id;
