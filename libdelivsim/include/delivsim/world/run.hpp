@@ -214,14 +214,12 @@ public:
         auto& gen = gen_[cur_];
         generated_ = 0;
         std::uint64_t work = 0;
-        unsigned busy = 0;
         for (std::size_t d = 0; d < R; ++d) {
             std::uint64_t n = 0;
             for (const auto& g : gen) n += g[d].pending.size();
             generated_ += n;
             n += domains_[d].queued_due(b);
             work += n + w.ips.size() / 16;
-            busy += n > 0;
         }
         auto deliver = [&](std::size_t d) {
             auto& fresh = domains_[d].fresh_parts();
