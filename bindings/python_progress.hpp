@@ -5,6 +5,8 @@
 // cancelled through `cancel`, and the caller re-raises the error once the engine returns.
 #pragma once
 
+#include "gil_turn.hpp"
+
 #include <delivsim/engine/run.hpp>
 
 #include <pybind11/pybind11.h>
@@ -22,7 +24,7 @@ std::function<void(Done)> progress_hook(const std::optional<pybind11::function>&
                                         std::exception_ptr& error) {
     return [&progress, &cancel, &error](Done done) {
         if (error) return;
-        pybind11::gil_scoped_acquire gil;
+        const GilTurn gil;  // in turn with the workers' Python calls, or Ctrl-C can wait seconds
         try {
             if (PyErr_CheckSignals() != 0) throw pybind11::error_already_set();
             if (progress) (*progress)(done);

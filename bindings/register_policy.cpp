@@ -3,10 +3,11 @@
 // _core.PolicyMessage, _core.PolicyAttempt, _core.PolicyRng.
 //
 // run() releases the GIL; each call here takes it back, so with threads > 1 the Python calls
-// are serialised on the GIL (the C++ rest of each message still runs in parallel). A Python
-// exception cannot cross the run's worker threads as such: it is kept (with the GIL) in a
-// PythonPolicyError, which stops the run like any failure, and is re-raised as the original
+// are serialised on the GIL, taken in turn (gil_turn.hpp), while the C++ rest of each message
+// still runs in parallel. A Python exception cannot cross the run's worker threads as such: it
+// is kept (with the GIL) in a PythonPolicyError, which stops the run like any failure, and is re-raised as the original
 // exception, with a note naming the policy, when it reaches Python.
+#include "gil_turn.hpp"
 #include "initialised.hpp"
 #include "python_policy.hpp"
 
@@ -122,7 +123,7 @@ public:
     Verdict evaluate(const ExternalCall& c) const override {
         thread_local KeptThreadState kept;
         kept.ensure();
-        py::gil_scoped_acquire gil;
+        const bindings::GilTurn gil;
         bool bad_return = false;  // our own TypeError, which already names the policy
         try {
             const py::object r =
@@ -235,6 +236,7 @@ py::dict python_policies_of(const Scenario& s) {
 }
 
 void register_policy(py::module_& m) {
+    bindings::GilTurn::main_thread = py::module_::import("threading").attr("main_thread")().attr("ident").cast<unsigned long>();
     // A Python policy's exception, kept across the run's threads: re-raised as itself.
     py::register_exception_translator([](std::exception_ptr p) {
         try {
