@@ -16,7 +16,7 @@ namespace delivsim {
 // are each one function with their stages inlined (SenderClass::draw, PolicyChain::evaluate).
 template <class Scenario>
 [[gnu::noinline]] Message draw_message(const Scenario& s, MessageRng& rng) noexcept {
-    Message m;
+    Message m = fresh_message();
     m.index = rng.message_index();
     m.sender_class = pick(s.class_cdf, rng.uniform(Stream::message, draw_sender_class));
     m.profile = pick(s.profile_cdf, rng.uniform(Stream::message, draw_profile));

@@ -455,7 +455,7 @@ private:
         if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return;
         const MessageDraws* drawn = drawn_of(p);
         MessageRng rng = drawn ? MessageRng(seed_, p.id, drawn->heads) : MessageRng(seed_, p.id);
-        Message m;
+        Message m = fresh_message();
         m.index = p.id;
         m.sender_class = snd.sender_class;
         m.profile = index_;
