@@ -428,10 +428,9 @@ public:
                     continue;
                 }
                 const Attempt at{i, times[i], lane.host};
-                const Fate settled = *settle(lane.verdict, at);
-                fates[to[l]] = plain ? settled
+                fates[to[l]] = plain ? *settle(lane.verdict, at)
                                      : finish_settled(s, tree_.chain(l), m, fresh_ ? empty : lane.delivery, rng,
-                                                      lane.verdict, at, settled, NoTrace{});
+                                                      lane.verdict, at, NoTrace{});
                 open &= ~(t & -t);
             }
         }
