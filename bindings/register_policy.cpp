@@ -5,8 +5,8 @@
 // run() releases the GIL; each call here takes it back, so with threads > 1 the Python calls
 // are serialised on the GIL, taken in turn (gil_turn.hpp), while the C++ rest of each message
 // still runs in parallel. A Python exception cannot cross the run's worker threads as such: it
-// is kept (with the GIL) in a PythonPolicyError, which stops the run like any failure, and is re-raised as the original
-// exception, with a note naming the policy, when it reaches Python.
+// is kept (with the GIL) in a PythonPolicyError, which stops the run like any failure, and is
+// re-raised as the original exception, with a note naming the policy, when it reaches Python.
 #include "gil_turn.hpp"
 #include "initialised.hpp"
 #include "python_policy.hpp"
