@@ -102,6 +102,26 @@ TEST_CASE("batched head blocks are Random123's Philox4x64 on every SIMD path, fo
     }
 }
 
+TEST_CASE("Philox blocks of listed indices, in any order, are Random123's on every SIMD path") {
+    // Unordered, repeated, and carrying into the high words: a receiving domain's first
+    // attempts in time order.
+    const std::vector<std::uint64_t> all{7, 3, ~0ull, 3, 1ull << 44 | 12, 0, (1ull << 63) - 1, 5, 99, 1ull << 32, 42, 8, 8, 2, 77, 1, 123456789};
+    constexpr philox_batch::Columns<3> cols{{{1, 0}, {3, 2}, {17, 1}}};
+    for (SimdPath p : runnable_paths()) {
+        CAPTURE(simd_path_names[static_cast<int>(p)]);
+        ForcedPath forced(p);
+        for (std::size_t n : {0u, 1u, 4u, 5u, 8u, 9u, 17u}) {
+            std::vector<philox_batch::Block> out(n * cols.size());
+            philox_batch::blocks(0xDEADBEEFCAFEF00Dull, all.data(), n, cols, out.data());
+            for (std::size_t j = 0; j < n; ++j)
+                for (std::size_t h = 0; h < cols.size(); ++h) {
+                    const auto ref = r123::Philox4x64{}({{all[j], cols[h][0], cols[h][1], 0}}, {{0xDEADBEEFCAFEF00Dull, 0}});
+                    for (std::uint32_t w = 0; w < 4; ++w) REQUIRE(out[j * cols.size() + h][w] == ref[w]);
+                }
+        }
+    }
+}
+
 TEST_CASE("forcing a SIMD path the CPU lacks is refused, naming it") {
     for (SimdPath p : {SimdPath::avx2, SimdPath::avx512})
         if (!simd_supported(p)) CHECK_THROWS_WITH(force_simd_path(p), doctest::Contains(std::string(simd_path_names[static_cast<int>(p)]).c_str()));

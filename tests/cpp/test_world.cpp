@@ -10,6 +10,8 @@
 #include <fstream>
 #include <limits>
 #include <numeric>
+#include <random>
+#include <span>
 #include <tuple>
 
 using namespace delivsim;
@@ -50,6 +52,56 @@ TEST_CASE("world: results are bit-identical for 1, 2 and 4 threads on a stateful
     CHECK(r1.series == r4.series);
     // And a different seed differs.
     CHECK_FALSE(run_world(doc, 8, 1).tally == r1.tally);
+}
+
+TEST_CASE("world: results are bit-identical on every SIMD path (first attempts' draws batched or drawn one by one)") {
+    // The scalar path draws a first attempt's blocks as it reads them; a vector path computes
+    // a window of first attempts' blocks at once, in the domain's processing order.
+    const json doc = world_doc("tests/data/world/stateful_small.json");
+    force_simd_path(SimdPath::scalar);
+    const auto reference = run_world(doc, 7, 2);
+    CHECK(reference.tally.messages() > 10000);
+    for (SimdPath p : {SimdPath::avx2, SimdPath::avx512}) {
+        if (!simd_supported(p)) {
+            MESSAGE("this CPU has no " << simd_path_names[static_cast<int>(p)] << ": that path is not tested here");
+            continue;
+        }
+        CAPTURE(simd_path_names[static_cast<int>(p)]);
+        force_simd_path(p);
+        CHECK(run_world(doc, 7, 1) == reference);
+        CHECK(run_world(doc, 7, 2) == reference);
+    }
+    force_simd_path(std::nullopt);
+}
+
+TEST_CASE("world: first attempts sorted per generating part and merged are in the processing order") {
+    // Times on a coarse grid, so that ties are broken by id; the parts as generation leaves them.
+    std::mt19937_64 gen(5);
+    for (std::size_t parts : {1u, 2u, 3u, 4u, 7u}) {
+        CAPTURE(parts);
+        std::vector<std::vector<world::Pending>> part(parts);
+        std::vector<world::Pending> all;
+        for (std::uint64_t id = 0; id < 5000; ++id) {
+            const world::Pending p{3600.0 + static_cast<double>(gen() % 400) * 9.0, 0, id * 7919 % 100003, 0, 0, 0};
+            part[gen() % parts].push_back(p);
+            all.push_back(p);
+        }
+        std::vector<std::span<const world::Pending>> spans;
+        std::vector<std::vector<world::Pending>> sorted(parts);
+        std::vector<std::uint32_t> counts, slice_of;
+        for (std::size_t k = 0; k < parts; ++k) {
+            const std::size_t n = world::sort_attempts({std::span<const world::Pending>(part[k])}, sorted[k], counts, slice_of, 3600, 7200);
+            REQUIRE(n == part[k].size());
+            spans.emplace_back(sorted[k].data(), n);
+        }
+        std::sort(all.begin(), all.end(), world::before);
+        std::vector<world::Pending> buffer;
+        const auto merged = world::merge_attempts(spans, buffer);
+        REQUIRE(merged.size() == all.size());
+        for (std::size_t i = 0; i < all.size(); ++i) REQUIRE(merged[i].id == all[i].id);
+    }
+    std::vector<world::Pending> buffer;
+    CHECK(world::merge_attempts({}, buffer).empty());
 }
 
 TEST_CASE("world: greylist triplet memory follows postgrey") {

@@ -1,5 +1,5 @@
 #pragma once
-// Philox4x64-10 (Random123) for many consecutive indices at once, eight at a time with
+// Philox4x64-10 (Random123) for many indices at once (consecutive, or listed), eight at a time with
 // AVX-512, four with AVX2, one at a time otherwise (with BMI2's mulx when the CPU has it):
 // the path is chosen at run time from what the CPU supports (simd_default()). Every path
 // computes the same integers as r123::Philox4x64, so results never depend on the machine
@@ -24,6 +24,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define DELIVSIM_X86_SIMD 1
@@ -45,14 +46,27 @@ using Columns = std::array<std::array<std::uint64_t, 2>, H>;
 inline constexpr std::uint64_t m0 = PHILOX_M4x64_0, m1 = PHILOX_M4x64_1, w0 = PHILOX_W64_0, w1 = PHILOX_W64_1;
 inline constexpr int rounds = 10;
 
-// Blocks for indices [first, first + n), out[j * H + h] for index first + j, under key {key, 0}.
-template <std::size_t H>
-[[gnu::always_inline]] inline void scalar_loop(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns<H>& cols,
+// The j-th index of a batch: first + j (a run of messages), or ids[j] (messages in another
+// order, e.g. a receiving domain's first attempts by time).
+struct Consecutive {
+    std::uint64_t first;
+    std::uint64_t operator[](std::size_t j) const noexcept { return first + j; }
+    Consecutive from(std::size_t j) const noexcept { return {first + j}; }
+};
+struct Listed {
+    const std::uint64_t* ids;
+    std::uint64_t operator[](std::size_t j) const noexcept { return ids[j]; }
+    Listed from(std::size_t j) const noexcept { return {ids + j}; }
+};
+
+// Blocks for indices idx[0, n), out[j * H + h] for index idx[j], under key {key, 0}.
+template <std::size_t H, class Index>
+[[gnu::always_inline]] inline void scalar_loop(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols,
                                                Block* out) noexcept {
     const r123::Philox4x64::key_type k{{key, 0}};
     for (std::size_t j = 0; j < n; ++j)
         for (std::size_t h = 0; h < H; ++h)
-            out[j * H + h] = r123::Philox4x64{}(Block{{first + j, cols[h][0], cols[h][1], 0}}, k);
+            out[j * H + h] = r123::Philox4x64{}(Block{{idx[j], cols[h][0], cols[h][1], 0}}, k);
 }
 
 #if DELIVSIM_X86_SIMD
@@ -62,9 +76,9 @@ template <std::size_t H>
 #pragma GCC push_options
 #pragma GCC target("bmi2")
 namespace bmi2 {
-template <std::size_t H>
-void kernel(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
-    scalar_loop<H>(key, first, n, cols, out);
+template <std::size_t H, class Index>
+void kernel(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+    scalar_loop<H>(key, idx, n, cols, out);
 }
 }  // namespace bmi2
 #pragma GCC pop_options
@@ -76,12 +90,12 @@ inline bool has_bmi2() noexcept {
 #endif
 
 // One index at a time (the scalar path, and the vector paths' last few indices).
-template <std::size_t H>
-void scalar(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+template <std::size_t H, class Index>
+void scalar(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
 #if DELIVSIM_X86_SIMD
-    if (has_bmi2()) return bmi2::kernel<H>(key, first, n, cols, out);
+    if (has_bmi2()) return bmi2::kernel<H>(key, idx, n, cols, out);
 #endif
-    scalar_loop<H>(key, first, n, cols, out);
+    scalar_loop<H>(key, idx, n, cols, out);
 }
 
 #if DELIVSIM_X86_SIMD
@@ -103,12 +117,14 @@ inline constexpr std::size_t lanes = 8;
     hi = _mm512_add_epi64(_mm512_add_epi64(_mm512_mul_epu32(xh, mh), _mm512_srli_epi64(u, 32)), _mm512_srli_epi64(v, 32));
     lo = _mm512_or_si512(_mm512_slli_epi64(v, 32), _mm512_and_si512(t, mask));
 }
-template <std::size_t H>
-void kernel(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+template <std::size_t H, class Index>
+void kernel(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
     alignas(64) std::uint64_t words[4][lanes];
     std::size_t j = 0;
     for (; j + lanes <= n; j += lanes) {
-        const V index = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(first + j)), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
+        V index;
+        if constexpr (std::is_same_v<Index, Listed>) index = _mm512_loadu_si512(idx.ids + j);
+        else index = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(idx[j])), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
         V c[H][4];
         for (std::size_t h = 0; h < H; ++h) {
             c[h][0] = index;
@@ -137,7 +153,7 @@ void kernel(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns
                 for (std::size_t w = 0; w < 4; ++w) out[(j + l) * H + h].v[w] = words[w][l];
         }
     }
-    scalar(key, first + j, n - j, cols, out + j * H);
+    scalar(key, idx.from(j), n - j, cols, out + j * H);
 }
 }  // namespace avx512
 #pragma GCC pop_options
@@ -157,12 +173,14 @@ inline constexpr std::size_t lanes = 4;
     hi = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(xh, mh), _mm256_srli_epi64(u, 32)), _mm256_srli_epi64(v, 32));
     lo = _mm256_or_si256(_mm256_slli_epi64(v, 32), _mm256_and_si256(t, mask));
 }
-template <std::size_t H>
-void kernel(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+template <std::size_t H, class Index>
+void kernel(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
     alignas(32) std::uint64_t words[4][lanes];
     std::size_t j = 0;
     for (; j + lanes <= n; j += lanes) {
-        const V index = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(first + j)), _mm256_setr_epi64x(0, 1, 2, 3));
+        V index;
+        if constexpr (std::is_same_v<Index, Listed>) index = _mm256_loadu_si256(reinterpret_cast<const V*>(idx.ids + j));
+        else index = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(idx[j])), _mm256_setr_epi64x(0, 1, 2, 3));
         V c[H][4];
         for (std::size_t h = 0; h < H; ++h) {
             c[h][0] = index;
@@ -191,7 +209,7 @@ void kernel(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns
                 for (std::size_t w = 0; w < 4; ++w) out[(j + l) * H + h].v[w] = words[w][l];
         }
     }
-    scalar(key, first + j, n - j, cols, out + j * H);
+    scalar(key, idx.from(j), n - j, cols, out + j * H);
 }
 }  // namespace avx2
 #pragma GCC pop_options
@@ -245,18 +263,28 @@ inline void force_simd_path(std::optional<SimdPath> p) {
 
 namespace philox_batch {
 
-// Blocks for indices [first, first + n) on the path in use: out[j * H + h] is
-// r123::Philox4x64{}({first + j, cols[h][0], cols[h][1], 0}, {key, 0}).
-template <std::size_t H>
-void blocks(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+// Blocks for indices idx[0, n) on the path in use: out[j * H + h] is
+// r123::Philox4x64{}({idx[j], cols[h][0], cols[h][1], 0}, {key, 0}).
+template <std::size_t H, class Index>
+void blocks_of(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
 #if DELIVSIM_X86_SIMD
     switch (simd_path()) {
-        case SimdPath::avx512: return avx512::kernel<H>(key, first, n, cols, out);
-        case SimdPath::avx2: return avx2::kernel<H>(key, first, n, cols, out);
+        case SimdPath::avx512: return avx512::kernel<H>(key, idx, n, cols, out);
+        case SimdPath::avx2: return avx2::kernel<H>(key, idx, n, cols, out);
         case SimdPath::scalar: break;
     }
 #endif
-    scalar<H>(key, first, n, cols, out);
+    scalar<H>(key, idx, n, cols, out);
+}
+// Indices [first, first + n).
+template <std::size_t H>
+void blocks(std::uint64_t key, std::uint64_t first, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+    blocks_of<H>(key, Consecutive{first}, n, cols, out);
+}
+// Indices ids[0, n).
+template <std::size_t H>
+void blocks(std::uint64_t key, const std::uint64_t* ids, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+    blocks_of<H>(key, Listed{ids}, n, cols, out);
 }
 
 }  // namespace philox_batch

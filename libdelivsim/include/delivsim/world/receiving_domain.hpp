@@ -10,6 +10,7 @@
 #include <delivsim/world/world.hpp>
 
 #include <algorithm>
+#include <cassert>
 #include <atomic>
 #include <cmath>
 #include <span>
@@ -29,33 +30,29 @@ struct Pending {
     // no_delivery until its first deferral (most messages never need one).
     std::uint32_t delivery = no_delivery;
     static constexpr std::uint32_t no_delivery = 0xffffffffu;
-    // Where the draws of its first attempt wait (MessageDraws, computed when it was
-    // generated on a vector path): part << part_bits | index; not_drawn for a retry or on the
-    // scalar path (drawn as it goes).
-    std::uint32_t drawn = not_drawn;
-    static constexpr std::uint32_t not_drawn = 0xffffffffu;
-    static constexpr unsigned part_bits = 8;
 };
 
-// The Philox blocks a message's first attempt needs, computed when it is generated (on a
-// vector path: WorldRun::generate), together for consecutive messages of a schedule item
-// (core/philox_batch.hpp: eight at a time with AVX-512) and on the generating threads: its
-// MessageRng head blocks and its feedback block.
+// The Philox blocks a message's first attempt needs: its MessageRng head blocks and its
+// feedback block. On a vector path a receiving domain computes them for the next few first
+// attempts at once, in its processing order (core/philox_batch.hpp: eight messages at a time
+// with AVX-512, whatever their ids), just before it needs them: computed at generation
+// instead, 160 bytes a message went to memory and back, and the campaigns benchmark waited
+// for them more than it saved.
+// A first attempt's draws: `columns` consecutive blocks, in this order: the heads, the
+// feedback block (Stream::world_message block 1: draw_world_engagement and after). Without
+// them, the attempt draws as it reads.
 struct MessageDraws {
-    MessageRng::Block heads[MessageRng::head_count];
-    MessageRng::Block feedback;  // Stream::world_message block 1 (draw_world_engagement and after)
-    // The blocks computed per message, in this order: world_message block 0 (generation's
-    // own draws), the heads, the feedback block.
-    static constexpr std::size_t columns = MessageRng::head_count + 2;
+    static constexpr std::size_t columns = MessageRng::head_count + 1;
     static constexpr philox_batch::Columns<columns> column_ids = [] {
         philox_batch::Columns<columns> c{};
-        c[0] = {static_cast<std::uint64_t>(Stream::world_message), draw_world_recipient / 4};
-        for (std::size_t h = 0; h < MessageRng::head_count; ++h) c[1 + h] = MessageRng::head_columns[h];
+        for (std::size_t h = 0; h < MessageRng::head_count; ++h) c[h] = MessageRng::head_columns[h];
         c[columns - 1] = {static_cast<std::uint64_t>(Stream::world_message), draw_world_engagement / 4};
         return c;
     }();
-    // Generation's own block alone (the first column).
-    static constexpr philox_batch::Columns<1> generation_column{{column_ids[0]}};
+    const MessageRng::Block* blocks = nullptr;
+    explicit operator bool() const noexcept { return blocks != nullptr; }
+    const MessageRng::Block* heads() const noexcept { return blocks; }
+    const MessageRng::Block& feedback() const noexcept { return blocks[columns - 1]; }
 };
 // The processing order: earliest first, ties by id. Ids are unique and a message has one
 // pending attempt at a time, so the order is total.
@@ -123,6 +120,25 @@ inline std::size_t sort_attempts(const std::vector<std::span<const Pending>>& pa
     return n;
 }
 
+// The attempts of `parts`, each already in the processing order, merged into that order:
+// the one part itself, or `out`'s first entries (`out` only ever grows).
+inline std::span<const Pending> merge_attempts(const std::vector<std::span<const Pending>>& parts, std::vector<Pending>& out) {
+    if (parts.empty()) return {};
+    if (parts.size() == 1) return parts[0];
+    std::size_t n = 0;
+    for (const auto& part : parts) n += part.size();
+    if (out.size() < 2 * n) out.resize(2 * n);
+    // Pairwise, between the two halves of `out`: any number of parts, few in practice.
+    Pending* merged = out.data() + n;
+    Pending* end = std::copy(parts[0].begin(), parts[0].end(), merged);
+    for (std::size_t k = 1; k < parts.size(); ++k) {
+        Pending* into = merged == out.data() ? out.data() + n : out.data();
+        end = std::merge(merged, end, parts[k].begin(), parts[k].end(), into, before);
+        merged = into;
+    }
+    return {merged, end};
+}
+
 struct Feedback {
     enum class Kind : std::uint8_t { complaint, engagement, trap };
     double arrive_s;
@@ -156,14 +172,12 @@ public:
     void tracing(const WorldTracing* t) noexcept { tracing_ = t; }
 
     std::vector<Mailbox>& mailboxes() noexcept { return mailboxes_; }
-    // This epoch's first attempts, in any order: per generating part (read by run_epoch()).
+    // This epoch's first attempts, per generating part, each in the processing order (sort_attempts()).
     std::vector<std::span<const Pending>>& fresh_parts() noexcept { return fresh_parts_; }
     const Tally& tally() const noexcept { return tally_; }
     bool idle() const noexcept { return heap_.empty() && feedback_.empty(); }
     std::size_t greylist_triplets() const noexcept { return greylist_.triplets(); }
     const Postmaster& postmaster() const noexcept { return postmaster_; }
-    // Where this epoch's first attempts find their draws (Pending::drawn): per generating part.
-    std::vector<const MessageDraws*>& draw_parts() noexcept { return draw_parts_; }
     // The world's shared blocklist (read during epochs, updated between them by the run).
     void use_blocklist(const Blocklist* b) noexcept { blocklist_ = b; }
     void take_trap_hits(std::vector<TrapHit>& out) {
@@ -177,13 +191,18 @@ public:
         return !heap_.empty() && heap_.front().time < b ? heap_.size() : 0;
     }
 
-    // Processes the epoch [a, b): this epoch's first attempts (in fresh_parts(), any order) and
+    // Processes the epoch [a, b): this epoch's first attempts (in fresh_parts()) and
     // the queued retries that fall due, in (time, id) order; then applies arrived feedback,
     // decays the counts and recomputes levels and limits. The traced message (trace()) goes
     // through the same step, recorded. `cancel`, when set, stops the epoch part-way (the run
     // is then abandoned).
     void run_epoch(double a, double b, const std::vector<Recipient>& recipients, const std::atomic<bool>* cancel = nullptr) {
-        const std::size_t fresh = sort_attempts(fresh_parts_, fresh_, slice_counts_, slice_of_, a, b);
+        fresh_list_ = merge_attempts(fresh_parts_, fresh_);
+        const std::size_t fresh = fresh_list_.size();
+        // On a vector path the draws of first attempts [i, drawn_end) wait in drawn_ (slot
+        // j % draw_window); the scalar path draws them as an attempt reads them.
+        const bool draw_ahead = simd_path() != SimdPath::scalar;
+        std::size_t drawn_end = 0;
         std::size_t i = 0;
         Pending retry;
         const bool traced_any = trace_ || tracing_;
@@ -193,21 +212,23 @@ public:
             const bool has_retry = !heap_.empty() && heap_.front().time < b;
             if (!has_fresh && !has_retry) break;
             const Pending* p = &retry;
-            if (has_fresh && (!has_retry || before(fresh_[i], heap_.front()))) {
-                // The draws were computed at generation, long enough ago to have left the
-                // cache: fetch those of a later first attempt while this one is delivered
-                // (waiting for them was a quarter of the campaigns benchmark's time).
-                if (i + prefetch_distance < fresh) prefetch(drawn_of(fresh_[i + prefetch_distance]));
-                // The same for the recipient, then (once its record is here) its mailbox: each a
-                // random record among the world's recipients, and each a cache miss otherwise.
-                if (i + 2 * prefetch_distance < fresh) __builtin_prefetch(&recipients[fresh_[i + 2 * prefetch_distance].recipient]);
+            MessageDraws drawn;
+            if (has_fresh && (!has_retry || before(fresh_list_[i], heap_.front()))) {
+                if (draw_ahead) {
+                    if (i == drawn_end) drawn_end = draw_first_attempts(i, std::min(fresh, i + draw_window));
+                    drawn.blocks = &drawn_[(i % draw_window) * MessageDraws::columns];
+                }
+                // A first attempt's recipient, then (once its record is here) its mailbox, are
+                // random records among the world's: fetched a few attempts ahead, or each is a
+                // cache miss (two fifths of the campaigns benchmark's time).
+                if (i + 2 * prefetch_distance < fresh) __builtin_prefetch(&recipients[fresh_list_[i + 2 * prefetch_distance].recipient]);
                 if (i + prefetch_distance < fresh && !mailboxes_.empty()) {
                     const auto* box = reinterpret_cast<const char*>(
-                        &mailboxes_[recipients[fresh_[i + prefetch_distance].recipient].mailbox]);
+                        &mailboxes_[recipients[fresh_list_[i + prefetch_distance].recipient].mailbox]);
                     __builtin_prefetch(box);
                     __builtin_prefetch(box + sizeof(Mailbox) - 1);
                 }
-                p = &fresh_[i++];
+                p = &fresh_list_[i++];
             } else {
                 std::pop_heap(heap_.begin(), heap_.end(), later);
                 retry = heap_.back();
@@ -218,8 +239,8 @@ public:
                                  : trace_ && p->id == trace_->id ? trace_
                                  : tracing_                      ? tracing_->find(p->id)
                                                                  : nullptr;
-            if (traced) traced_attempt(*p, recipients, *traced);
-            else attempt(*p, recipients);
+            if (traced) traced_attempt(*p, recipients, drawn, *traced);
+            else attempt(*p, recipients, drawn);
         }
         end_epoch(b);
     }
@@ -346,7 +367,7 @@ private:
         const Recipient& rc;
         std::uint32_t sender;
         double t;  // absolute simulated time of the attempt
-        const MessageDraws* drawn;  // or nullptr: drawn here
+        MessageDraws drawn;
         Mailbox* box = nullptr;
 
         Verdict before_chain(Message& m, const Attempt& a, MessageRng& rng) {
@@ -418,7 +439,7 @@ private:
             // Deleted by a rule or held in the gateway's quarantine: not in the mailbox.
             if (box && o != Outcome::rule_deleted && o != Outcome::quarantined) box->fill += m.size_bytes;
             if (o != Outcome::inbox && o != Outcome::spam_folder) return;
-            const DrawBlock fb = drawn ? DrawBlock(draw_world_engagement, drawn->feedback)
+            const DrawBlock fb = drawn ? DrawBlock(draw_world_engagement, drawn.feedback())
                                        : DrawBlock(d.seed_, p.id, Stream::world_message, draw_world_engagement);
             const RecipientList& list = d.w_->lists[rc.list];
             const ClassFeedback& cf = d.w_->class_feedback[snd.sender_class];
@@ -439,31 +460,30 @@ private:
         }
     };
 
-    // The draws of a first attempt computed at generation, or nullptr (drawn as it goes).
-    const MessageDraws* drawn_of(const Pending& p) const noexcept {
-        return p.drawn == Pending::not_drawn
-                   ? nullptr
-                   : &draw_parts_[p.drawn & ((1u << Pending::part_bits) - 1)][p.drawn >> Pending::part_bits];
-    }
     static constexpr std::size_t prefetch_distance = 8;
-    static void prefetch(const MessageDraws* d) noexcept {
-        if (!d) return;
-        const auto* bytes = reinterpret_cast<const char*>(d);
-        for (std::size_t at = 0; at < sizeof(MessageDraws); at += 64) __builtin_prefetch(bytes + at);
-        __builtin_prefetch(bytes + sizeof(MessageDraws) - 1);
+    // First attempts whose draws are computed together: a multiple of the widest vector (8).
+    static constexpr std::size_t draw_window = 32;
+    // Computes the draws of first attempts [from, to) into drawn_ (from a multiple of the
+    // window, at most a window); returns `to`.
+    std::size_t draw_first_attempts(std::size_t from, std::size_t to) {
+        assert(from % draw_window == 0 && to - from <= draw_window);
+        std::uint64_t ids[draw_window];
+        for (std::size_t k = from; k < to; ++k) ids[k - from] = fresh_list_[k].id;
+        philox_batch::blocks(seed_, ids, to - from, MessageDraws::column_ids, drawn_.data());
+        return to;
     }
 
     // One attempt of a message, through the delivery step; a deferred message's next attempt
     // is queued. `trace` sees this attempt as explain sees a run's.
     template <class Trace = NoTrace>
-    void attempt(const Pending& p, const std::vector<Recipient>& recipients, Trace&& trace = {}) {
+    void attempt(const Pending& p, const std::vector<Recipient>& recipients, MessageDraws drawn,
+                 Trace&& trace = {}) {
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
         const std::uint32_t i = p.attempt;
         // List hygiene: the sender no longer mails a recipient that bounced hard or complained.
         if (i == 0 && snd.list_hygiene && suppressed(s, p.recipient, p.time)) return;
-        const MessageDraws* drawn = drawn_of(p);
-        MessageRng rng = drawn ? MessageRng(seed_, p.id, drawn->heads) : MessageRng(seed_, p.id);
+        MessageRng rng = drawn ? MessageRng(seed_, p.id, drawn.heads()) : MessageRng(seed_, p.id);
         Message m = fresh_message();
         m.index = p.id;
         m.sender_class = snd.sender_class;
@@ -530,7 +550,6 @@ private:
             return decide(expired);
         }
         Pending n = p;
-        n.drawn = Pending::not_drawn;
         n.attempt = static_cast<std::uint16_t>(i + 1);
         n.time = p.t0 + (*times_)[i + 1];
         if (n.delivery == Pending::no_delivery) {
@@ -555,7 +574,8 @@ private:
 
     // The traced message's attempt: the receiver's state it meets (read without changing
     // anything), then the attempt itself, recorded by the delivery step's trace.
-    void traced_attempt(const Pending& p, const std::vector<Recipient>& recipients, WorldTrace& traced) {
+    void traced_attempt(const Pending& p, const std::vector<Recipient>& recipients, MessageDraws drawn,
+                        WorldTrace& traced) {
         const std::uint32_t s = sender_of(p.id);
         const Sender& snd = w_->senders[s];
         const SendingIp& sip = w_->ips[p.ip];
@@ -578,7 +598,7 @@ private:
         if (settings_->greylist) seen.greylist_triplets = greylist_.triplets();
         if (const auto& mb = settings_->mailbox) seen.mailbox = {mailboxes_[rc.mailbox].peek(p.time, *mb), mb->quota_bytes};
         traced.seen.push_back(seen);
-        attempt(p, recipients, traced);
+        attempt(p, recipients, drawn, traced);
     }
 
     static std::uint64_t hygiene_key(std::uint32_t sender, std::uint32_t recipient) noexcept {
@@ -674,8 +694,8 @@ private:
     std::vector<Feedback> feedback_;
     std::vector<Pending> fresh_, heap_;
     std::vector<std::span<const Pending>> fresh_parts_;
-    std::vector<std::uint32_t> slice_counts_, slice_of_;  // sort_attempts()' buffers, kept to save allocations
-    std::vector<const MessageDraws*> draw_parts_;
+    std::span<const Pending> fresh_list_;  // this epoch's first attempts in order (merge_attempts())
+    std::vector<MessageRng::Block> drawn_ = std::vector<MessageRng::Block>(draw_window * MessageDraws::columns);
     // Deliveries of the queued messages (Pending::delivery) and the free slots among them.
     std::vector<Delivery> deliveries_;
     std::vector<std::uint32_t> free_;

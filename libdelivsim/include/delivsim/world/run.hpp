@@ -3,9 +3,9 @@
 // runner (engine/runner.hpp: one thread pool for the whole run, started once). Per epoch:
 //  1. generation: each sender's messages of the epoch, by sender ranges (on threads when the
 //     epoch has enough work), into per-part per-domain vectors (a domain orders its own, so
-//     the split does not matter), with the Philox blocks of their first attempts computed in
-//     batches (MessageDraws);
-//  2. delivery: each receiving domain processes its attempts in (time, id) order, domains
+//     the split does not matter);
+//  2. delivery: each receiving domain processes its attempts in (time, id) order (the Philox
+//     blocks of its first attempts computed a few at a time: MessageDraws), domains
 //     in parallel, the busiest first; threads with no domain left meanwhile generate the next
 //     epoch (step 1 reads nothing a domain changes);
 //  3. merge: each domain's counts are added into the time series in domain order.
@@ -141,12 +141,11 @@ public:
 
     // How many parts generation is split into (any number gives the same results).
     void set_parts(unsigned parts) {
-        // At most 2^part_bits parts: Pending::drawn names the part in that many bits.
-        parts_ = static_cast<unsigned>(std::max<std::size_t>(
-            1, std::min<std::size_t>({parts, w_->senders.size(), std::size_t{1} << Pending::part_bits})));
+        parts_ = static_cast<unsigned>(std::max<std::size_t>(1, std::min<std::size_t>(parts, w_->senders.size())));
         for (auto& g : gen_) g.assign(parts_, std::vector<Generated>(w_->receivers.size()));
         ahead_ = false;
-        batch_.assign(parts_, std::vector<MessageRng::Block>(batch * MessageDraws::columns));
+        batch_.assign(parts_, std::vector<MessageRng::Block>(batch));
+        sort_buffers_.assign(parts_, SortBuffers{});
     }
 
     // The whole state at an epoch boundary, for checkpoints (world/checkpoint.hpp). The
@@ -223,21 +222,13 @@ public:
         }
         auto deliver = [&](std::size_t d) {
             auto& fresh = domains_[d].fresh_parts();
-            auto& draws = domains_[d].draw_parts();
             fresh.clear();
-            draws.clear();
-            for (auto& g : gen) {
-                fresh.emplace_back(g[d].pending);
-                draws.push_back(g[d].draws.data());
-            }
+            for (auto& g : gen) fresh.emplace_back(g[d].pending);
             domains_[d].set_series(&res_.series, bucket);
             // This run's blocklist, handed over each epoch (a copied or moved run has its own).
             domains_[d].use_blocklist(blocklist_.enabled() ? &blocklist_ : nullptr);
             domains_[d].run_epoch(a, b, recipients_, o.cancel);
-            for (auto& g : gen) {
-                g[d].pending.clear();
-                g[d].draws.clear();
-            }
+            for (auto& g : gen) g[d].pending.clear();
             if (bucket_end) domains_[d].sample(res_.series, bucket, b);
         };
         if (work >= parallel_threshold && pool.size() > 1) {
@@ -293,26 +284,30 @@ public:
     }
 
 private:
-    // This epoch's new messages for one domain, from one part, and their first attempts' draws.
+    // This epoch's new messages for one domain, from one part, in the processing order once
+    // generate() returns (`sorted`: the sort's other buffer).
     struct Generated {
-        std::vector<Pending> pending;
-        std::vector<MessageDraws> draws;
+        std::vector<Pending> pending, sorted;
+    };
+    // sort_attempts()' buffers, per part.
+    struct SortBuffers {
+        std::vector<std::uint32_t> counts, slice_of;
     };
     // Forgets what was generated ahead, if anything (the buffers are appended to).
     void drop_ahead() {
         if (!ahead_) return;
         for (auto& part : gen_[cur_ ^ 1])
-            for (Generated& g : part) {
-                g.pending.clear();
-                g.draws.clear();
-            }
+            for (Generated& g : part) g.pending.clear();
         ahead_ = false;
     }
     // Work (messages, queue entries) below which an epoch runs on the calling thread alone.
     static constexpr std::uint64_t parallel_threshold = 2048;
 
-    // Messages whose draws generate() computes together (core/philox_batch.hpp).
+    // Messages whose generation block generate() computes together (core/philox_batch.hpp).
     static constexpr std::size_t batch = 64;
+    // Generation's own block of a message: its send time, IP and recipient.
+    static constexpr philox_batch::Columns<1> generation_column{
+        {{static_cast<std::uint64_t>(Stream::world_message), draw_world_recipient / 4}}};
 
     // Generates the messages of senders part [part] of the epoch [a, b) into `out` (per
     // domain), moving `cursors` on.
@@ -321,42 +316,24 @@ private:
         const World& w = *w_;
         const std::size_t S = w.senders.size();
         MessageRng::Block* blocks = batch_[part].data();
-        // On the scalar path a block costs the same computed here as when an attempt reads it,
-        // so only generation's own block is computed ahead: the message's MessageRng and its
-        // feedback draw compute the others if they are read (message block 2 is read by few
-        // messages of most worlds, the feedback block by accepted mail only). A vector path
-        // computes them all here, where each costs a fraction of one computed alone.
-        const bool draw_ahead = simd_path() != SimdPath::scalar;
-        const std::size_t C = draw_ahead ? MessageDraws::columns : 1;
         for (std::size_t s = part * S / parts_; s < (part + 1) * S / parts_; ++s) {
             const Sender& snd = w.senders[s];
             for (std::uint32_t k = 0; k < snd.schedule.size(); ++k) {
                 const ScheduleItem& it = snd.schedule[k];
                 const RecipientList& list = w.lists[it.list];
                 ScheduleCursor& c = cursors[s][k];
-                // Message `serial` of the item, whose blocks are blocks[j * C ...]: queued at
-                // its recipient's domain, with its first attempt's draws beside it.
+                // Message `serial` of the item, whose generation block is blocks[j]: queued at
+                // its recipient's domain.
                 auto emit = [&](double t, std::uint64_t serial, std::size_t j, std::uint64_t r) {
-                    const MessageRng::Block* blk = blocks + j * C;
                     const auto ip = static_cast<std::uint16_t>(
-                        snd.ips[to_index(DrawBlock(draw_world_ip, blk[0]).bits(draw_world_ip), snd.ips.size())]);
-                    Generated& g = out[recipients_[r].domain];
-                    Pending p{t, t, detail::message_id(static_cast<std::uint32_t>(s), k, serial),
-                              static_cast<std::uint32_t>(r), 0, ip};
-                    if (draw_ahead && g.draws.size() < (std::size_t{1} << (32 - Pending::part_bits)) - 1) {
-                        p.drawn = static_cast<std::uint32_t>(g.draws.size() << Pending::part_bits | part);
-                        MessageDraws d;  // not zeroed first: every block is set here
-                        for (std::size_t h = 0; h < MessageRng::head_count; ++h) d.heads[h] = blk[1 + h];
-                        d.feedback = blk[C - 1];
-                        g.draws.push_back(d);
-                    }
-                    g.pending.push_back(p);
+                        snd.ips[to_index(DrawBlock(draw_world_ip, blocks[j]).bits(draw_world_ip), snd.ips.size())]);
+                    out[recipients_[r].domain].pending.push_back(
+                        Pending{t, t, detail::message_id(static_cast<std::uint32_t>(s), k, serial), static_cast<std::uint32_t>(r), 0, ip});
                 };
                 // The blocks of serials [first, first + n) (n <= batch).
                 auto compute = [&](std::uint64_t first, std::size_t n) {
                     const std::uint64_t id = detail::message_id(static_cast<std::uint32_t>(s), k, first);
-                    if (draw_ahead) philox_batch::blocks(seed_, id, n, MessageDraws::column_ids, blocks);
-                    else philox_batch::blocks(seed_, id, n, MessageDraws::generation_column, blocks);
+                    philox_batch::blocks(seed_, id, n, generation_column, blocks);
                 };
                 if (it.kind == ScheduleItem::Kind::campaign) {
                     // Every send time is at or after at_s: a campaign not begun costs nothing.
@@ -373,7 +350,7 @@ private:
                         std::size_t j = 0;
                         for (; j < m; ++j) {
                             const double t = it.at_s + (static_cast<double>(c.emitted) +
-                                                        DrawBlock(draw_world_send_time, blocks[j * C]).uniform(draw_world_send_time)) /
+                                                        DrawBlock(draw_world_send_time, blocks[j]).uniform(draw_world_send_time)) /
                                                            n * it.spread_s;
                             if (t >= b) break;
                             emit(t, c.emitted, j, list.first_recipient + c.emitted % list.size);
@@ -393,7 +370,7 @@ private:
                     compute(c.emitted + j0, m);
                     for (std::size_t jj = 0; jj < m; ++jj) {
                         const std::uint64_t j = j0 + jj;
-                        const DrawBlock blk(draw_world_recipient, blocks[jj * C]);
+                        const DrawBlock blk(draw_world_recipient, blocks[jj]);
                         double t = lo + (static_cast<double>(j) + blk.uniform(draw_world_send_time)) / static_cast<double>(n) *
                                             (hi - lo);
                         if (t >= hi) t = std::nextafter(hi, lo);
@@ -402,6 +379,15 @@ private:
                 }
                 c.emitted = total;
             }
+        }
+        // Each domain's messages of this part in the processing order, here on the generating
+        // thread: with threads, generation runs ahead on threads that have no domain left,
+        // off the busiest domain's path; the domain merges the parts (merge_attempts()).
+        SortBuffers& sb = sort_buffers_[part];
+        for (Generated& g : out) {
+            const std::size_t n = sort_attempts({std::span<const Pending>(g.pending)}, g.sorted, sb.counts, sb.slice_of, a, b);
+            g.sorted.resize(n);
+            g.pending.swap(g.sorted);
         }
     }
 
@@ -421,6 +407,7 @@ private:
     std::vector<std::vector<ScheduleCursor>> cursors_ahead_;
     std::vector<std::size_t> order_;  // domains, busiest first
     std::vector<std::vector<MessageRng::Block>> batch_;  // per part: generate()'s blocks
+    std::vector<SortBuffers> sort_buffers_;
     std::uint64_t per_bucket_ = 1, send_epochs_ = 0, max_epochs_ = 0, epoch_ = 0;
     std::uint64_t generated_ = 0;  // messages the last epoch generated (whether to share the next one)
     bool finished_ = false;
