@@ -1,4 +1,5 @@
 #include "scenario_builder.hpp"
+#include "simd_paths.hpp"
 
 #include <doctest/doctest.h>
 
@@ -310,17 +311,14 @@ TEST_CASE("R1's results are identical on every SIMD path of the Philox batches")
     o.messages = 20000;
     o.seed = 11;
     o.threads = 2;
-    force_simd_path(SimdPath::scalar);
-    const Tally reference = run(s, o);
-    for (SimdPath p : {SimdPath::avx2, SimdPath::avx512}) {
-        if (!simd_supported(p)) {
-            MESSAGE("this CPU has no " << simd_path_names[static_cast<int>(p)] << ": that path is not tested here");
-            continue;
-        }
+    const Tally reference = [&] {
+        testing::ForcedPath scalar(SimdPath::scalar);
+        return run(s, o);
+    }();
+    for (SimdPath p : testing::runnable_paths()) {
         CAPTURE(simd_path_names[static_cast<int>(p)]);
-        force_simd_path(p);
+        testing::ForcedPath forced(p);
         CHECK(run(s, o) == reference);
     }
-    force_simd_path(std::nullopt);
     CHECK(run(s, o) == reference);
 }

@@ -1,5 +1,7 @@
 #include <delivsim/core/rng.hpp>
 
+#include "simd_paths.hpp"
+
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -55,20 +57,8 @@ TEST_CASE("normal quantile matches reference values (AS 241 accuracy)") {
     for (double p : {0.001, 0.1, 0.3, 0.45}) CHECK(normal_quantile(p) == doctest::Approx(-normal_quantile(1 - p)).epsilon(1e-14));
 }
 
-namespace {
-// Every SIMD path of the batched head blocks: those the CPU runs, and the portable fallback.
-std::vector<SimdPath> runnable_paths() {
-    std::vector<SimdPath> out;
-    for (SimdPath p : {SimdPath::scalar, SimdPath::avx2, SimdPath::avx512})
-        if (simd_supported(p)) out.push_back(p);
-        else MESSAGE("this CPU has no " << simd_path_names[static_cast<int>(p)] << ": that path is not tested here");
-    return out;
-}
-struct ForcedPath {
-    explicit ForcedPath(SimdPath p) { force_simd_path(p); }
-    ~ForcedPath() { force_simd_path(std::nullopt); }
-};
-}  // namespace
+using testing::ForcedPath;
+using testing::runnable_paths;
 
 TEST_CASE("batched head blocks are Random123's Philox4x64 on every SIMD path, for any count and start") {
     REQUIRE(simd_supported(SimdPath::scalar));

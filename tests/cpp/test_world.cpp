@@ -6,6 +6,8 @@
 
 #include <doctest/doctest.h>
 
+#include "simd_paths.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -58,20 +60,17 @@ TEST_CASE("world: results are bit-identical on every SIMD path (first attempts' 
     // The scalar path draws a first attempt's blocks as it reads them; a vector path computes
     // a window of first attempts' blocks at once, in the domain's processing order.
     const json doc = world_doc("tests/data/world/stateful_small.json");
-    force_simd_path(SimdPath::scalar);
-    const auto reference = run_world(doc, 7, 2);
+    const auto reference = [&] {
+        testing::ForcedPath scalar(SimdPath::scalar);
+        return run_world(doc, 7, 2);
+    }();
     CHECK(reference.tally.messages() > 10000);
-    for (SimdPath p : {SimdPath::avx2, SimdPath::avx512}) {
-        if (!simd_supported(p)) {
-            MESSAGE("this CPU has no " << simd_path_names[static_cast<int>(p)] << ": that path is not tested here");
-            continue;
-        }
+    for (SimdPath p : testing::runnable_paths()) {
         CAPTURE(simd_path_names[static_cast<int>(p)]);
-        force_simd_path(p);
+        testing::ForcedPath forced(p);
         CHECK(run_world(doc, 7, 1) == reference);
         CHECK(run_world(doc, 7, 2) == reference);
     }
-    force_simd_path(std::nullopt);
 }
 
 TEST_CASE("world: first attempts sorted per generating part and merged are in the processing order") {
