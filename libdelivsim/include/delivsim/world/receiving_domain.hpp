@@ -10,8 +10,8 @@
 #include <delivsim/world/world.hpp>
 
 #include <algorithm>
-#include <cassert>
 #include <atomic>
+#include <cassert>
 #include <cmath>
 #include <span>
 #include <unordered_map>
@@ -32,15 +32,13 @@ struct Pending {
     static constexpr std::uint32_t no_delivery = 0xffffffffu;
 };
 
-// The Philox blocks a message's first attempt needs: its MessageRng head blocks and its
-// feedback block. On a vector path a receiving domain computes them for the next few first
-// attempts at once, in its processing order (core/philox_batch.hpp: eight messages at a time
-// with AVX-512, whatever their ids), just before it needs them: computed at generation
-// instead, 160 bytes a message went to memory and back, and the campaigns benchmark waited
-// for them more than it saved.
-// A first attempt's draws: `columns` consecutive blocks, in this order: the heads, the
-// feedback block (Stream::world_message block 1: draw_world_engagement and after). Without
-// them, the attempt draws as it reads.
+// The Philox blocks a message's first attempt needs: `columns` consecutive blocks, its
+// MessageRng head blocks then its feedback block (Stream::world_message block 1:
+// draw_world_engagement and after); without them, the attempt draws as it reads. On a vector
+// path a receiving domain computes them for the next few first attempts at once, in its
+// processing order (core/philox_batch.hpp: eight messages at a time with AVX-512, whatever
+// their ids), just before it needs them: computed at generation instead, 160 bytes a message
+// went to memory and back, and the campaigns benchmark waited for them more than it saved.
 struct MessageDraws {
     static constexpr std::size_t columns = MessageRng::head_count + 1;
     static constexpr philox_batch::Columns<columns> column_ids = [] {
@@ -220,7 +218,7 @@ public:
                 }
                 // A first attempt's recipient, then (once its record is here) its mailbox, are
                 // random records among the world's: fetched a few attempts ahead, or each is a
-                // cache miss (two fifths of the campaigns benchmark's time).
+                // cache miss (a fifth of the campaigns benchmark's time).
                 if (i + 2 * prefetch_distance < fresh) __builtin_prefetch(&recipients[fresh_list_[i + 2 * prefetch_distance].recipient]);
                 if (i + prefetch_distance < fresh && !mailboxes_.empty()) {
                     const auto* box = reinterpret_cast<const char*>(
