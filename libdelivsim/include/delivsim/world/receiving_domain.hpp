@@ -125,11 +125,13 @@ inline std::span<const Pending> merge_attempts(const std::vector<std::span<const
     if (parts.size() == 1) return parts[0];
     std::size_t n = 0;
     for (const auto& part : parts) n += part.size();
-    if (out.size() < 2 * n) out.resize(2 * n);
-    // Pairwise, between the two halves of `out`: any number of parts, few in practice.
-    Pending* merged = out.data() + n;
-    Pending* end = std::copy(parts[0].begin(), parts[0].end(), merged);
-    for (std::size_t k = 1; k < parts.size(); ++k) {
+    // Pairwise: the first two parts into `out`, each further one with the result into the
+    // other half of `out` (any number of parts, two with two threads).
+    const std::size_t need = parts.size() == 2 ? n : 2 * n;
+    if (out.size() < need) out.resize(need);
+    Pending* merged = out.data();
+    Pending* end = std::merge(parts[0].begin(), parts[0].end(), parts[1].begin(), parts[1].end(), merged, before);
+    for (std::size_t k = 2; k < parts.size(); ++k) {
         Pending* into = merged == out.data() ? out.data() + n : out.data();
         end = std::merge(merged, end, parts[k].begin(), parts[k].end(), into, before);
         merged = into;
