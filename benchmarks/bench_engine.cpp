@@ -89,6 +89,41 @@ void BM_R1_DrawMessage(benchmark::State& state) {
 }
 BENCHMARK(BM_R1_DrawMessage);
 
+// The same draws as a run makes them (head blocks and content-score normals for 64 messages
+// at a time, core/rng.hpp), without the delivery: what R1's draws alone cost per message, a
+// bound on any delivery step's speed under the stream contract.
+void BM_R1_DrawsOnly(benchmark::State& state) {
+    const auto& s = r1();
+    std::uint64_t next = 0, acc = 0;
+    const std::uint64_t batch = 1 << 16;
+    for (auto _ : state) {
+        delivsim::for_each_message(42, next, batch, [&](delivsim::MessageRng& rng) {
+            const delivsim::Message m = delivsim::draw_message(s, rng);
+            acc += m.sender_class + m.profile + static_cast<std::uint64_t>(m.content_score > 5);
+        });
+        next += batch;
+    }
+    benchmark::DoNotOptimize(acc);
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
+}
+BENCHMARK(BM_R1_DrawsOnly)->Unit(benchmark::kMillisecond);
+
+// Only the head Philox blocks of 64 messages at a time (four blocks a message), as a run
+// computes them: the random numbers' own share.
+void BM_R1_HeadBlocksOnly(benchmark::State& state) {
+    std::uint64_t next = 0, acc = 0;
+    const std::uint64_t batch = 64;
+    delivsim::MessageRng::Block heads[batch * delivsim::MessageRng::head_count];
+    for (auto _ : state) {
+        delivsim::MessageRng::head_blocks(42, next, batch, heads);
+        acc += heads[0][0] ^ heads[batch * delivsim::MessageRng::head_count - 1][3];
+        next += batch;
+    }
+    benchmark::DoNotOptimize(acc);
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * batch));
+}
+BENCHMARK(BM_R1_HeadBlocksOnly);
+
 void BM_Philox_Draw(benchmark::State& state) {
     std::uint64_t i = 0, acc = 0;
     for (auto _ : state) {
