@@ -92,23 +92,39 @@ TEST_CASE("batched head blocks are Random123's Philox4x64 on every SIMD path, fo
     }
 }
 
-TEST_CASE("Philox blocks of listed indices, in any order, are Random123's on every SIMD path") {
-    // Unordered, repeated, and carrying into the high words: a receiving domain's first
-    // attempts in time order.
-    const std::vector<std::uint64_t> all{7, 3, ~0ull, 3, 1ull << 44 | 12, 0, (1ull << 63) - 1, 5, 99, 1ull << 32, 42, 8, 8, 2, 77, 1, 123456789};
-    constexpr philox_batch::Columns<3> cols{{{1, 0}, {3, 2}, {17, 1}}};
+TEST_CASE("Philox blocks of listed or consecutive indices, with 1 to 5 columns, are Random123's on every SIMD path") {
+    // Listed: unordered, repeated, and carrying into the high words (a receiving domain's
+    // first attempts in time order). With few columns a kernel computes several vector groups
+    // together (philox_batch::group_count): counts around 8, 16 and 32 cross each shape.
+    std::vector<std::uint64_t> listed{7, 3, ~0ull, 3, 1ull << 44 | 12, 0, (1ull << 63) - 1, 5, 99, 1ull << 32, 42, 8, 8, 2, 77, 1, 123456789};
+    for (std::uint64_t k = 0; listed.size() < 70; ++k) listed.push_back(k * 0x9E3779B97F4A7C15ull);
+    constexpr std::uint64_t key = 0xDEADBEEFCAFEF00Dull, first = (1ull << 32) - 20;
+    const auto check = [&](const auto& cols) {
+        const std::size_t H = cols.size();
+        CAPTURE(H);
+        for (std::size_t n : {0u, 1u, 4u, 5u, 8u, 9u, 15u, 16u, 17u, 31u, 32u, 33u, 40u, 47u, 64u, 65u, 70u}) {
+            CAPTURE(n);
+            std::vector<philox_batch::Block> by_id(n * H), in_run(n * H);
+            philox_batch::blocks(key, listed.data(), n, cols, by_id.data());
+            philox_batch::blocks(key, first, n, cols, in_run.data());
+            for (std::size_t j = 0; j < n; ++j)
+                for (std::size_t h = 0; h < H; ++h) {
+                    const auto ref = r123::Philox4x64{}({{listed[j], cols[h][0], cols[h][1], 0}}, {{key, 0}});
+                    const auto ref_run = r123::Philox4x64{}({{first + j, cols[h][0], cols[h][1], 0}}, {{key, 0}});
+                    for (std::uint32_t w = 0; w < 4; ++w) {
+                        REQUIRE(by_id[j * H + h][w] == ref[w]);
+                        REQUIRE(in_run[j * H + h][w] == ref_run[w]);
+                    }
+                }
+        }
+    };
     for (SimdPath p : runnable_paths()) {
         CAPTURE(simd_path_names[static_cast<int>(p)]);
         ForcedPath forced(p);
-        for (std::size_t n : {0u, 1u, 4u, 5u, 8u, 9u, 17u}) {
-            std::vector<philox_batch::Block> out(n * cols.size());
-            philox_batch::blocks(0xDEADBEEFCAFEF00Dull, all.data(), n, cols, out.data());
-            for (std::size_t j = 0; j < n; ++j)
-                for (std::size_t h = 0; h < cols.size(); ++h) {
-                    const auto ref = r123::Philox4x64{}({{all[j], cols[h][0], cols[h][1], 0}}, {{0xDEADBEEFCAFEF00Dull, 0}});
-                    for (std::uint32_t w = 0; w < 4; ++w) REQUIRE(out[j * cols.size() + h][w] == ref[w]);
-                }
-        }
+        check(philox_batch::Columns<1>{{{6, 0}}});
+        check(philox_batch::Columns<2>{{{1, 0}, {3, 2}}});
+        check(philox_batch::Columns<3>{{{1, 0}, {3, 2}, {17, 1}}});
+        check(philox_batch::Columns<5>{{{1, 0}, {1, 1}, {1, 2}, {3, 0}, {6, 1}}});
     }
 }
 

@@ -98,6 +98,11 @@ void scalar(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols,
     scalar_loop<H>(key, idx, n, cols, out);
 }
 
+// Vector groups a kernel computes together: enough that about four blocks' rounds overlap
+// (one block alone, as generation's, waits for each round's multiplies).
+template <std::size_t H>
+inline constexpr std::size_t group_count = H >= 4 ? 1 : (4 + H - 1) / H;
+
 #if DELIVSIM_X86_SIMD
 // The vector kernels. The pragma gives every function in between the instruction set; the
 // two kernels have the same shape, one per vector width.
@@ -117,42 +122,51 @@ inline constexpr std::size_t lanes = 8;
     hi = _mm512_add_epi64(_mm512_add_epi64(_mm512_mul_epu32(xh, mh), _mm512_srli_epi64(u, 32)), _mm512_srli_epi64(v, 32));
     lo = _mm512_or_si512(_mm512_slli_epi64(v, 32), _mm512_and_si512(t, mask));
 }
-template <std::size_t H, class Index>
-void kernel(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+// G groups of `lanes` indices from idx[j]: G * H independent blocks in flight, so that a
+// round's multiplies overlap (with one block, each round waits for the last).
+template <std::size_t G, std::size_t H, class Index>
+[[gnu::always_inline]] inline void groups(std::uint64_t key, Index idx, std::size_t j, const Columns<H>& cols, Block* out) noexcept {
     alignas(64) std::uint64_t words[4][lanes];
-    std::size_t j = 0;
-    for (; j + lanes <= n; j += lanes) {
+    V c[G][H][4];
+    for (std::size_t g = 0; g < G; ++g) {
         V index;
-        if constexpr (std::is_same_v<Index, Listed>) index = _mm512_loadu_si512(idx.ids + j);
-        else index = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(idx[j])), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
-        V c[H][4];
+        if constexpr (std::is_same_v<Index, Listed>) index = _mm512_loadu_si512(idx.ids + j + g * lanes);
+        else index = _mm512_add_epi64(_mm512_set1_epi64(static_cast<long long>(idx[j + g * lanes])), _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7));
         for (std::size_t h = 0; h < H; ++h) {
-            c[h][0] = index;
-            c[h][1] = _mm512_set1_epi64(static_cast<long long>(cols[h][0]));
-            c[h][2] = _mm512_set1_epi64(static_cast<long long>(cols[h][1]));
-            c[h][3] = _mm512_setzero_si512();
-        }
-        std::uint64_t k0 = key, k1 = 0;
-        for (int r = 0; r < rounds; ++r) {
-            const V key0 = _mm512_set1_epi64(static_cast<long long>(k0)), key1 = _mm512_set1_epi64(static_cast<long long>(k1));
-            for (std::size_t h = 0; h < H; ++h) {
-                V hi0, lo0, hi1, lo1;
-                mulhilo(c[h][0], m0, hi0, lo0);
-                mulhilo(c[h][2], m1, hi1, lo1);
-                c[h][0] = _mm512_xor_si512(_mm512_xor_si512(hi1, c[h][1]), key0);
-                c[h][1] = lo1;
-                c[h][2] = _mm512_xor_si512(_mm512_xor_si512(hi0, c[h][3]), key1);
-                c[h][3] = lo0;
-            }
-            k0 += w0;
-            k1 += w1;
-        }
-        for (std::size_t h = 0; h < H; ++h) {
-            for (std::size_t w = 0; w < 4; ++w) _mm512_store_si512(reinterpret_cast<V*>(words[w]), c[h][w]);
-            for (std::size_t l = 0; l < lanes; ++l)
-                for (std::size_t w = 0; w < 4; ++w) out[(j + l) * H + h].v[w] = words[w][l];
+            c[g][h][0] = index;
+            c[g][h][1] = _mm512_set1_epi64(static_cast<long long>(cols[h][0]));
+            c[g][h][2] = _mm512_set1_epi64(static_cast<long long>(cols[h][1]));
+            c[g][h][3] = _mm512_setzero_si512();
         }
     }
+    std::uint64_t k0 = key, k1 = 0;
+    for (int r = 0; r < rounds; ++r) {
+        const V key0 = _mm512_set1_epi64(static_cast<long long>(k0)), key1 = _mm512_set1_epi64(static_cast<long long>(k1));
+        for (std::size_t g = 0; g < G; ++g)
+            for (std::size_t h = 0; h < H; ++h) {
+                V hi0, lo0, hi1, lo1;
+                mulhilo(c[g][h][0], m0, hi0, lo0);
+                mulhilo(c[g][h][2], m1, hi1, lo1);
+                c[g][h][0] = _mm512_xor_si512(_mm512_xor_si512(hi1, c[g][h][1]), key0);
+                c[g][h][1] = lo1;
+                c[g][h][2] = _mm512_xor_si512(_mm512_xor_si512(hi0, c[g][h][3]), key1);
+                c[g][h][3] = lo0;
+            }
+        k0 += w0;
+        k1 += w1;
+    }
+    for (std::size_t g = 0; g < G; ++g)
+        for (std::size_t h = 0; h < H; ++h) {
+            for (std::size_t w = 0; w < 4; ++w) _mm512_store_si512(reinterpret_cast<V*>(words[w]), c[g][h][w]);
+            for (std::size_t l = 0; l < lanes; ++l)
+                for (std::size_t w = 0; w < 4; ++w) out[(j + g * lanes + l) * H + h].v[w] = words[w][l];
+        }
+}
+template <std::size_t H, class Index>
+void kernel(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+    std::size_t j = 0;
+    for (; j + group_count<H> * lanes <= n; j += group_count<H> * lanes) groups<group_count<H>>(key, idx, j, cols, out);
+    for (; j + lanes <= n; j += lanes) groups<1>(key, idx, j, cols, out);
     scalar(key, idx.from(j), n - j, cols, out + j * H);
 }
 }  // namespace avx512
@@ -173,42 +187,49 @@ inline constexpr std::size_t lanes = 4;
     hi = _mm256_add_epi64(_mm256_add_epi64(_mm256_mul_epu32(xh, mh), _mm256_srli_epi64(u, 32)), _mm256_srli_epi64(v, 32));
     lo = _mm256_or_si256(_mm256_slli_epi64(v, 32), _mm256_and_si256(t, mask));
 }
-template <std::size_t H, class Index>
-void kernel(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+template <std::size_t G, std::size_t H, class Index>
+[[gnu::always_inline]] inline void groups(std::uint64_t key, Index idx, std::size_t j, const Columns<H>& cols, Block* out) noexcept {
     alignas(32) std::uint64_t words[4][lanes];
-    std::size_t j = 0;
-    for (; j + lanes <= n; j += lanes) {
+    V c[G][H][4];
+    for (std::size_t g = 0; g < G; ++g) {
         V index;
-        if constexpr (std::is_same_v<Index, Listed>) index = _mm256_loadu_si256(reinterpret_cast<const V*>(idx.ids + j));
-        else index = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(idx[j])), _mm256_setr_epi64x(0, 1, 2, 3));
-        V c[H][4];
+        if constexpr (std::is_same_v<Index, Listed>) index = _mm256_loadu_si256(reinterpret_cast<const V*>(idx.ids + j + g * lanes));
+        else index = _mm256_add_epi64(_mm256_set1_epi64x(static_cast<long long>(idx[j + g * lanes])), _mm256_setr_epi64x(0, 1, 2, 3));
         for (std::size_t h = 0; h < H; ++h) {
-            c[h][0] = index;
-            c[h][1] = _mm256_set1_epi64x(static_cast<long long>(cols[h][0]));
-            c[h][2] = _mm256_set1_epi64x(static_cast<long long>(cols[h][1]));
-            c[h][3] = _mm256_setzero_si256();
-        }
-        std::uint64_t k0 = key, k1 = 0;
-        for (int r = 0; r < rounds; ++r) {
-            const V key0 = _mm256_set1_epi64x(static_cast<long long>(k0)), key1 = _mm256_set1_epi64x(static_cast<long long>(k1));
-            for (std::size_t h = 0; h < H; ++h) {
-                V hi0, lo0, hi1, lo1;
-                mulhilo(c[h][0], m0, hi0, lo0);
-                mulhilo(c[h][2], m1, hi1, lo1);
-                c[h][0] = _mm256_xor_si256(_mm256_xor_si256(hi1, c[h][1]), key0);
-                c[h][1] = lo1;
-                c[h][2] = _mm256_xor_si256(_mm256_xor_si256(hi0, c[h][3]), key1);
-                c[h][3] = lo0;
-            }
-            k0 += w0;
-            k1 += w1;
-        }
-        for (std::size_t h = 0; h < H; ++h) {
-            for (std::size_t w = 0; w < 4; ++w) _mm256_store_si256(reinterpret_cast<V*>(words[w]), c[h][w]);
-            for (std::size_t l = 0; l < lanes; ++l)
-                for (std::size_t w = 0; w < 4; ++w) out[(j + l) * H + h].v[w] = words[w][l];
+            c[g][h][0] = index;
+            c[g][h][1] = _mm256_set1_epi64x(static_cast<long long>(cols[h][0]));
+            c[g][h][2] = _mm256_set1_epi64x(static_cast<long long>(cols[h][1]));
+            c[g][h][3] = _mm256_setzero_si256();
         }
     }
+    std::uint64_t k0 = key, k1 = 0;
+    for (int r = 0; r < rounds; ++r) {
+        const V key0 = _mm256_set1_epi64x(static_cast<long long>(k0)), key1 = _mm256_set1_epi64x(static_cast<long long>(k1));
+        for (std::size_t g = 0; g < G; ++g)
+            for (std::size_t h = 0; h < H; ++h) {
+                V hi0, lo0, hi1, lo1;
+                mulhilo(c[g][h][0], m0, hi0, lo0);
+                mulhilo(c[g][h][2], m1, hi1, lo1);
+                c[g][h][0] = _mm256_xor_si256(_mm256_xor_si256(hi1, c[g][h][1]), key0);
+                c[g][h][1] = lo1;
+                c[g][h][2] = _mm256_xor_si256(_mm256_xor_si256(hi0, c[g][h][3]), key1);
+                c[g][h][3] = lo0;
+            }
+        k0 += w0;
+        k1 += w1;
+    }
+    for (std::size_t g = 0; g < G; ++g)
+        for (std::size_t h = 0; h < H; ++h) {
+            for (std::size_t w = 0; w < 4; ++w) _mm256_store_si256(reinterpret_cast<V*>(words[w]), c[g][h][w]);
+            for (std::size_t l = 0; l < lanes; ++l)
+                for (std::size_t w = 0; w < 4; ++w) out[(j + g * lanes + l) * H + h].v[w] = words[w][l];
+        }
+}
+template <std::size_t H, class Index>
+void kernel(std::uint64_t key, Index idx, std::size_t n, const Columns<H>& cols, Block* out) noexcept {
+    std::size_t j = 0;
+    for (; j + group_count<H> * lanes <= n; j += group_count<H> * lanes) groups<group_count<H>>(key, idx, j, cols, out);
+    for (; j + lanes <= n; j += lanes) groups<1>(key, idx, j, cols, out);
     scalar(key, idx.from(j), n - j, cols, out + j * H);
 }
 }  // namespace avx2
