@@ -73,6 +73,38 @@ TEST_CASE("world: results are bit-identical on every SIMD path (first attempts' 
     }
 }
 
+TEST_CASE("world: sort_attempts gives std::sort's order, crowded instants and epoch edges included") {
+    std::mt19937_64 gen(11);
+    std::uniform_real_distribution<double> in_epoch(3600.0, 7200.0);
+    const auto check = [](std::vector<world::Pending> attempts, std::size_t split) {
+        CAPTURE(attempts.size());
+        std::vector<world::Pending> out;
+        std::vector<std::uint32_t> counts, slice_of;
+        // As one part, or as two (generation's parts before the domain merges them).
+        const std::span<const world::Pending> all(attempts);
+        const std::vector<std::span<const world::Pending>> parts =
+            split == 0 ? std::vector{all} : std::vector{all.first(split), all.subspan(split)};
+        const std::size_t n = world::sort_attempts(parts, out, counts, slice_of, 3600, 7200);
+        REQUIRE(n == attempts.size());
+        std::sort(attempts.begin(), attempts.end(), world::before);
+        for (std::size_t i = 0; i < n; ++i) REQUIRE(out[i].id == attempts[i].id);
+    };
+    for (std::size_t n : {0u, 1u, 31u, 32u, 33u, 1000u, 20000u}) {
+        std::vector<world::Pending> v;
+        for (std::uint64_t id = 0; id < n; ++id) v.push_back({in_epoch(gen), 0, gen() % 1000003, 0, 0, 0});
+        check(v, 0);
+        check(v, n / 3);
+        // A crowded instant (a campaign sent at once: one slice holds hundreds) among the rest,
+        // and the epoch's edges.
+        for (std::uint64_t id = 0; id < 500; ++id) v.push_back({5000.0, 0, 2000000 + gen() % 1000, 0, 0, 0});
+        v.push_back({3600.0, 0, 7, 0, 0, 0});
+        v.push_back({std::nextafter(7200.0, 0.0), 0, 8, 0, 0, 0});
+        std::shuffle(v.begin(), v.end(), gen);
+        check(v, 0);
+        check(v, v.size() / 2);
+    }
+}
+
 TEST_CASE("world: first attempts sorted per generating part and merged are in the processing order") {
     // Times on a coarse grid, so that ties are broken by id; the parts as generation leaves them.
     std::mt19937_64 gen(5);

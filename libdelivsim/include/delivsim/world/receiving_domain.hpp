@@ -61,9 +61,12 @@ inline std::uint32_t sender_of(std::uint64_t id) noexcept { return static_cast<s
 
 // Puts the attempts of `parts` (timed in [a, b)) into `out` in the processing order, the
 // order std::sort with before() gives, in about linear time: a counting sort on short slices
-// of [a, b), then an insertion sort that only ever moves an attempt within its slice (a
-// couple of attempts each). The slice of a time never decreases with the time, so the order
-// is the same. (std::sort cost about 7% of the campaigns benchmark's instructions.)
+// of [a, b), four slices per attempt, then an insertion sort that only ever moves an attempt
+// within its slice. The slice of a time never decreases with the time, so the order is the
+// same; with most slices holding at most one attempt, the insertion sort's comparisons are
+// nearly all of neighbours in different slices, already in order, and its branch is
+// predicted. (std::sort cost about 7% of the campaigns benchmark's instructions; slices of
+// two attempts on average, sorted one by one, 10% of its time.)
 // Returns how many there are: out[0, n). `out` only ever grows (its entries are overwritten,
 // not constructed anew each epoch).
 inline std::size_t sort_attempts(const std::vector<std::span<const Pending>>& parts, std::vector<Pending>& out,
@@ -78,42 +81,47 @@ inline std::size_t sort_attempts(const std::vector<std::span<const Pending>>& pa
         std::sort(out.data(), end, [](const Pending& x, const Pending& y) { return before(x, y); });
         return n;
     }
-    const std::size_t slices = n / 2;
+    const std::size_t slices = 4 * n;
     const double scale = static_cast<double>(slices) / (b - a), last = static_cast<double>(slices - 1);
     counts.assign(slices + 1, 0);
     slice_of.resize(n);
     std::size_t i = 0;
+    std::uint32_t crowded = 0;  // the most attempts in one slice
     for (const auto& part : parts)
         for (const Pending& p : part) {
             const double x = (p.time - a) * scale;
             const auto k = static_cast<std::uint32_t>(!(x > 0) ? 0.0 : x < last ? x : last);
             slice_of[i++] = k;
-            ++counts[k + 1];
+            crowded = std::max(crowded, ++counts[k + 1]);
         }
     for (std::size_t k = 1; k <= slices; ++k) counts[k] += counts[k - 1];
     Pending* const scratch = out.data();
     i = 0;
     for (const auto& part : parts)
         for (const Pending& p : part) scratch[counts[slice_of[i++]]++] = p;
+    const auto insertion_sort = [](Pending* begin, Pending* end) {
+        for (Pending* i = begin + 1; i < end; ++i) {
+            if (!before(*i, *(i - 1))) continue;
+            const Pending x = *i;
+            Pending* j = i;
+            do {
+                *j = *(j - 1);
+                --j;
+            } while (j > begin && before(x, *(j - 1)));
+            *j = x;
+        }
+    };
+    if (crowded <= 32) {
+        insertion_sort(scratch, scratch + n);
+        return n;
+    }
     // counts[k] is now where slice k ends. A crowded slice (a campaign sent at one instant)
     // is sorted as a whole, so that no input costs quadratic time.
     std::size_t begin = 0;
     for (std::size_t k = 0; k < slices; begin = counts[k++]) {
         const std::size_t end = counts[k];
-        if (end - begin > 32) {
-            std::sort(scratch + begin, scratch + end, [](const Pending& x, const Pending& y) { return before(x, y); });
-            continue;
-        }
-        for (std::size_t i = begin + 1; i < end; ++i) {
-            if (!before(scratch[i], scratch[i - 1])) continue;
-            const Pending x = scratch[i];
-            std::size_t j = i;
-            do {
-                scratch[j] = scratch[j - 1];
-                --j;
-            } while (j > begin && before(x, scratch[j - 1]));
-            scratch[j] = x;
-        }
+        if (end - begin > 32) std::sort(scratch + begin, scratch + end, [](const Pending& x, const Pending& y) { return before(x, y); });
+        else insertion_sort(scratch + begin, scratch + end);
     }
     return n;
 }
