@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cassert>
 #include <cmath>
+#include <limits>
 #include <span>
 #include <unordered_map>
 
@@ -81,7 +82,8 @@ inline std::size_t sort_attempts(const std::vector<std::span<const Pending>>& pa
         std::sort(out.data(), end, [](const Pending& x, const Pending& y) { return before(x, y); });
         return n;
     }
-    const std::size_t slices = 4 * n;
+    // (A slice's number and its attempts' positions are 32-bit.)
+    const std::size_t slices = std::min<std::size_t>(4 * n, std::numeric_limits<std::uint32_t>::max() - 1);
     const double scale = static_cast<double>(slices) / (b - a), last = static_cast<double>(slices - 1);
     counts.assign(slices + 1, 0);
     slice_of.resize(n);
@@ -226,12 +228,12 @@ public:
                     if (i == drawn_end) drawn_end = draw_first_attempts(i, std::min(fresh, i + draw_window));
                     drawn.blocks = &drawn_[(i % draw_window) * MessageDraws::columns];
                 }
+                // The first attempts themselves come from memory (an epoch's are megabytes,
+                // written by generation, on another core with threads): fetched well ahead.
+                if (i + 6 * prefetch_distance < fresh) __builtin_prefetch(&fresh_list_[i + 6 * prefetch_distance]);
                 // A first attempt's recipient, then (once its record is here) its mailbox, are
                 // random records among the world's: fetched a few attempts ahead, or each is a
                 // cache miss (a fifth of the campaigns benchmark's time).
-                // The first attempts themselves come from memory (an epoch's are megabytes,
-                // written by generation, on another core with threads): fetched further ahead.
-                if (i + 6 * prefetch_distance < fresh) __builtin_prefetch(&fresh_list_[i + 6 * prefetch_distance]);
                 if (i + 2 * prefetch_distance < fresh) __builtin_prefetch(&recipients[fresh_list_[i + 2 * prefetch_distance].recipient]);
                 if (i + prefetch_distance < fresh && !mailboxes_.empty()) {
                     const auto* box = reinterpret_cast<const char*>(
